@@ -1,0 +1,51 @@
+/**
+ * Attribute keys. GenAI semantic-convention names are defined here rather than imported:
+ * the gen_ai exports of @opentelemetry/semantic-conventions/incubating are deprecated.
+ */
+export const GEN_AI_ATTRS = {
+  OPERATION_NAME: 'gen_ai.operation.name',
+  PROVIDER_NAME: 'gen_ai.provider.name',
+  REQUEST_MODEL: 'gen_ai.request.model',
+  RESPONSE_MODEL: 'gen_ai.response.model',
+  CONVERSATION_ID: 'gen_ai.conversation.id',
+  AGENT_NAME: 'gen_ai.agent.name',
+  TOOL_NAME: 'gen_ai.tool.name',
+  TOOL_CALL_ID: 'gen_ai.tool.call.id',
+  TOOL_CALL_ARGUMENTS: 'gen_ai.tool.call.arguments',
+  INPUT_MESSAGES: 'gen_ai.input.messages',
+  USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
+  USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
+} as const;
+
+export const GEN_AI_OPERATIONS = {
+  CHAT: 'chat',
+  EXECUTE_TOOL: 'execute_tool',
+  INVOKE_AGENT: 'invoke_agent',
+} as const;
+
+/** aitrail's own attributes: no semantic convention covers audit identity or approvals. */
+export const AUDIT_ATTRS = {
+  ACTION: 'audit.action',
+  OUTCOME: 'audit.outcome',
+  ACTOR_TYPE: 'audit.actor.type',
+  ACTOR_ID: 'audit.actor.id',
+  TENANT_ID: 'audit.tenant.id',
+  REASON: 'audit.reason',
+  RESOURCE_TYPE: 'audit.resource.type',
+  RESOURCE_ID: 'audit.resource.id',
+  METADATA: 'audit.metadata',
+  APPROVAL_ID: 'audit.approval.id',
+  APPROVER_ID: 'audit.approver.id',
+  APPROVER_TYPE: 'audit.approver.type',
+  TASK_ID: 'audit.task.id',
+  TASK_NAME: 'audit.task.name',
+  HANDOFF_FROM: 'audit.handoff.from',
+  HANDOFF_TO: 'audit.handoff.to',
+  BUDGET_USED: 'audit.budget.used',
+  BUDGET_LIMIT: 'audit.budget.limit',
+  BUDGET_UNIT: 'audit.budget.unit',
+  RATE_LIMIT_KEY: 'audit.rate_limit.key',
+  RATE_LIMIT_LIMIT: 'audit.rate_limit.limit',
+  RATE_LIMIT_WINDOW_MS: 'audit.rate_limit.window_ms',
+  RATE_LIMIT_RETRY_AFTER_MS: 'audit.rate_limit.retry_after_ms',
+} as const;
