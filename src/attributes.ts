@@ -13,6 +13,7 @@ export const GEN_AI_ATTRS = {
   TOOL_CALL_ID: 'gen_ai.tool.call.id',
   TOOL_CALL_ARGUMENTS: 'gen_ai.tool.call.arguments',
   INPUT_MESSAGES: 'gen_ai.input.messages',
+  OUTPUT_MESSAGES: 'gen_ai.output.messages',
   USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
   USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
 } as const;

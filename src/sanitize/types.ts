@@ -1,7 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
 
 /** A value that JSON, Postgres `jsonb` and `text` all accept. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 /** How a detected secret or personal value is replaced. */
 export type ReplacementMode = 'mask' | 'hash' | 'remove';

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { VERSION } from '../version.js';
+import { DEMO_USAGE, demoCommand } from './commands/demo.js';
+import { LOGS_USAGE, logsCommand } from './commands/logs.js';
+import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { CheckFailed, UsageError } from './usage-error.js';
+
+const USAGE = `aitrail ${VERSION}: audit trail for AI features
+
+usage:
+  ${MIGRATE_USAGE}
+  ${DEMO_USAGE}
+  ${LOGS_USAGE}
+
+--database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
+AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
+
+type Command = (args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, Command> = {
+  migrate: (args) => migrateCommand(args, process.stderr),
+  demo: (args) => demoCommand(args, process.stdout, process.stderr),
+  logs: (args) => logsCommand(args, process.stdout),
+};
+
+/** Runs the CLI and returns its exit code. */
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command)
+      throw new UsageError(
+        `unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
+      );
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    await command(rest);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      process.stderr.write(`aitrail: ${(error as Error).message}\n`);
+      return 2;
+    }
+    if (error instanceof CheckFailed) {
+      process.stderr.write(`aitrail: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`aitrail: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+const exitCode = await main(process.argv.slice(2));
+process.exitCode = exitCode;

@@ -1,0 +1,19 @@
+import type { AuditStore } from '../store/audit-store.js';
+import { openAuditStore } from '../store/open-store.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * The store the CLI reads: `--database-url`, else `DATABASE_URL`, else the embedded store.
+ * The embedded store is migrated on open (it is ours); a Postgres URL is used as given, so a
+ * read-only role works.
+ */
+export async function openCliStore(
+  databaseUrl: string | undefined,
+  migrate = false,
+): Promise<AuditStore> {
+  const url = databaseUrl ?? (process.env.DATABASE_URL || undefined);
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError(`--database-url must be a postgres:// URL, got "${url.slice(0, 40)}"`);
+  }
+  return openAuditStore({ databaseUrl: url, migrate: url === undefined || migrate });
+}

@@ -1,0 +1,69 @@
+export {
+  ACTOR_TYPES,
+  type ActorType,
+  AI_AUDIT_ACTIONS,
+  type AiAuditAction,
+  AUDIT_OUTCOMES,
+  type AuditActor,
+  type AuditOutcome,
+} from './actions.js';
+export { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from './attributes.js';
+export {
+  type ApprovalStatus,
+  type RecordApprovalOptions,
+  recordApproval,
+} from './instrument/approval.js';
+export {
+  type AuditContext,
+  getAuditContext,
+  withAuditContext,
+} from './instrument/audit-context.js';
+export { type RecordAuditEventOptions, recordAuditEvent } from './instrument/audit-event.js';
+export {
+  type ChatMessage,
+  type ChatSpan,
+  type TraceChatOptions,
+  traceChat,
+} from './instrument/chat.js';
+export type { CommonOptions } from './instrument/common-options.js';
+export type { CaptureContent } from './instrument/content-capture.js';
+export type { AuditEventRef } from './instrument/emit.js';
+export { type RecordHandoffOptions, recordHandoff } from './instrument/handoff.js';
+export {
+  type RecordBudgetExceededOptions,
+  type RecordRateLimitedOptions,
+  recordBudgetExceeded,
+  recordRateLimited,
+} from './instrument/limits.js';
+export { recordTaskQueued, type TaskOptions, traceTask } from './instrument/task.js';
+export { type TraceToolCallOptions, traceToolCall } from './instrument/tool-call.js';
+export { AuditSampler } from './processor/audit-sampler.js';
+export {
+  type AuditProcessorStats,
+  AuditSpanProcessor,
+  type AuditSpanProcessorOptions,
+} from './processor/audit-span-processor.js';
+export { createRedactor, RedactingSpanExporter } from './sanitize/index.js';
+export type {
+  JsonValue,
+  RedactionPolicy,
+  Redactor,
+  ReplacementMode,
+  ValueDetector,
+} from './sanitize/types.js';
+export type { AuditRecord } from './store/audit-record.js';
+export type { AuditStore } from './store/audit-store.js';
+export type { AiAuditMetadata } from './store/metadata.js';
+export { type OpenAuditStoreOptions, openAuditStore } from './store/open-store.js';
+export { type AuditLogEntry, type AuditLogFilter, queryAuditLogs } from './store/queries.js';
+export { auditCheckpoints, auditLogs } from './store/schema.js';
+export {
+  AuditWriter,
+  type AuditWriterOptions,
+  type WriterStats,
+} from './store/writer/audit-writer.js';
+export {
+  type AuditTelemetry,
+  type InitAuditTelemetryOptions,
+  initAuditTelemetry,
+} from './telemetry/init.js';

@@ -1,0 +1,68 @@
+import { AUDIT_OUTCOMES, type AuditOutcome } from '../actions.js';
+import { AUDIT_ATTRS } from '../attributes.js';
+import { type CommonOptions, checkHelperOptions } from './common-options.js';
+import { type AuditEventRef, emitAuditSpan, identityAttributes } from './emit.js';
+import { checkOneOf, checkOptionalString } from './options.js';
+import { instrumentSettings } from './settings.js';
+
+export interface RecordAuditEventOptions extends CommonOptions {
+  /** Namespaced, lowercase: `billing.refund_issued`, `user.role_changed`. */
+  action: string;
+  outcome?: AuditOutcome;
+  resourceType?: string;
+  resourceId?: string;
+  reason?: string;
+  /** Anything else worth keeping; stored redacted and size-limited. */
+  metadata?: Record<string, unknown>;
+}
+
+const ACTION_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+/** Records one of the app's own (non-AI) actions in the same trail. */
+export function recordAuditEvent(options: RecordAuditEventOptions): AuditEventRef {
+  const fn = 'recordAuditEvent';
+  checkHelperOptions(fn, options, [
+    'action',
+    'outcome',
+    'resourceType',
+    'resourceId',
+    'reason',
+    'metadata',
+  ]);
+  if (
+    typeof options.action !== 'string' ||
+    options.action.length > 128 ||
+    !ACTION_PATTERN.test(options.action)
+  ) {
+    throw new TypeError(
+      `${fn}: action must be a namespaced lowercase name such as "billing.refund_issued", got ${JSON.stringify(options.action)}`,
+    );
+  }
+  if (options.outcome !== undefined) checkOneOf(fn, 'outcome', options.outcome, AUDIT_OUTCOMES);
+  checkOptionalString(fn, 'resourceType', options.resourceType);
+  checkOptionalString(fn, 'resourceId', options.resourceId);
+  checkOptionalString(fn, 'reason', options.reason);
+  if (
+    options.metadata !== undefined &&
+    (options.metadata === null ||
+      typeof options.metadata !== 'object' ||
+      Array.isArray(options.metadata))
+  ) {
+    throw new TypeError(`${fn}: metadata must be a plain object`);
+  }
+  const { redactor } = instrumentSettings();
+  const attributes: Record<string, string> = {
+    ...(identityAttributes(options) as Record<string, string>),
+    [AUDIT_ATTRS.ACTION]: options.action,
+    [AUDIT_ATTRS.OUTCOME]: options.outcome ?? 'success',
+  };
+  if (options.resourceType !== undefined)
+    attributes[AUDIT_ATTRS.RESOURCE_TYPE] = options.resourceType;
+  if (options.resourceId !== undefined)
+    attributes[AUDIT_ATTRS.RESOURCE_ID] = redactor.redactText(options.resourceId);
+  if (options.reason !== undefined)
+    attributes[AUDIT_ATTRS.REASON] = redactor.redactText(options.reason);
+  if (options.metadata !== undefined)
+    attributes[AUDIT_ATTRS.METADATA] = JSON.stringify(redactor.redactValue(options.metadata));
+  return emitAuditSpan(options.action, attributes);
+}

@@ -1,0 +1,92 @@
+import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { VERSION } from '../version.js';
+import { getAuditContext } from './audit-context.js';
+import type { CommonOptions } from './common-options.js';
+import { instrumentSettings } from './settings.js';
+
+export const INSTRUMENTATION_SCOPE = 'aitrail';
+
+function tracer() {
+  return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+}
+
+/**
+ * Identity attributes for a helper span: an explicit `actor`/`tenantId` wins over the audit
+ * context. Set at span start so samplers and `onStart` see them.
+ */
+export function identityAttributes(options: CommonOptions): Attributes {
+  const context = getAuditContext();
+  const actor = options.actor ?? context?.actor;
+  const tenantId = options.tenantId ?? context?.tenantId;
+  const attributes: Attributes = {};
+  if (actor) {
+    attributes[AUDIT_ATTRS.ACTOR_TYPE] = actor.type;
+    attributes[AUDIT_ATTRS.ACTOR_ID] = actor.id;
+  }
+  if (tenantId !== undefined) attributes[AUDIT_ATTRS.TENANT_ID] = tenantId;
+  if (options.conversationId !== undefined)
+    attributes[GEN_AI_ATTRS.CONVERSATION_ID] = options.conversationId;
+  if (options.agentName !== undefined) attributes[GEN_AI_ATTRS.AGENT_NAME] = options.agentName;
+  return attributes;
+}
+
+/** Where a recorded event lives: its span, and the `event_id` of its audit row. */
+export interface AuditEventRef {
+  traceId: string;
+  spanId: string;
+  eventId: string;
+}
+
+/** A short span of its own, child of the active span, ended at once: the record never waits. */
+export function emitAuditSpan(name: string, attributes: Attributes): AuditEventRef {
+  const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  span.end();
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId, eventId: `${traceId}:${spanId}` };
+}
+
+/**
+ * Runs `fn` inside an active span. Outcome `success` when it returns; on a throw, `failure`, a
+ * redacted exception event, and the original error rethrown unchanged.
+ */
+export function traceInSpan<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  fn: (span: Span) => T | Promise<T>,
+  onFailure?: (span: Span) => void,
+): Promise<Awaited<T>> {
+  return tracer().startActiveSpan(name, { kind, attributes }, async (span): Promise<Awaited<T>> => {
+    try {
+      const result = await fn(span);
+      if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
+      return result;
+    } catch (error) {
+      recordFailure(span, error);
+      onFailure?.(span);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Records a thrown value on the span with its message and stack already redacted. */
+export function recordFailure(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  const { redactor } = instrumentSettings();
+  const type = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : String(error);
+  const eventAttributes: Attributes = {
+    'exception.type': type,
+    'exception.message': redactor.redactText(message),
+  };
+  if (error instanceof Error && error.stack) {
+    eventAttributes['exception.stacktrace'] = redactor.redactText(error.stack);
+  }
+  span.addEvent('exception', eventAttributes);
+  span.setAttribute('error.type', type);
+  span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
+  span.setStatus({ code: SpanStatusCode.ERROR, message: redactor.redactText(message) });
+}

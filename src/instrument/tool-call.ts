@@ -1,0 +1,40 @@
+import { type Span, SpanKind } from '@opentelemetry/api';
+import { AI_AUDIT_ACTIONS } from '../actions.js';
+import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
+import { type CommonOptions, checkHelperOptions } from './common-options.js';
+import { identityAttributes, traceInSpan } from './emit.js';
+import { checkOptionalString, checkString } from './options.js';
+import { instrumentSettings } from './settings.js';
+
+export interface TraceToolCallOptions extends CommonOptions {
+  toolName: string;
+  /** The tool's arguments; recorded redacted and size-limited. */
+  params?: unknown;
+  toolCallId?: string;
+}
+
+const OWN_KEYS = ['toolName', 'params', 'toolCallId'] as const;
+
+/** Traces a tool execution as `execute_tool {tool}`, audited as `ai.tool_call`. */
+export function traceToolCall<T>(
+  options: TraceToolCallOptions,
+  fn: (span: Span) => T | Promise<T>,
+): Promise<Awaited<T>> {
+  checkHelperOptions('traceToolCall', options, OWN_KEYS);
+  checkString('traceToolCall', 'toolName', options.toolName);
+  checkOptionalString('traceToolCall', 'toolCallId', options.toolCallId);
+  if (typeof fn !== 'function') throw new TypeError('traceToolCall: fn must be a function');
+  const attributes: Record<string, string> = {
+    ...(identityAttributes(options) as Record<string, string>),
+    [AUDIT_ATTRS.ACTION]: AI_AUDIT_ACTIONS.TOOL_CALL,
+    [GEN_AI_ATTRS.OPERATION_NAME]: GEN_AI_OPERATIONS.EXECUTE_TOOL,
+    [GEN_AI_ATTRS.TOOL_NAME]: options.toolName,
+  };
+  if (options.toolCallId !== undefined) attributes[GEN_AI_ATTRS.TOOL_CALL_ID] = options.toolCallId;
+  if (options.params !== undefined) {
+    attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(
+      instrumentSettings().redactor.redactValue(options.params),
+    );
+  }
+  return traceInSpan(`execute_tool ${options.toolName}`, SpanKind.INTERNAL, attributes, fn);
+}

@@ -1,0 +1,236 @@
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { AUDIT_OUTCOMES } from '../actions.js';
+import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { toStorableString } from '../sanitize/string-hygiene.js';
+import type { JsonValue, Redactor } from '../sanitize/types.js';
+import type { AuditRecord } from '../store/audit-record.js';
+import type { AiAuditMetadata } from '../store/metadata.js';
+import { hrTimeToIsoMicros, hrTimeToMillis } from './span-time.js';
+
+export interface MappingEnvironment {
+  serviceName: string | null;
+  redactor: Redactor;
+}
+
+/** Longest value kept in an indexed text column; longer values are cut with a marker. */
+const MAX_COLUMN_LENGTH = 512;
+
+function text(value: AttributeValue | undefined): string | null {
+  if (typeof value === 'string') return value === '' ? null : clip(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+function clip(value: string): string {
+  const storable = toStorableString(value);
+  return storable.length > MAX_COLUMN_LENGTH
+    ? `${storable.slice(0, MAX_COLUMN_LENGTH)}…[truncated]`
+    : storable;
+}
+
+function num(value: AttributeValue | undefined): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
+  return undefined;
+}
+
+/** A JSON-string attribute, parsed and redacted; unparseable text is redacted as text. */
+function jsonAttribute(
+  value: AttributeValue | undefined,
+  redactor: Redactor,
+): JsonValue | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') return redactor.redactValue(value);
+  try {
+    return redactor.redactValue(JSON.parse(value));
+  } catch {
+    return redactor.redactText(value);
+  }
+}
+
+function setIf<K extends keyof AiAuditMetadata>(
+  m: AiAuditMetadata,
+  key: K,
+  value: AiAuditMetadata[K] | null | undefined,
+): void {
+  if (value !== undefined && value !== null) m[key] = value;
+}
+
+/**
+ * Everything an audit record says, read from one attribute map (a span's, or an event's
+ * merged over its span's). Free text is redacted here, whoever produced the attributes.
+ */
+function recordFields(attrs: Attributes, env: MappingEnvironment) {
+  const { redactor } = env;
+  const metadata: AiAuditMetadata = {};
+  const extra = jsonAttribute(attrs[AUDIT_ATTRS.METADATA], redactor);
+  if (extra !== null && typeof extra === 'object' && !Array.isArray(extra))
+    Object.assign(metadata, extra);
+
+  const conversationId = text(attrs[GEN_AI_ATTRS.CONVERSATION_ID]);
+  const taskId = text(attrs[AUDIT_ATTRS.TASK_ID]);
+  const agentName = text(attrs[GEN_AI_ATTRS.AGENT_NAME]);
+  const toolName = text(attrs[GEN_AI_ATTRS.TOOL_NAME]);
+  const approvalId = text(attrs[AUDIT_ATTRS.APPROVAL_ID]);
+  setIf(metadata, 'conversationId', conversationId);
+  setIf(metadata, 'taskId', taskId);
+  setIf(metadata, 'taskName', text(attrs[AUDIT_ATTRS.TASK_NAME]));
+  setIf(metadata, 'agentName', agentName);
+  setIf(metadata, 'toolName', toolName);
+  setIf(metadata, 'toolCallId', text(attrs[GEN_AI_ATTRS.TOOL_CALL_ID]));
+  setIf(metadata, 'toolParams', jsonAttribute(attrs[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS], redactor));
+  setIf(metadata, 'approvalId', approvalId);
+  setIf(metadata, 'approverId', text(attrs[AUDIT_ATTRS.APPROVER_ID]));
+  setIf(metadata, 'approverType', text(attrs[AUDIT_ATTRS.APPROVER_TYPE]));
+  setIf(metadata, 'handoffFrom', text(attrs[AUDIT_ATTRS.HANDOFF_FROM]));
+  setIf(metadata, 'handoffTo', text(attrs[AUDIT_ATTRS.HANDOFF_TO]));
+  setIf(metadata, 'budgetUsed', num(attrs[AUDIT_ATTRS.BUDGET_USED]));
+  setIf(metadata, 'budgetLimit', num(attrs[AUDIT_ATTRS.BUDGET_LIMIT]));
+  setIf(metadata, 'budgetUnit', text(attrs[AUDIT_ATTRS.BUDGET_UNIT]));
+  setIf(metadata, 'rateLimitKey', text(attrs[AUDIT_ATTRS.RATE_LIMIT_KEY]));
+  setIf(metadata, 'rateLimit', num(attrs[AUDIT_ATTRS.RATE_LIMIT_LIMIT]));
+  setIf(metadata, 'rateLimitWindowMs', num(attrs[AUDIT_ATTRS.RATE_LIMIT_WINDOW_MS]));
+  setIf(metadata, 'retryAfterMs', num(attrs[AUDIT_ATTRS.RATE_LIMIT_RETRY_AFTER_MS]));
+  setIf(metadata, 'model', text(attrs[GEN_AI_ATTRS.REQUEST_MODEL]));
+  setIf(metadata, 'responseModel', text(attrs[GEN_AI_ATTRS.RESPONSE_MODEL]));
+  setIf(metadata, 'provider', text(attrs[GEN_AI_ATTRS.PROVIDER_NAME]));
+  setIf(metadata, 'inputTokens', num(attrs[GEN_AI_ATTRS.USAGE_INPUT_TOKENS]));
+  setIf(metadata, 'outputTokens', num(attrs[GEN_AI_ATTRS.USAGE_OUTPUT_TOKENS]));
+  setIf(metadata, 'content', jsonAttribute(attrs[GEN_AI_ATTRS.INPUT_MESSAGES], redactor));
+  setIf(metadata, 'completion', jsonAttribute(attrs[GEN_AI_ATTRS.OUTPUT_MESSAGES], redactor));
+  const reason = text(attrs[AUDIT_ATTRS.REASON]);
+  setIf(metadata, 'reason', reason === null ? null : redactor.redactText(reason));
+
+  return {
+    tenantId: text(attrs[AUDIT_ATTRS.TENANT_ID]),
+    actorType: text(attrs[AUDIT_ATTRS.ACTOR_TYPE]),
+    actorId: text(attrs[AUDIT_ATTRS.ACTOR_ID]),
+    action: text(attrs[AUDIT_ATTRS.ACTION]) as string,
+    outcome: text(attrs[AUDIT_ATTRS.OUTCOME]),
+    resourceType: text(attrs[AUDIT_ATTRS.RESOURCE_TYPE]),
+    resourceId: nullableRedact(text(attrs[AUDIT_ATTRS.RESOURCE_ID]), redactor),
+    conversationId,
+    taskId,
+    agentName,
+    toolName,
+    approvalId,
+    metadata,
+  };
+}
+
+function nullableRedact(value: string | null, redactor: Redactor): string | null {
+  return value === null ? null : redactor.redactText(value);
+}
+
+function errorOf(span: ReadableSpan, redactor: Redactor): AiAuditMetadata['error'] | undefined {
+  const exception = span.events.find((e) => e.name === 'exception');
+  const type = exception?.attributes?.['exception.type'] ?? span.attributes['error.type'];
+  const message = exception?.attributes?.['exception.message'] ?? span.status.message;
+  if (type === undefined && message === undefined && span.status.code !== SpanStatusCode.ERROR)
+    return undefined;
+  const error: { type?: string; message?: string } = {};
+  if (type !== undefined) error.type = String(type);
+  if (message !== undefined && message !== '') error.message = redactor.redactText(String(message));
+  return error;
+}
+
+function outcomeOf(declared: string | null, failed: boolean): string {
+  if (declared !== null && (AUDIT_OUTCOMES as readonly string[]).includes(declared))
+    return declared;
+  return failed ? 'failure' : 'success';
+}
+
+/** Who and where: what an event's record takes from its span when the event does not say. */
+const INHERITED_BY_EVENTS = [
+  AUDIT_ATTRS.ACTOR_TYPE,
+  AUDIT_ATTRS.ACTOR_ID,
+  AUDIT_ATTRS.TENANT_ID,
+  GEN_AI_ATTRS.CONVERSATION_ID,
+  GEN_AI_ATTRS.AGENT_NAME,
+] as const;
+
+/** Does this span (or one of its events) carry an audit record? Cheap: called for every span. */
+export function hasAuditRecord(span: ReadableSpan): boolean {
+  if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) return true;
+  const events = span.events;
+  for (let i = 0; i < events.length; i++) {
+    if (events[i]?.attributes?.[AUDIT_ATTRS.ACTION] !== undefined) return true;
+  }
+  return false;
+}
+
+/**
+ * One record for the span if it carries `audit.action`, and one per event that does.
+ * The idempotency key is `{trace_id}:{span_id}` (`:{event index}` for events).
+ */
+export function spanToRecords(span: ReadableSpan, env: MappingEnvironment): AuditRecord[] {
+  const { traceId, spanId } = span.spanContext();
+  const serviceName = text(span.resource?.attributes?.['service.name']) ?? env.serviceName;
+  const source = span.instrumentationScope?.name ?? 'unknown';
+  const records: AuditRecord[] = [];
+
+  const build = (
+    attrs: Attributes,
+    eventId: string,
+    occurredAt: string,
+    extra: AiAuditMetadata,
+    failed: boolean,
+  ): AuditRecord => {
+    const fields = recordFields(attrs, env);
+    const metadata: AiAuditMetadata = { ...fields.metadata, ...extra, source };
+    if (fields.actorId === null) metadata.actorSource = 'default';
+    return {
+      eventId,
+      occurredAt,
+      tenantId: fields.tenantId,
+      actorType: fields.actorId === null ? 'service' : (fields.actorType ?? 'user'),
+      actorId: fields.actorId ?? serviceName ?? 'unknown',
+      action: fields.action,
+      outcome: outcomeOf(fields.outcome, failed),
+      resourceType: fields.resourceType,
+      resourceId: fields.resourceId,
+      conversationId: fields.conversationId,
+      taskId: fields.taskId,
+      agentName: fields.agentName,
+      toolName: fields.toolName,
+      approvalId: fields.approvalId,
+      metadata,
+      traceId,
+      spanId,
+      serviceName,
+    };
+  };
+
+  if (text(span.attributes[AUDIT_ATTRS.ACTION]) !== null) {
+    const failed = span.status.code === SpanStatusCode.ERROR;
+    const extra: AiAuditMetadata = {
+      spanName: span.name,
+      durationMs: hrTimeToMillis(span.duration),
+    };
+    const error = failed ? errorOf(span, env.redactor) : undefined;
+    if (error) extra.error = error;
+    records.push(
+      build(
+        span.attributes,
+        `${traceId}:${spanId}`,
+        hrTimeToIsoMicros(span.startTime),
+        extra,
+        failed,
+      ),
+    );
+  }
+  span.events.forEach((event, index) => {
+    if (text(event.attributes?.[AUDIT_ATTRS.ACTION]) === null) return;
+    const attrs: Attributes = {};
+    for (const key of INHERITED_BY_EVENTS) attrs[key] = span.attributes[key];
+    Object.assign(attrs, event.attributes);
+    const extra: AiAuditMetadata = { spanName: span.name, eventName: event.name };
+    records.push(
+      build(attrs, `${traceId}:${spanId}:${index}`, hrTimeToIsoMicros(event.time), extra, false),
+    );
+  });
+  return records;
+}

@@ -1,0 +1,309 @@
+import { isPaymentCardNumber, isValidIban } from './checksums.js';
+import type { ValueDetector } from './types.js';
+
+/**
+ * Built-in value detectors, in the order they run. Each one sees the output of the ones before
+ * it, so an earlier detector's replacement is never re-matched by a later, broader one (URL
+ * credentials run before emails, IBANs before card numbers, IPv6 before IPv4).
+ *
+ * Every pattern starting with a repeated class has a lookbehind that rejects a start inside a
+ * run of that class, so each run is tried once: scanning stays linear on hostile input such as
+ * 100k characters of `a@a.` or digits.
+ */
+export interface BuiltInDetector extends ValueDetector {
+  /** Cheap test on the whole string; the pattern only runs when it passes. */
+  hint?: (text: string) => boolean;
+}
+
+const includes =
+  (...needles: string[]) =>
+  (text: string): boolean =>
+    needles.some((needle) => text.includes(needle));
+
+const testsPattern =
+  (pattern: RegExp) =>
+  (text: string): boolean =>
+    pattern.test(text);
+
+/** Key names whose assigned value in free text (`password=…`, `"api_key": "…"`) is a secret. */
+const SECRET_KEY_WORDS =
+  'passw(?:or)?d|passphrase|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|' +
+  'client[_.-]?secret|authorization|credentials?|session[_.-]?id|cookie';
+
+/**
+ * `key=value`, `key: value`, `"key": "value"` and the backslash-escaped form found in
+ * double-encoded JSON. The key and separator are kept; a quoted value is masked up to its
+ * closing quote, an unquoted one up to whitespace or a delimiter, including an auth scheme
+ * (`Authorization: Bearer x` masks `Bearer x`). The key may not follow `[` so a hash tag such
+ * as `[private_key:3f9a1c0b]` is never masked again.
+ */
+const secretAssignment: BuiltInDetector = {
+  name: 'secret_assignment',
+  pattern: new RegExp(
+    String.raw`(?<keep>(?<![\w.\-[])[\w.-]{0,40}?(?:${SECRET_KEY_WORDS})\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?)` +
+      String.raw`(?:(?<=")[^"\\\n]{1,512}|(?<=')[^'\\\n]{1,512}|(?<![\\"'])(?:(?:Bearer|Basic|Token)\s+)?[^\s"'\\&,;<>]{1,512})`,
+    'gi',
+  ),
+  hint: testsPattern(new RegExp(`(?:${SECRET_KEY_WORDS})\\\\?["']?\\s{0,3}[:=]`, 'i')),
+};
+
+/**
+ * PEM private key blocks. A block without its END line (cut by a length limit) is masked to the
+ * end of the string: key material is secret even when truncated.
+ */
+const privateKey: BuiltInDetector = {
+  name: 'private_key',
+  pattern:
+    /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|$)/g,
+  hint: includes('PRIVATE KEY-----'),
+};
+
+/** `scheme://user:pass@host`: the scheme and host are kept, the userinfo is masked. */
+const urlCredentials: BuiltInDetector = {
+  name: 'url_credentials',
+  pattern: /(?<keep>(?<![\w+.-])[a-z][\w+.-]{0,30}:\/\/)[^\s/?#@]+(?:@[^\s/?#@]+)*(?=@)/gi,
+  hint: (text) => text.includes('://') && text.includes('@'),
+};
+
+/** Bearer tokens are opaque; require a digit or a length no English word reaches. */
+function looksLikeBearerToken(token: string): boolean {
+  return token.length >= 20 || (token.length >= 8 && /\d/.test(token));
+}
+
+const bearerToken: BuiltInDetector = {
+  name: 'bearer_token',
+  pattern: /(?<keep>\bBearer\s{1,10})[\w\-.~+/]{8,4096}=*/gi,
+  validate: looksLikeBearerToken,
+  hint: testsPattern(/bearer/i),
+};
+
+/** Basic credentials decode to printable `user:password`; prose after "basic" does not. */
+function isBasicCredential(candidate: string): boolean {
+  if (candidate.length % 4 === 1) return false;
+  const decoded = Buffer.from(candidate, 'base64').toString('latin1');
+  return decoded.includes(':') && /^[\x20-\x7e]+$/.test(decoded);
+}
+
+const basicAuth: BuiltInDetector = {
+  name: 'basic_auth',
+  pattern: /(?<keep>\bBasic\s{1,10})[A-Za-z0-9+/]{6,4096}={0,2}(?![\w+/=])/gi,
+  validate: isBasicCredential,
+  hint: testsPattern(/basic/i),
+};
+
+/** Three base64url segments with a JSON header (`eyJ` is base64 for `{"`); the signature may be empty. */
+const jwt: BuiltInDetector = {
+  name: 'jwt',
+  pattern: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{2,}\.[\w-]*/g,
+  hint: includes('eyJ'),
+};
+
+const anthropicApiKey: BuiltInDetector = {
+  name: 'anthropic_api_key',
+  pattern: /(?<![\w-])sk-ant-[\w-]{20,}/g,
+  hint: includes('sk-ant-'),
+};
+
+/** Legacy `sk-…` and project / service-account keys `sk-proj-…`, `sk-svcacct-…`. */
+const openaiApiKey: BuiltInDetector = {
+  name: 'openai_api_key',
+  pattern: /(?<![\w-])sk-[\w-]{20,}/g,
+  hint: includes('sk-'),
+};
+
+const githubToken: BuiltInDetector = {
+  name: 'github_token',
+  pattern: /(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})/g,
+  hint: testsPattern(/gh[pousr]_|github_pat_/),
+};
+
+const stripeKey: BuiltInDetector = {
+  name: 'stripe_key',
+  pattern: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g,
+  hint: testsPattern(/_(?:live|test)_/),
+};
+
+const slackToken: BuiltInDetector = {
+  name: 'slack_token',
+  pattern: /(?<![\w-])xox[abprse]-[A-Za-z0-9-]{10,}/g,
+  hint: includes('xox'),
+};
+
+const googleApiKey: BuiltInDetector = {
+  name: 'google_api_key',
+  pattern: /(?<![\w-])AIza[\w-]{33,40}(?![\w-])/g,
+  hint: includes('AIza'),
+};
+
+const awsAccessKeyId: BuiltInDetector = {
+  name: 'aws_access_key_id',
+  pattern: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g,
+  hint: includes('AKIA', 'ASIA'),
+};
+
+/** Local part, `@`, dot-separated labels and an alphabetic TLD. Keys are scanned too. */
+const email: BuiltInDetector = {
+  name: 'email',
+  pattern:
+    /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}(?![\w-])/g,
+  hint: includes('@'),
+};
+
+/** Country code, check digits, then 11–30 alphanumerics, optionally in groups of four. */
+const iban: BuiltInDetector = {
+  name: 'iban',
+  pattern:
+    /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
+  validate: isValidIban,
+};
+
+/** 13–19 digits, optionally grouped by spaces or dashes; confirmed by issuer prefix and Luhn. */
+const paymentCard: BuiltInDetector = {
+  name: 'payment_card',
+  pattern: /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])/g,
+  validate: isPaymentCardNumber,
+};
+
+/** US SSN `123-45-6789`; area 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
+const ssn: BuiltInDetector = {
+  name: 'ssn',
+  pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g,
+  hint: includes('-'),
+};
+
+function countDigits(text: string): number {
+  let count = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 48 && code <= 57) count++;
+  }
+  return count;
+}
+
+/**
+ * International numbers need 8–15 digits (E.164). North American numbers need area code and
+ * exchange starting 2–9. Trunk-prefixed national numbers (`020 7946 0958`) need 9–13 digits,
+ * which rules out dates such as `05 11 2026`.
+ */
+function isPlausiblePhoneNumber(candidate: string): boolean {
+  const digits = countDigits(candidate);
+  if (candidate.startsWith('+')) return digits >= 8 && digits <= 15;
+  if (candidate.startsWith('0')) return digits >= 9 && digits <= (candidate[1] === '0' ? 17 : 13);
+  const nanp = candidate.replace(/\D/g, '');
+  return (
+    nanp.length === 10 && nanp[0] !== '0' && nanp[0] !== '1' && nanp[3] !== '0' && nanp[3] !== '1'
+  );
+}
+
+/**
+ * Phone numbers need separators or a leading `+`: a bare run of digits is more often an id or an
+ * epoch timestamp than a phone number. Dates, times, versions, prices and order numbers do not
+ * fit these shapes (`2026-11-27` is 4-2-2, `ORD-2024-000123` follows a dash).
+ */
+const phone: BuiltInDetector = {
+  name: 'phone',
+  pattern: new RegExp(
+    String.raw`(?<![\w+\-.,/:#$€£])(?:` +
+      String.raw`\+\d{1,4}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]\d{1,6}){1,6}` +
+      String.raw`|\+\d{7,15}` +
+      String.raw`|\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}` +
+      String.raw`|\d{3}([ .\-])\d{3}\1\d{4}` +
+      String.raw`|0\d{1,4}(?:[ \-]\d{2,8}){1,4}` +
+      String.raw`)(?![\w\-/:]|[.,]\d)`,
+    'g',
+  ),
+  validate: isPlausiblePhoneNumber,
+};
+
+const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
+
+function isIpv4(text: string): boolean {
+  const octets = text.split('.');
+  return (
+    octets.length === 4 &&
+    octets.every((octet) => /^(?:0|[1-9]\d{0,2})$/.test(octet) && Number(octet) <= 255)
+  );
+}
+
+/**
+ * RFC 4291 text form: eight groups, or fewer with exactly one `::`, optionally ending in an
+ * IPv4 address. A digit is required so that `add::a` in code is not an address; times like
+ * `09:27:09` and MAC addresses fail the group count.
+ */
+function isIpv6(candidate: string): boolean {
+  if (!/\d/.test(candidate)) return false;
+  const halves = candidate.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));
+  const last = groups[groups.length - 1];
+  let groupCount = groups.length;
+  if (last?.includes('.')) {
+    if (!isIpv4(last)) return false;
+    groups.pop();
+    groupCount += 1;
+  }
+  if (!groups.every((group) => HEX_GROUP.test(group))) return false;
+  return halves.length === 2 ? groupCount <= 7 : groupCount === 8;
+}
+
+const ipv6: BuiltInDetector = {
+  name: 'ipv6',
+  pattern:
+    /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
+  validate: isIpv6,
+  hint: includes(':'),
+};
+
+/**
+ * Dotted quads with octets 0–255 and no leading zeros. A four-part version string is
+ * indistinguishable from an address and is masked unless prefixed with `v` (`v1.2.3.4`);
+ * three-part versions (`20.20.2`) and longer dotted numbers (OIDs) are never addresses.
+ */
+const ipv4: BuiltInDetector = {
+  name: 'ipv4',
+  pattern:
+    /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
+  hint: includes('.'),
+};
+
+/** All built-in detectors in the order they run. */
+export const BUILT_IN_DETECTOR_DEFINITIONS: readonly BuiltInDetector[] = [
+  privateKey,
+  secretAssignment,
+  urlCredentials,
+  bearerToken,
+  basicAuth,
+  jwt,
+  anthropicApiKey,
+  openaiApiKey,
+  githubToken,
+  stripeKey,
+  slackToken,
+  googleApiKey,
+  awsAccessKeyId,
+  email,
+  iban,
+  paymentCard,
+  ssn,
+  phone,
+  ipv6,
+  ipv4,
+];
+
+/** Names of the built-in detectors, usable in `policy.disable` and `policy.modes`. */
+export const BUILT_IN_DETECTORS: readonly string[] = Object.freeze(
+  BUILT_IN_DETECTOR_DEFINITIONS.map((detector) => detector.name),
+);
+
+/**
+ * Detectors that find personal data rather than credentials: switched off by the
+ * secrets-only redactor used when content capture is `full`. Card numbers and SSNs stay masked
+ * there too: PCI DSS forbids storing a full card number, and an SSN is a credential in practice.
+ */
+export const PERSONAL_DATA_DETECTORS: readonly string[] = Object.freeze([
+  'email',
+  'phone',
+  'iban',
+  'ipv4',
+  'ipv6',
+]);

@@ -1,0 +1,146 @@
+import { type Attributes, context, type Link, type SpanContext } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { getDefaultRedactor } from './redactor.js';
+import { REDACTION_FAILED } from './replacement.js';
+import type { Redactor } from './types.js';
+
+export interface RedactingSpanExporterOptions {
+  /** Redactor applied to every span; default `getDefaultRedactor()`. */
+  redactor?: Redactor;
+}
+
+const OPTIONS = ['redactor'];
+
+type AttributeMapper = (attributes: Attributes) => Attributes;
+
+/**
+ * A copy of `span` with `mapAttributes` applied to span, event and link attributes and
+ * `mapText` to the span name, event names and status message. Identity, timing, resource and
+ * scope are carried over unchanged; the SDK's span object is never mutated.
+ */
+function copySpan(
+  span: ReadableSpan,
+  mapAttributes: AttributeMapper,
+  mapText: (text: string) => string,
+): ReadableSpan {
+  const spanContext: SpanContext = span.spanContext();
+  const status =
+    span.status.message === undefined
+      ? { ...span.status }
+      : { ...span.status, message: mapText(span.status.message) };
+  const events: TimedEvent[] = span.events.map((event) => ({
+    ...event,
+    name: mapText(event.name),
+    attributes: event.attributes === undefined ? undefined : mapAttributes(event.attributes),
+  }));
+  const links: Link[] = span.links.map((link) => ({
+    ...link,
+    attributes: link.attributes === undefined ? undefined : mapAttributes(link.attributes),
+  }));
+  return {
+    name: mapText(span.name),
+    kind: span.kind,
+    spanContext: () => spanContext,
+    parentSpanContext: span.parentSpanContext,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    status,
+    attributes: mapAttributes(span.attributes),
+    links,
+    events,
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
+}
+
+/** Every string (and string array item) replaced: what is exported when redaction itself threw. */
+function failClosedAttributes(attributes: Attributes): Attributes {
+  const output: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (typeof value === 'string') {
+      output[key] = REDACTION_FAILED;
+    } else if (Array.isArray(value)) {
+      output[key] = value.map((item) => (typeof item === 'string' ? REDACTION_FAILED : item)) as
+        | string[]
+        | number[]
+        | boolean[];
+    } else {
+      output[key] = value;
+    }
+  }
+  return output;
+}
+
+/**
+ * A `SpanExporter` that hands redacted copies of every span to the exporter it wraps:
+ * attributes, event attributes (`exception.message`, `exception.stacktrace`), link attributes,
+ * the status message, and span and event names where they contain a detected secret. If
+ * redacting a span throws, that span is exported with every string attribute replaced by
+ * `[REDACTION_FAILED]`, never raw. The wrapped export runs with tracing suppressed, so the
+ * exporter's own I/O cannot produce spans that loop back here.
+ */
+export class RedactingSpanExporter implements SpanExporter {
+  private readonly inner: SpanExporter;
+  private readonly redactor: Redactor;
+
+  constructor(inner: SpanExporter, options: RedactingSpanExporterOptions = {}) {
+    if (inner === null || typeof inner !== 'object' || typeof inner.export !== 'function') {
+      throw new TypeError(
+        'RedactingSpanExporter: inner must be a SpanExporter with an export() method',
+      );
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTIONS.includes(key)) {
+        throw new TypeError(
+          `RedactingSpanExporter: unknown option ${key}; expected one of ${OPTIONS.join(', ')}`,
+        );
+      }
+    }
+    this.inner = inner;
+    this.redactor = options.redactor ?? getDefaultRedactor();
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    let copies: ReadableSpan[];
+    try {
+      copies = spans.map((span) => this.redactSpan(span));
+    } catch (error) {
+      resultCallback({
+        code: ExportResultCode.FAILED,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
+      return;
+    }
+    context.with(suppressTracing(context.active()), () =>
+      this.inner.export(copies, resultCallback),
+    );
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+
+  private redactSpan(span: ReadableSpan): ReadableSpan {
+    const redactor = this.redactor;
+    try {
+      return copySpan(
+        span,
+        (attributes) => redactor.redactAttributes(attributes),
+        (text) => redactor.redactText(text),
+      );
+    } catch {
+      redactor.stats.failures++;
+      return copySpan(span, failClosedAttributes, () => REDACTION_FAILED);
+    }
+  }
+}

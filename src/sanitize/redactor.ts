@@ -1,0 +1,199 @@
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { compileKeyRules } from './key-rules.js';
+import { resolvePolicy } from './policy.js';
+import { maskMarker, REDACTION_FAILED, resolveHashKey } from './replacement.js';
+import { createSafeSerializer } from './safe-json.js';
+import { toStorableString, truncateString } from './string-hygiene.js';
+import { compileTextRedaction } from './text-redaction.js';
+import type { JsonValue, RedactionPolicy, RedactionStats, Redactor } from './types.js';
+
+/**
+ * Characters scanned beyond `maxStringLength` before a long string is cut, so a secret that
+ * straddles the cut is still recognised whole and never leaks as a prefix.
+ */
+const SCAN_MARGIN = 4096;
+
+/** Integers this large may be card numbers stored as numbers (epoch milliseconds are 13 digits too). */
+const SMALLEST_CARD_NUMBER = 1e12;
+
+const MAX_CACHED_KEYS = 4096;
+const MAX_CACHED_KEY_LENGTH = 256;
+
+/** Serialized JSON objects and arrays inside attribute strings are redacted structurally. */
+function looksLikeJsonContainer(text: string): boolean {
+  const trimmed = text.trim();
+  const first = trimmed[0];
+  const last = trimmed[trimmed.length - 1];
+  return (first === '{' && last === '}') || (first === '[' && last === ']');
+}
+
+/**
+ * Compiles a redaction policy once into a `Redactor` (pino-style: regexes, lookup sets and
+ * replacement functions are built here, not per value). The policy is validated eagerly: an
+ * unknown option, a detector pattern without the `g` flag or an unknown mode throws a
+ * `TypeError` naming the option.
+ *
+ * Replacements: key rules write `[REDACTED:<rule>]`; detectors write `[REDACTED:<name>]`
+ * (`mask`, the default), `[<name>:<8 hex of HMAC-SHA256>]` (`hash`) or nothing (`remove`). A
+ * value whose redaction throws becomes `[REDACTION_FAILED]` and counts in `stats.failures`.
+ */
+export function createRedactor(policy?: RedactionPolicy): Redactor {
+  const resolved = resolvePolicy(policy);
+  const { limits } = resolved;
+  const detect = compileTextRedaction({
+    detectors: resolved.detectors,
+    modeOf: resolved.modeOf,
+    hashKey: resolveHashKey(resolved.hashKey),
+  });
+  const keyRule = compileKeyRules({ extraKeys: resolved.extraKeys, allowKeys: resolved.allowKeys });
+  const stats: RedactionStats = { failures: 0 };
+  const outputKeys = new Map<string, string>();
+
+  /** Detectors, NUL/surrogate cleanup and `maxStringLength`; a throwing detector fails closed. */
+  function redactString(text: string): string {
+    try {
+      const scanLimit = limits.maxStringLength + SCAN_MARGIN;
+      const scanned = text.length > scanLimit ? text.slice(0, scanLimit) : text;
+      const redacted = detect(toStorableString(scanned));
+      if (redacted.length <= limits.maxStringLength) return redacted;
+      const fullLength = redacted.length + (text.length - scanned.length);
+      return truncateString(redacted, limits.maxStringLength, fullLength);
+    } catch {
+      stats.failures++;
+      return REDACTION_FAILED;
+    }
+  }
+
+  /** Keys go through the same detectors as values: an email used as a key is masked too. */
+  function outputKey(key: string): string {
+    const cached = outputKeys.get(key);
+    if (cached !== undefined) return cached;
+    const redacted = redactString(key);
+    if (key.length <= MAX_CACHED_KEY_LENGTH && redacted !== REDACTION_FAILED) {
+      if (outputKeys.size >= MAX_CACHED_KEYS) outputKeys.clear();
+      outputKeys.set(key, redacted);
+    }
+    return redacted;
+  }
+
+  function redactNumber(value: number): JsonValue {
+    if (!Number.isSafeInteger(value) || Math.abs(value) < SMALLEST_CARD_NUMBER) return value;
+    const digits = String(value);
+    const redacted = redactString(digits);
+    return redacted === digits ? value : redacted;
+  }
+
+  const serialize = createSafeSerializer({
+    limits,
+    keyRule,
+    keyReplacement: maskMarker,
+    outputKey,
+    text: redactString,
+    number: redactNumber,
+  });
+
+  function redactValue(value: unknown): JsonValue {
+    try {
+      return serialize(value);
+    } catch {
+      stats.failures++;
+      return REDACTION_FAILED;
+    }
+  }
+
+  function redactText(text: string): string {
+    try {
+      return redactString(typeof text === 'string' ? text : String(text ?? ''));
+    } catch {
+      stats.failures++;
+      return REDACTION_FAILED;
+    }
+  }
+
+  function redactAttributeString(text: string): string {
+    if (looksLikeJsonContainer(text)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return redactString(text);
+      }
+      return JSON.stringify(redactValue(parsed));
+    }
+    return redactString(text);
+  }
+
+  function redactAttributeValue(value: unknown): AttributeValue | undefined {
+    if (typeof value === 'string') return redactAttributeString(value);
+    if (typeof value === 'number') {
+      const redacted = redactNumber(value);
+      return typeof redacted === 'string' ? redacted : value;
+    }
+    if (typeof value === 'boolean' || value === undefined || value === null) {
+      return value as AttributeValue | undefined;
+    }
+    if (Array.isArray(value)) {
+      return value.map((item) => {
+        if (typeof item === 'string') return redactString(item);
+        if (typeof item === 'number') return redactNumber(item);
+        if (typeof item === 'boolean' || item === null || item === undefined) return item;
+        return JSON.stringify(redactValue(item));
+      }) as AttributeValue;
+    }
+    return JSON.stringify(redactValue(value));
+  }
+
+  /**
+   * A new attribute map: key rules on keys (the value becomes `[REDACTED:<rule>]`, whatever its
+   * type), detectors on keys, string values and string array items, and structural redaction of
+   * strings holding a JSON object or array (re-serialized compactly).
+   */
+  function redactAttributes(attributes: Attributes): Attributes {
+    const output: Attributes = {};
+    let keys: string[];
+    try {
+      keys = Object.keys(attributes ?? {});
+    } catch {
+      stats.failures++;
+      return output;
+    }
+    for (const key of keys) {
+      let name = key;
+      let value: AttributeValue | undefined;
+      try {
+        name = outputKey(key);
+        const rule = keyRule(key);
+        value = rule === undefined ? redactAttributeValue(attributes[key]) : maskMarker(rule);
+      } catch {
+        stats.failures++;
+        value = REDACTION_FAILED;
+      }
+      if (Object.hasOwn(output, name)) {
+        let suffix = 2;
+        while (Object.hasOwn(output, `${name}#${suffix}`)) suffix++;
+        name = `${name}#${suffix}`;
+      }
+      if (name === '__proto__') {
+        Object.defineProperty(output, name, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        output[name] = value;
+      }
+    }
+    return output;
+  }
+
+  return { redactText, redactValue, redactAttributes, stats };
+}
+
+let defaultRedactor: Redactor | undefined;
+
+/** The shared redactor with the default policy, created on first use. */
+export function getDefaultRedactor(): Redactor {
+  defaultRedactor ??= createRedactor();
+  return defaultRedactor;
+}

@@ -1,0 +1,53 @@
+import type { AiAuditMetadata } from './metadata.js';
+
+/**
+ * One audit record as the writer receives it. Span-agnostic: the processor maps spans to
+ * records; the store only knows records.
+ */
+export interface AuditRecord {
+  /** Idempotency key, unique across the table. */
+  eventId: string;
+  /** ISO 8601 UTC with microseconds: `2026-11-27T09:27:09.123456Z`. */
+  occurredAt: string;
+  tenantId: string | null;
+  actorType: string;
+  actorId: string;
+  action: string;
+  outcome: string;
+  resourceType: string | null;
+  resourceId: string | null;
+  conversationId: string | null;
+  taskId: string | null;
+  agentName: string | null;
+  toolName: string | null;
+  approvalId: string | null;
+  metadata: AiAuditMetadata;
+  /** 32 lowercase hex characters. */
+  traceId: string;
+  /** 16 lowercase hex characters. */
+  spanId: string;
+  serviceName: string | null;
+}
+
+/** A record with its place in a writer's hash chain; assigned once, before the first write. */
+export interface SealedAuditRecord extends AuditRecord {
+  id: string;
+  chainId: string;
+  chainSeq: number;
+  prevHash: string;
+  hash: string;
+  /** The canonical JSON of `metadata`, computed once and reused for hashing, inserting and journaling. */
+  metadataJson: string;
+}
+
+/** A signed statement of a chain's head. */
+export interface CheckpointRecord {
+  chainId: string;
+  chainSeq: number;
+  headHash: string;
+  createdAt: string;
+  serviceName: string | null;
+  algorithm: 'hmac-sha256' | 'ed25519' | 'none';
+  keyId: string | null;
+  signature: string | null;
+}

@@ -1,0 +1,25 @@
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
+import type * as schema from './schema.js';
+
+export type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** Where audit records live: real Postgres (postgres.js) or embedded PGlite, behind one interface. */
+export interface AuditStore {
+  readonly kind: 'postgres' | 'pglite';
+  /** Safe to print: a URL without its password, or a directory. */
+  readonly location: string;
+  /** Drizzle over the same connection(s), for typed queries. */
+  readonly db: AuditDatabase;
+  /** Runs one parameterised statement and returns its rows. */
+  query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Inserts sealed records in one statement, idempotently (`ON CONFLICT (event_id) DO NOTHING`).
+   * Resolves to the number of rows that were new.
+   */
+  insertRecords(records: readonly SealedAuditRecord[]): Promise<number>;
+  insertCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
+  /** Applies pending migrations; safe to call from many processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}

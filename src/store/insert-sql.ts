@@ -1,0 +1,117 @@
+import type { SealedAuditRecord } from './audit-record.js';
+
+/** Column order shared by the COPY and `unnest` insert paths. */
+export const AUDIT_LOG_COLUMNS = [
+  'id',
+  'event_id',
+  'occurred_at',
+  'tenant_id',
+  'actor_type',
+  'actor_id',
+  'action',
+  'outcome',
+  'resource_type',
+  'resource_id',
+  'conversation_id',
+  'task_id',
+  'agent_name',
+  'tool_name',
+  'approval_id',
+  'metadata',
+  'trace_id',
+  'span_id',
+  'service_name',
+  'chain_id',
+  'chain_seq',
+  'prev_hash',
+  'hash',
+] as const;
+
+const COLUMN_TYPES: Record<(typeof AUDIT_LOG_COLUMNS)[number], string> = {
+  id: 'uuid',
+  event_id: 'text',
+  occurred_at: 'timestamptz',
+  tenant_id: 'text',
+  actor_type: 'text',
+  actor_id: 'text',
+  action: 'text',
+  outcome: 'text',
+  resource_type: 'text',
+  resource_id: 'text',
+  conversation_id: 'text',
+  task_id: 'text',
+  agent_name: 'text',
+  tool_name: 'text',
+  approval_id: 'text',
+  metadata: 'jsonb',
+  trace_id: 'text',
+  span_id: 'text',
+  service_name: 'text',
+  chain_id: 'text',
+  chain_seq: 'int8',
+  prev_hash: 'text',
+  hash: 'text',
+};
+
+/**
+ * One statement for any batch size: each column travels as one array parameter, so the
+ * bind-parameter cap (65534) never limits the batch. Arrays are sent as text[] and cast in
+ * SQL, so no driver-side array serializer (which drizzle replaces for date types) is involved.
+ */
+export const UNNEST_INSERT_SQL = `INSERT INTO audit_logs (${AUDIT_LOG_COLUMNS.join(', ')})
+SELECT ${AUDIT_LOG_COLUMNS.map((c) => (COLUMN_TYPES[c] === 'text' ? c : `${c}::${COLUMN_TYPES[c]}`)).join(', ')}
+FROM unnest(${AUDIT_LOG_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')})
+  AS batch(${AUDIT_LOG_COLUMNS.join(', ')})
+ON CONFLICT (event_id) DO NOTHING`;
+
+export type ColumnValue = string | number | null;
+
+/** The row's values in `AUDIT_LOG_COLUMNS` order; metadata as its canonical JSON text. */
+export function rowValues(r: SealedAuditRecord): ColumnValue[] {
+  return [
+    r.id,
+    r.eventId,
+    r.occurredAt,
+    r.tenantId,
+    r.actorType,
+    r.actorId,
+    r.action,
+    r.outcome,
+    r.resourceType,
+    r.resourceId,
+    r.conversationId,
+    r.taskId,
+    r.agentName,
+    r.toolName,
+    r.approvalId,
+    r.metadataJson,
+    r.traceId,
+    r.spanId,
+    r.serviceName,
+    r.chainId,
+    r.chainSeq,
+    r.prevHash,
+    r.hash,
+  ];
+}
+
+/** Column-major arrays for the `unnest` statement. */
+export function unnestParameters(
+  records: readonly SealedAuditRecord[],
+): Array<Array<string | null>> {
+  const columns: Array<Array<string | null>> = AUDIT_LOG_COLUMNS.map(
+    () => new Array(records.length),
+  );
+  records.forEach((record, row) => {
+    rowValues(record).forEach((value, column) => {
+      (columns[column] as Array<string | null>)[row] =
+        typeof value === 'number' ? String(value) : value;
+    });
+  });
+  return columns;
+}
+
+export const INSERT_CHECKPOINT_SQL = `INSERT INTO audit_checkpoints
+  (chain_id, chain_seq, head_hash, created_at, service_name, algorithm, key_id, signature)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (chain_id, chain_seq) DO NOTHING`;

@@ -1,0 +1,61 @@
+import { join, resolve } from 'node:path';
+import type { AuditStore } from './audit-store.js';
+import { PgliteStore } from './pglite-store.js';
+import { PostgresStore } from './postgres-store.js';
+
+export interface OpenAuditStoreOptions {
+  /** Postgres connection URL; default `DATABASE_URL`. Absent ⇒ embedded PGlite. */
+  databaseUrl?: string;
+  /** Directory for the embedded store and the spill journal; default `AITRAIL_DATA_DIR` or `./.aitrail`. */
+  dataDir?: string;
+  /** Apply pending migrations on open. Default true. */
+  migrate?: boolean;
+  /** Postgres pool size. Default 4. */
+  maxConnections?: number;
+}
+
+const OPTION_KEYS = new Set(['databaseUrl', 'dataDir', 'migrate', 'maxConnections']);
+
+/** The data directory: option, else `AITRAIL_DATA_DIR`, else `./.aitrail`, as an absolute path. */
+export function resolveDataDir(dataDir?: string): string {
+  return resolve(dataDir ?? process.env.AITRAIL_DATA_DIR ?? '.aitrail');
+}
+
+/**
+ * Opens the audit store: Postgres when a URL is given (or `DATABASE_URL` is set), else the
+ * embedded PGlite store under the data directory.
+ */
+export async function openAuditStore(target?: string | OpenAuditStoreOptions): Promise<AuditStore> {
+  const options = typeof target === 'string' ? { databaseUrl: target } : (target ?? {});
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('openAuditStore: expected a Postgres URL string or an options object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`openAuditStore: unknown option "${key}"`);
+  }
+  const databaseUrl = options.databaseUrl ?? (process.env.DATABASE_URL || undefined);
+  let store: AuditStore;
+  if (databaseUrl !== undefined) {
+    assertPostgresUrl(databaseUrl);
+    store = new PostgresStore({ url: databaseUrl, maxConnections: options.maxConnections });
+  } else {
+    store = await PgliteStore.open(join(resolveDataDir(options.dataDir), 'pglite'));
+  }
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+  }
+  return store;
+}
+
+function assertPostgresUrl(url: string): void {
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
+    throw new TypeError(
+      `databaseUrl must be a postgres:// or postgresql:// URL, got ${JSON.stringify(String(url).slice(0, 40))}`,
+    );
+  }
+}

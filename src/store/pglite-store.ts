@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
+import type { AuditDatabase, AuditStore } from './audit-store.js';
+import { INSERT_CHECKPOINT_SQL, UNNEST_INSERT_SQL, unnestParameters } from './insert-sql.js';
+import { describeMigrationFailure, MIGRATIONS_FOLDER } from './migrations.js';
+import * as schema from './schema.js';
+
+/**
+ * Embedded Postgres (PGlite, Postgres compiled to WASM) in a directory. One process at a time
+ * may open a directory; it runs as superuser, so row-level security does not apply here.
+ */
+export class PgliteStore implements AuditStore {
+  readonly kind = 'pglite' as const;
+  readonly db: AuditDatabase;
+  private readonly pg: PGlite;
+
+  private constructor(
+    readonly location: string,
+    pg: PGlite,
+  ) {
+    this.pg = pg;
+    this.db = drizzle(pg, { schema }) as unknown as AuditDatabase;
+  }
+
+  static async open(directory: string): Promise<PgliteStore> {
+    mkdirSync(directory, { recursive: true });
+    const pg = await PGlite.create(directory);
+    await pg.exec(`SET TIME ZONE 'UTC'`);
+    return new PgliteStore(directory, pg);
+  }
+
+  async query<T extends Record<string, unknown>>(
+    text: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
+    const result = await this.pg.query<T>(text, params);
+    return result.rows;
+  }
+
+  async insertRecords(records: readonly SealedAuditRecord[]): Promise<number> {
+    if (records.length === 0) return 0;
+    const result = await this.pg.query(UNNEST_INSERT_SQL, unnestParameters(records));
+    return result.affectedRows ?? 0;
+  }
+
+  async insertCheckpoint(c: CheckpointRecord): Promise<void> {
+    await this.pg.query(INSERT_CHECKPOINT_SQL, [
+      c.chainId,
+      c.chainSeq,
+      c.headHash,
+      c.createdAt,
+      c.serviceName,
+      c.algorithm,
+      c.keyId,
+      c.signature,
+    ]);
+  }
+
+  async migrate(): Promise<void> {
+    try {
+      await migrate(drizzle(this.pg), { migrationsFolder: MIGRATIONS_FOLDER });
+    } catch (error) {
+      throw describeMigrationFailure(this.location, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.pg.closed) await this.pg.close();
+  }
+}

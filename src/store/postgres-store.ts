@@ -1,0 +1,148 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
+import type { AuditDatabase, AuditStore } from './audit-store.js';
+import { toCopyText } from './copy-text.js';
+import {
+  AUDIT_LOG_COLUMNS,
+  INSERT_CHECKPOINT_SQL,
+  UNNEST_INSERT_SQL,
+  unnestParameters,
+} from './insert-sql.js';
+import { describeMigrationFailure, MIGRATION_LOCK_KEY, MIGRATIONS_FOLDER } from './migrations.js';
+import * as schema from './schema.js';
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** Pool size; the writer needs one connection, queries share the rest. Default 4. */
+  maxConnections?: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const FEATURE_NOT_SUPPORTED = '0A000';
+interface CopyQuery {
+  reject?: (error: unknown) => void;
+  writable(): Promise<import('node:stream').Writable>;
+}
+
+const COPY_SQL = `COPY audit_logs (${AUDIT_LOG_COLUMNS.join(', ')}) FROM STDIN`;
+
+/** Postgres through postgres.js. */
+export class PostgresStore implements AuditStore {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  readonly db: AuditDatabase;
+  private readonly sql: postgres.Sql;
+  /**
+   * COPY is the fast path; it is refused for roles subject to row-level security and fails
+   * on a duplicate, so it falls back to the idempotent `unnest` insert.
+   */
+  private copyAllowed = true;
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    this.location = redactUrl(options.url);
+    this.sql = postgres(options.url, {
+      max: options.maxConnections ?? 4,
+      onnotice: () => {},
+      connect_timeout: 10,
+      connection: { application_name: 'aitrail', TimeZone: 'UTC' },
+    });
+    this.db = drizzle(this.sql, { schema }) as unknown as AuditDatabase;
+  }
+
+  async query<T extends Record<string, unknown>>(
+    text: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
+    const rows = await this.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+    return rows as unknown as T[];
+  }
+
+  async insertRecords(records: readonly SealedAuditRecord[]): Promise<number> {
+    if (records.length === 0) return 0;
+    if (this.copyAllowed) {
+      try {
+        await this.copy(records);
+        return records.length;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === FEATURE_NOT_SUPPORTED) this.copyAllowed = false;
+        else if (code !== UNIQUE_VIOLATION) throw error;
+      }
+    }
+    const result = await this.sql.unsafe(UNNEST_INSERT_SQL, unnestParameters(records) as never[]);
+    return result.count;
+  }
+
+  /**
+   * postgres.js 3.4.9 never settles a COPY writable whose data the server rejects after
+   * CopyDone (porsager/postgres#1173): the error only reaches the query's own `reject`.
+   * Hooking it turns that hang into a rejection.
+   */
+  private async copy(records: readonly SealedAuditRecord[]): Promise<void> {
+    const query = this.sql.unsafe(COPY_SQL) as unknown as CopyQuery;
+    const forwardReject = query.reject;
+    if (typeof forwardReject !== 'function') {
+      this.copyAllowed = false;
+      throw Object.assign(new Error('COPY unavailable'), { code: FEATURE_NOT_SUPPORTED });
+    }
+    let rejectCopy: (error: unknown) => void = () => {};
+    const serverRejected = new Promise<never>((_, reject) => {
+      rejectCopy = reject;
+    });
+    serverRejected.catch(() => {});
+    query.reject = (error: unknown) => {
+      rejectCopy(error);
+      forwardReject(error);
+    };
+    const stream = await Promise.race([query.writable(), serverRejected]);
+    const finished = new Promise<void>((resolve, reject) => {
+      stream.once('error', reject);
+      stream.once('finish', resolve);
+      stream.end(toCopyText(records));
+    });
+    await Promise.race([finished, serverRejected]);
+  }
+
+  async insertCheckpoint(c: CheckpointRecord): Promise<void> {
+    await this.sql.unsafe(INSERT_CHECKPOINT_SQL, [
+      c.chainId,
+      c.chainSeq,
+      c.headHash,
+      c.createdAt,
+      c.serviceName,
+      c.algorithm,
+      c.keyId,
+      c.signature,
+    ]);
+  }
+
+  async migrate(): Promise<void> {
+    // One dedicated connection, so the session-level advisory lock covers drizzle's transaction.
+    const sql = postgres(this.options.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+      await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+    } catch (error) {
+      throw describeMigrationFailure(this.location, error);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}
+
+/** Hides the password of a connection URL. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}

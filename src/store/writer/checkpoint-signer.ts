@@ -1,0 +1,92 @@
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
+import type { CheckpointRecord } from '../audit-record.js';
+import { canonicalJson } from '../canonical-json.js';
+
+export type CheckpointAlgorithm = CheckpointRecord['algorithm'];
+
+/** Signs and checks checkpoints: HMAC-SHA256 with a shared secret, or Ed25519. */
+export interface CheckpointSigner {
+  readonly algorithm: Exclude<CheckpointAlgorithm, 'none'>;
+  /** Identifies the key without revealing it. */
+  readonly keyId: string;
+  sign(checkpoint: Omit<CheckpointRecord, 'signature'>): string;
+  verify(checkpoint: CheckpointRecord): boolean;
+}
+
+/** What a checkpoint signature covers, in canonical JSON. */
+export function checkpointPayload(c: Omit<CheckpointRecord, 'signature'>): string {
+  return canonicalJson({
+    algorithm: c.algorithm,
+    chain_id: c.chainId,
+    chain_seq: c.chainSeq,
+    created_at: c.createdAt,
+    head_hash: c.headHash,
+    key_id: c.keyId,
+    service_name: c.serviceName,
+  });
+}
+
+/**
+ * Builds a signer from `AITRAIL_SIGNING_KEY`-style material: a PEM Ed25519 private key (or,
+ * for verification only, a public key) selects Ed25519; any other string is an HMAC secret.
+ */
+export function createCheckpointSigner(key: string | KeyObject): CheckpointSigner {
+  if (typeof key === 'string' && !key.includes('-----BEGIN')) {
+    if (key.length < 16) {
+      throw new TypeError('signingKey: an HMAC secret must be at least 16 characters long');
+    }
+    return hmacSigner(key);
+  }
+  return ed25519Signer(key);
+}
+
+function hmacSigner(secret: string): CheckpointSigner {
+  const keyId = `hmac:${createHmac('sha256', secret).update('aitrail key id').digest('hex').slice(0, 16)}`;
+  const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64');
+  return {
+    algorithm: 'hmac-sha256',
+    keyId,
+    sign: (c) => mac(checkpointPayload(c)),
+    verify: (c) => c.signature !== null && mac(checkpointPayload(c)) === c.signature,
+  };
+}
+
+function ed25519Signer(key: string | KeyObject): CheckpointSigner {
+  let privateKey: KeyObject | null = null;
+  let publicKey: KeyObject;
+  if (typeof key === 'string' && key.includes('PUBLIC KEY')) {
+    publicKey = createPublicKey(key);
+  } else {
+    privateKey = typeof key === 'string' ? createPrivateKey(key) : key;
+    publicKey = createPublicKey(privateKey);
+  }
+  if (publicKey.asymmetricKeyType !== 'ed25519') {
+    throw new TypeError(`signingKey: expected an Ed25519 key, got ${publicKey.asymmetricKeyType}`);
+  }
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const keyId = `ed25519:${der.subarray(-32).toString('hex').slice(0, 16)}`;
+  return {
+    algorithm: 'ed25519',
+    keyId,
+    sign: (c) => {
+      if (privateKey === null)
+        throw new TypeError('signingKey: a public key can verify but not sign');
+      return sign(null, Buffer.from(checkpointPayload(c)), privateKey).toString('base64');
+    },
+    verify: (c) =>
+      c.signature !== null &&
+      verify(
+        null,
+        Buffer.from(checkpointPayload(c)),
+        publicKey,
+        Buffer.from(c.signature, 'base64'),
+      ),
+  };
+}

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import type { SealedAuditRecord } from '../audit-record.js';
+import { canonicalJson } from '../canonical-json.js';
+import { hashedFieldsOf } from '../hash-chain.js';
+
+/** Longest text kept in a column of a degraded row. */
+const MAX_DEGRADED_TEXT = 256;
+
+/** Metadata of a row stored in degraded form; `original` preserves the hashed fields exactly. */
+export interface PoisonMetadata {
+  aitrailPoison: {
+    reason: string;
+    /** base64 of the canonical JSON of the original hashed fields: `verify` checks the hash over it. */
+    original: string;
+  };
+}
+
+function shorten(value: string | null): string | null {
+  if (value === null || value.length <= MAX_DEGRADED_TEXT) return value;
+  const digest = createHash('sha256').update(value).digest('hex').slice(0, 16);
+  return `${value.slice(0, MAX_DEGRADED_TEXT)}…[sha256:${digest}]`;
+}
+
+/**
+ * A record the database rejects for good becomes a row it accepts: text columns shortened,
+ * metadata replaced by the reason and the original fields (base64, so nothing in them can be
+ * rejected again). Chain position and hash stay as sealed, so the chain still verifies.
+ */
+export function degradePoisonRecord(record: SealedAuditRecord, reason: string): SealedAuditRecord {
+  const original = Buffer.from(canonicalJson(hashedFieldsOf(record)), 'utf8').toString('base64');
+  const metadata: PoisonMetadata = { aitrailPoison: { reason: reason.slice(0, 500), original } };
+  return {
+    ...record,
+    eventId: shorten(record.eventId) as string,
+    tenantId: shorten(record.tenantId),
+    actorType: shorten(record.actorType) as string,
+    actorId: shorten(record.actorId) as string,
+    action: shorten(record.action) as string,
+    outcome: shorten(record.outcome) as string,
+    resourceType: shorten(record.resourceType),
+    resourceId: shorten(record.resourceId),
+    conversationId: shorten(record.conversationId),
+    taskId: shorten(record.taskId),
+    agentName: shorten(record.agentName),
+    toolName: shorten(record.toolName),
+    approvalId: shorten(record.approvalId),
+    traceId: shorten(record.traceId) as string,
+    spanId: shorten(record.spanId) as string,
+    serviceName: shorten(record.serviceName),
+    metadata: metadata as unknown as SealedAuditRecord['metadata'],
+    metadataJson: canonicalJson(metadata),
+  };
+}

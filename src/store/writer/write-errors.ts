@@ -1,0 +1,29 @@
+/** How the writer reacts to a failed insert. */
+export type WriteFailureKind = 'transient' | 'rejected';
+
+/**
+ * SQLSTATE classes where the database rejected the data itself: retrying the same rows can never
+ * succeed, so the batch is split to isolate the poison record. Everything else (connection
+ * loss, shutdown, missing grants, lock timeouts) may heal, so it is retried.
+ */
+const REJECTED_CLASSES = new Set(['22', '23', '54']);
+
+export function classifyWriteError(error: unknown): WriteFailureKind {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (
+    typeof code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(code) &&
+    REJECTED_CLASSES.has(code.slice(0, 2))
+  ) {
+    return 'rejected';
+  }
+  return 'transient';
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code} ${error.message}` : error.message;
+  }
+  return String(error);
+}

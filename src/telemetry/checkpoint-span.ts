@@ -1,0 +1,36 @@
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import type { CheckpointRecord } from '../store/audit-record.js';
+import { VERSION } from '../version.js';
+
+export const CHECKPOINT_ATTRS = {
+  CHAIN_ID: 'aitrail.checkpoint.chain_id',
+  SEQ: 'aitrail.checkpoint.seq',
+  HEAD_HASH: 'aitrail.checkpoint.head_hash',
+  CREATED_AT: 'aitrail.checkpoint.created_at',
+  ALGORITHM: 'aitrail.checkpoint.algorithm',
+  KEY_ID: 'aitrail.checkpoint.key_id',
+  SIGNATURE: 'aitrail.checkpoint.signature',
+  SERVICE_NAME: 'aitrail.checkpoint.service_name',
+} as const;
+
+/**
+ * Emits a stored checkpoint as a root span, so the trace backend keeps an independent copy:
+ * deleting a chain together with its checkpoint rows still leaves this trail behind.
+ */
+export function emitCheckpointSpan(checkpoint: CheckpointRecord): void {
+  const attributes: Record<string, string | number> = {
+    [CHECKPOINT_ATTRS.CHAIN_ID]: checkpoint.chainId,
+    [CHECKPOINT_ATTRS.SEQ]: checkpoint.chainSeq,
+    [CHECKPOINT_ATTRS.HEAD_HASH]: checkpoint.headHash,
+    [CHECKPOINT_ATTRS.CREATED_AT]: checkpoint.createdAt,
+    [CHECKPOINT_ATTRS.ALGORITHM]: checkpoint.algorithm,
+  };
+  if (checkpoint.serviceName !== null)
+    attributes[CHECKPOINT_ATTRS.SERVICE_NAME] = checkpoint.serviceName;
+  if (checkpoint.keyId !== null) attributes[CHECKPOINT_ATTRS.KEY_ID] = checkpoint.keyId;
+  if (checkpoint.signature !== null) attributes[CHECKPOINT_ATTRS.SIGNATURE] = checkpoint.signature;
+  trace
+    .getTracer('aitrail', VERSION)
+    .startSpan('aitrail.checkpoint', { kind: SpanKind.INTERNAL, attributes }, ROOT_CONTEXT)
+    .end();
+}

@@ -1,0 +1,214 @@
+import type { KeyObject } from 'node:crypto';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import {
+  BatchSpanProcessor,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
+import { configureInstrumentation, resetInstrumentation } from '../instrument/settings.js';
+import { AuditSampler } from '../processor/audit-sampler.js';
+import { type AuditProcessorStats, AuditSpanProcessor } from '../processor/audit-span-processor.js';
+import {
+  createRedactor,
+  PERSONAL_DATA_DETECTORS,
+  RedactingSpanExporter,
+} from '../sanitize/index.js';
+import type { RedactionPolicy } from '../sanitize/types.js';
+import type { CheckpointRecord } from '../store/audit-record.js';
+import type { AuditStore } from '../store/audit-store.js';
+import { openAuditStore, resolveDataDir } from '../store/open-store.js';
+import { AuditWriter } from '../store/writer/audit-writer.js';
+import { createCheckpointSigner } from '../store/writer/checkpoint-signer.js';
+import { consoleLogger } from '../store/writer/logger.js';
+import { emitCheckpointSpan } from './checkpoint-span.js';
+import { samplerFromEnv } from './env-sampler.js';
+import { registerSelfMetrics } from './self-metrics.js';
+import { installShutdownHooks } from './shutdown-hooks.js';
+
+export interface InitAuditTelemetryOptions {
+  /** `service.name`; default `OTEL_SERVICE_NAME`, else `aitrail-app`. */
+  serviceName?: string;
+  /** Postgres URL; default `DATABASE_URL`; absent ⇒ embedded PGlite under `dataDir`. */
+  databaseUrl?: string;
+  /** Embedded store and spill journal; default `AITRAIL_DATA_DIR`, else `./.aitrail`. */
+  dataDir?: string;
+  /** OTLP/HTTP base URL (e.g. `http://localhost:4318`); default `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  otlpEndpoint?: string;
+  /** Apply migrations at start. Default true; set false when a writer role runs the app. */
+  migrate?: boolean;
+  /** Prompt and completion capture. Default `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else `redacted`. */
+  captureContent?: CaptureContent;
+  /** Extra redaction rules (extra keys, detectors, modes, allow-list). */
+  redaction?: RedactionPolicy;
+  /** HMAC secret or Ed25519 private key (PEM) for checkpoints; default `AITRAIL_SIGNING_KEY`. */
+  signingKey?: string | KeyObject;
+  /** Decides what is exported; wrapped by `AuditSampler`. Default from `OTEL_TRACES_SAMPLER`. */
+  sampler?: Sampler;
+  /** OpenTelemetry instrumentations to register (HTTP, database, AI SDKs, …). */
+  instrumentations?: NodeSDKConfiguration['instrumentations'];
+  /** Metric readers; aitrail's own delivery counters are reported through them. */
+  metricReaders?: NodeSDKConfiguration['metricReaders'];
+  /** Delivery tuning (see README "Delivery guarantees"). */
+  delivery?: {
+    batchSize?: number;
+    flushIntervalMs?: number;
+    maxQueueRecords?: number;
+    maxQueueBytes?: number;
+    /** How long shutdown (and SIGTERM/SIGINT) may spend draining before journaling the rest. Default 5 s. */
+    shutdownDeadlineMs?: number;
+  };
+  /** Flush on SIGTERM, SIGINT and beforeExit. Default true. */
+  handleSignals?: boolean;
+}
+
+export interface AuditTelemetry {
+  readonly serviceName: string;
+  /** The store records are written to (also usable with `queryAuditLogs`, `verifyAuditChains`). */
+  readonly store: AuditStore;
+  /** Resolves once every record so far is committed (or journaled while the database is down). */
+  flush(): Promise<void>;
+  /** Drains, writes a final checkpoint, stops the SDK and closes the store. */
+  shutdown(): Promise<void>;
+  /** Delivery counters: received, written, journaled, replayed, poisoned, dropped, queue depth, … */
+  stats(): AuditProcessorStats;
+}
+
+const OPTION_KEYS = new Set<string>([
+  'serviceName',
+  'databaseUrl',
+  'dataDir',
+  'otlpEndpoint',
+  'migrate',
+  'captureContent',
+  'redaction',
+  'signingKey',
+  'sampler',
+  'instrumentations',
+  'metricReaders',
+  'delivery',
+  'handleSignals',
+]);
+
+let active: AuditTelemetry | null = null;
+
+/**
+ * Starts the OpenTelemetry SDK with the audit processor (and, when an OTLP endpoint is
+ * configured, a redacting OTLP/HTTP exporter). One instance per process at a time.
+ */
+export async function initAuditTelemetry(
+  options: InitAuditTelemetryOptions = {},
+): Promise<AuditTelemetry> {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`initAuditTelemetry: unknown option "${key}"`);
+  }
+  if (active) {
+    throw new Error(
+      'initAuditTelemetry: already initialised in this process; call shutdown() on the running instance first',
+    );
+  }
+  const serviceName = options.serviceName ?? (process.env.OTEL_SERVICE_NAME || 'aitrail-app');
+  const captureContent = resolveCaptureContent(options.captureContent);
+  const redactor = createRedactor(options.redaction);
+  const secretsOnlyRedactor = createRedactor({
+    ...options.redaction,
+    disable: [...(options.redaction?.disable ?? []), ...PERSONAL_DATA_DETECTORS],
+  });
+  const signingKey = options.signingKey ?? (process.env.AITRAIL_SIGNING_KEY || undefined);
+  const signer = signingKey === undefined ? null : createCheckpointSigner(signingKey);
+  const dataDir = resolveDataDir(options.dataDir);
+
+  const store = await openAuditStore({
+    databaseUrl: options.databaseUrl,
+    dataDir,
+    migrate: options.migrate,
+  });
+  const writer = new AuditWriter({
+    store,
+    serviceName,
+    batchSize: options.delivery?.batchSize,
+    flushIntervalMs: options.delivery?.flushIntervalMs,
+    maxQueueRecords: options.delivery?.maxQueueRecords,
+    maxQueueBytes: options.delivery?.maxQueueBytes,
+    journalDir: `${dataDir}/journal`,
+    checkpoints: { signer, onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c) },
+    logger: consoleLogger,
+  });
+  const processor = new AuditSpanProcessor({ writer, serviceName, redactor, ownsWriter: false });
+  const spanProcessors: SpanProcessor[] = [processor];
+  const exporter = otlpExporter(options.otlpEndpoint);
+  if (exporter)
+    spanProcessors.push(new BatchSpanProcessor(new RedactingSpanExporter(exporter, { redactor })));
+
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    serviceName,
+    sampler: new AuditSampler(options.sampler ?? samplerFromEnvOrDefault()),
+    spanProcessors,
+    instrumentations: options.instrumentations ?? [],
+    // NodeSDK otherwise starts OTLP metric and log exporters on its own from (empty) env.
+    metricReaders: options.metricReaders ?? [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  configureInstrumentation({ captureContent, redactor, secretsOnlyRedactor });
+  const unregisterMetrics = registerSelfMetrics(() => processor.stats());
+
+  let stopping: Promise<void> | null = null;
+  const shutdownDeadlineMs = options.delivery?.shutdownDeadlineMs ?? 5_000;
+  const telemetry: AuditTelemetry = {
+    serviceName,
+    store,
+    flush: () => processor.forceFlush(),
+    stats: () => processor.stats(),
+    shutdown: () => {
+      stopping ??= (async () => {
+        removeHooks();
+        unregisterMetrics();
+        // Drain first, so the final checkpoint span still reaches the exporter, then stop the SDK.
+        processor.drainPending();
+        await writer.shutdown({ deadlineMs: shutdownDeadlineMs });
+        await Promise.race([sdk.shutdown(), delay(shutdownDeadlineMs)]);
+        await store.close();
+        trace.disable();
+        context.disable();
+        propagation.disable();
+        resetInstrumentation();
+        active = null;
+      })();
+      return stopping;
+    },
+  };
+  const removeHooks =
+    options.handleSignals === false
+      ? () => {}
+      : installShutdownHooks({ flush: telemetry.flush, shutdown: telemetry.shutdown });
+  active = telemetry;
+  return telemetry;
+}
+
+function samplerFromEnvOrDefault(): Sampler | undefined {
+  return process.env.OTEL_TRACES_SAMPLER ? samplerFromEnv() : undefined;
+}
+
+function otlpExporter(endpointOption?: string): OTLPTraceExporter | null {
+  if (endpointOption !== undefined) {
+    if (!/^https?:\/\//.test(endpointOption)) {
+      throw new TypeError(
+        `initAuditTelemetry: otlpEndpoint must be an http(s) URL, got ${JSON.stringify(endpointOption)}`,
+      );
+    }
+    return new OTLPTraceExporter({ url: `${endpointOption.replace(/\/+$/, '')}/v1/traces` });
+  }
+  if (process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    return new OTLPTraceExporter();
+  }
+  return null;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

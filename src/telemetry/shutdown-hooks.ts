@@ -1,0 +1,28 @@
+/**
+ * Flushes on `beforeExit` and shuts down on SIGTERM/SIGINT. A signal listener disables Node's
+ * default "exit on signal", so once drained we re-raise the signal ourselves unless the app
+ * has listeners of its own (then exiting is the app's call).
+ */
+export function installShutdownHooks(target: {
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}): () => void {
+  const onBeforeExit = () => {
+    void target.flush();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    remove();
+    void target.shutdown().finally(() => {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  process.on('beforeExit', onBeforeExit);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const remove = () => {
+    process.off('beforeExit', onBeforeExit);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  return remove;
+}

@@ -1,0 +1,60 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  type Sampler,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { AuditSampler } from '../../src/processor/audit-sampler.js';
+import { AuditSpanProcessor } from '../../src/processor/audit-span-processor.js';
+import type { AuditStore } from '../../src/store/audit-store.js';
+import type { AuditWriterOptions } from '../../src/store/writer/audit-writer.js';
+
+export const TEST_SERVICE = 'aitrail-test';
+
+/** The building blocks a user with their own SDK setup would assemble, plus an in-memory exporter. */
+export interface TestPipeline {
+  processor: AuditSpanProcessor;
+  exporter: InMemorySpanExporter;
+  provider: BasicTracerProvider;
+  /** Spans the exporter received, by name. */
+  exported(name?: string): ReadableSpan[];
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startTestPipeline(
+  store: AuditStore,
+  options: { sampler?: Sampler; writer?: Omit<AuditWriterOptions, 'store'> } = {},
+): TestPipeline {
+  const exporter = new InMemorySpanExporter();
+  const processor = new AuditSpanProcessor({
+    store,
+    serviceName: TEST_SERVICE,
+    writerOptions: { flushIntervalMs: 10, ...options.writer },
+  });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': TEST_SERVICE }),
+    sampler: new AuditSampler(options.sampler),
+    spanProcessors: [processor, new SimpleSpanProcessor(exporter)],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(provider);
+  return {
+    processor,
+    exporter,
+    provider,
+    exported: (name) =>
+      exporter.getFinishedSpans().filter((s) => name === undefined || s.name === name),
+    flush: () => provider.forceFlush(),
+    async close() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
