@@ -19,14 +19,25 @@ import {
  * Customer details and a leaked key are planted on purpose: the rows show them redacted.
  */
 export async function runSupportDeskScenario(): Promise<void> {
-  await withAuditContext(
-    { tenantId: 'acme', actor: { type: 'user', id: 'user_alice' } },
-    acmeRefundConversation,
+  await withAuditContext({ tenantId: 'acme', actor: { type: 'user', id: 'user_alice' } }, () =>
+    inRequest('POST /support/conversations/conv_acme_0001/messages', acmeRefundConversation),
   );
-  await withAuditContext(
-    { tenantId: 'globex', actor: { type: 'user', id: 'user_bob' } },
-    globexConversation,
+  await withAuditContext({ tenantId: 'globex', actor: { type: 'user', id: 'user_bob' } }, () =>
+    inRequest('POST /support/conversations/conv_globex_0001/messages', globexConversation),
   );
+}
+
+/** The app's own request span, so each conversation turn is one trace in Jaeger. */
+function inRequest(name: string, fn: () => Promise<void>): Promise<void> {
+  return trace
+    .getTracer('support-desk')
+    .startActiveSpan(name, { kind: SpanKind.SERVER }, async (span) => {
+      try {
+        await fn();
+      } finally {
+        span.end();
+      }
+    });
 }
 
 async function acmeRefundConversation(): Promise<void> {
