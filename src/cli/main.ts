@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
 import { CheckFailed, UsageError } from './usage-error.js';
 
 const USAGE = `aitrail ${VERSION}: audit trail for AI features
@@ -11,6 +12,7 @@ usage:
   ${MIGRATE_USAGE}
   ${DEMO_USAGE}
   ${LOGS_USAGE}
+  ${VERIFY_USAGE}
 
 --database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
 AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
@@ -21,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   migrate: (args) => migrateCommand(args, process.stderr),
   demo: (args) => demoCommand(args, process.stdout, process.stderr),
   logs: (args) => logsCommand(args, process.stdout),
+  verify: (args) => verifyCommand(args, process.stdout, process.stderr),
 };
 
 /** Runs the CLI and returns its exit code. */

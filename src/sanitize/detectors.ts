@@ -1,10 +1,13 @@
+import { findCardNumbers, findValidPrefix, type Span } from './candidate-spans.js';
 import { isPaymentCardNumber, isValidIban } from './checksums.js';
 import type { ValueDetector } from './types.js';
 
 /**
  * Built-in value detectors, in the order they run. Each one sees the output of the ones before
  * it, so an earlier detector's replacement is never re-matched by a later, broader one (URL
- * credentials run before emails, IBANs before card numbers, IPv6 before IPv4).
+ * credentials run before emails, IBANs before card numbers, IPv6 before IPv4). The
+ * `key=value` detector runs last: a card number after `password: ` is found whole first, while
+ * that detector would only mask up to the first space.
  *
  * Every pattern starting with a repeated class has a lookbehind that rejects a start inside a
  * run of that class, so each run is tried once: scanning stays linear on hostile input such as
@@ -13,6 +16,8 @@ import type { ValueDetector } from './types.js';
 export interface BuiltInDetector extends ValueDetector {
   /** Cheap test on the whole string; the pattern only runs when it passes. */
   hint?: (text: string) => boolean;
+  /** Spans of the candidate to replace, used instead of `validate` (none: the text is kept). */
+  locate?: (candidate: string) => Span[];
 }
 
 const includes =
@@ -34,13 +39,15 @@ const SECRET_KEY_WORDS =
  * `key=value`, `key: value`, `"key": "value"` and the backslash-escaped form found in
  * double-encoded JSON. The key and separator are kept; a quoted value is masked up to its
  * closing quote, an unquoted one up to whitespace or a delimiter, including an auth scheme
- * (`Authorization: Bearer x` masks `Bearer x`). The key may not follow `[` so a hash tag such
- * as `[private_key:3f9a1c0b]` is never masked again.
+ * (`Authorization: Bearer x` masks `Bearer x`). A value that is already a replacement is left
+ * alone, and the key may not follow `[`, so a hash tag such as `[private_key:3f9a1c0b]` is never
+ * masked again.
  */
 const secretAssignment: BuiltInDetector = {
   name: 'secret_assignment',
   pattern: new RegExp(
     String.raw`(?<keep>(?<![\w.\-[])[\w.-]{0,40}?(?:${SECRET_KEY_WORDS})\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?)` +
+      String.raw`(?!(?:\[REDACTED:[\w.-]+\]|\[[\w.-]+:[0-9a-f]{8}\])(?:["'\\\s&,;<>]|$))` +
       String.raw`(?:(?<=")[^"\\\n]{1,512}|(?<=')[^'\\\n]{1,512}|(?<![\\"'])(?:(?:Bearer|Basic|Token)\s+)?[^\s"'\\&,;<>]{1,512})`,
     'gi',
   ),
@@ -154,14 +161,18 @@ const iban: BuiltInDetector = {
   name: 'iban',
   pattern:
     /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
-  validate: isValidIban,
+  locate: (candidate) => findValidPrefix(candidate, isValidIban),
 };
 
-/** 13–19 digits, optionally grouped by spaces or dashes; confirmed by issuer prefix and Luhn. */
+/**
+ * 13–19 digits, optionally grouped by spaces or dashes, confirmed by issuer prefix and Luhn. The
+ * pattern takes a whole run of digit groups not glued to letters (the leading digits of a hex
+ * trace id are not a card); the card is then searched at group boundaries.
+ */
 const paymentCard: BuiltInDetector = {
   name: 'payment_card',
-  pattern: /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])/g,
-  validate: isPaymentCardNumber,
+  pattern: /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,}(?![A-Za-z0-9])/g,
+  locate: (candidate) => findCardNumbers(candidate, isPaymentCardNumber),
 };
 
 /** US SSN `123-45-6789`; area 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
@@ -204,15 +215,15 @@ const phone: BuiltInDetector = {
   name: 'phone',
   pattern: new RegExp(
     String.raw`(?<![\w+\-.,/:#$€£])(?:` +
-      String.raw`\+\d{1,4}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]\d{1,6}){1,6}` +
+      String.raw`\+\d{1,4}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]\d{1,10}){1,6}` +
       String.raw`|\+\d{7,15}` +
       String.raw`|\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}` +
       String.raw`|\d{3}([ .\-])\d{3}\1\d{4}` +
-      String.raw`|0\d{1,4}(?:[ \-]\d{2,8}){1,4}` +
+      String.raw`|0(?:[1-9]\d{0,3}|0[1-9]\d{0,2})(?:[ \-]\d{2,8}){1,4}` +
       String.raw`)(?![\w\-/:]|[.,]\d)`,
     'g',
   ),
-  validate: isPlausiblePhoneNumber,
+  locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -269,7 +280,6 @@ const ipv4: BuiltInDetector = {
 /** All built-in detectors in the order they run. */
 export const BUILT_IN_DETECTOR_DEFINITIONS: readonly BuiltInDetector[] = [
   privateKey,
-  secretAssignment,
   urlCredentials,
   bearerToken,
   basicAuth,
@@ -288,6 +298,7 @@ export const BUILT_IN_DETECTOR_DEFINITIONS: readonly BuiltInDetector[] = [
   phone,
   ipv6,
   ipv4,
+  secretAssignment,
 ];
 
 /** Names of the built-in detectors, usable in `policy.disable` and `policy.modes`. */

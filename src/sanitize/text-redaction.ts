@@ -25,6 +25,7 @@ function createReplacer(
   replace: (secret: string) => string,
 ): CompiledDetector['replacer'] {
   const validate = detector.validate;
+  const locate = detector.locate;
   return (match, ...rest) => {
     const groups = rest[rest.length - 1];
     const keep =
@@ -34,6 +35,15 @@ function createReplacer(
     const prefix = keep !== undefined && match.startsWith(keep) ? keep : '';
     const secret = prefix ? match.slice(prefix.length) : match;
     if (secret === '') return match;
+    if (locate) {
+      let result = prefix;
+      let offset = 0;
+      for (const [start, end] of locate(secret)) {
+        result += secret.slice(offset, start) + replace(secret.slice(start, end));
+        offset = end;
+      }
+      return result + secret.slice(offset);
+    }
     if (validate && !validate(secret)) return match;
     return prefix + replace(secret);
   };

@@ -12,7 +12,7 @@ export interface AuditStore {
   /** Drizzle over the same connection(s), for typed queries. */
   readonly db: AuditDatabase;
   /** Runs one parameterised statement and returns its rows. */
-  query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T extends object>(text: string, params?: unknown[]): Promise<T[]>;
   /**
    * Inserts sealed records in one statement, idempotently (`ON CONFLICT (event_id) DO NOTHING`).
    * Resolves to the number of rows that were new.

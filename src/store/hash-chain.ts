@@ -37,11 +37,12 @@ export interface HashedFields {
 
 /** `sha256(prev_hash ‖ "\n" ‖ canonical JSON of the hashed fields)`, lowercase hex. */
 export function computeRowHash(prevHash: string, fields: HashedFields): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update('\n')
-    .update(canonicalJson(fields))
-    .digest('hex');
+  return chainHash(prevHash, canonicalJson(fields));
+}
+
+/** The chain step over an already canonical JSON text. */
+export function chainHash(prevHash: string, canonicalFields: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalFields).digest('hex');
 }
 
 export function hashedFieldsOf(record: Omit<SealedAuditRecord, 'prevHash' | 'hash'>): HashedFields {

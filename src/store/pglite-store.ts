@@ -32,10 +32,7 @@ export class PgliteStore implements AuditStore {
     return new PgliteStore(directory, pg);
   }
 
-  async query<T extends Record<string, unknown>>(
-    text: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
+  async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
     const result = await this.pg.query<T>(text, params);
     return result.rows;
   }

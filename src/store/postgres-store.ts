@@ -51,10 +51,7 @@ export class PostgresStore implements AuditStore {
     this.db = drizzle(this.sql, { schema }) as unknown as AuditDatabase;
   }
 
-  async query<T extends Record<string, unknown>>(
-    text: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
+  async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
     const rows = await this.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
     return rows as unknown as T[];
   }

@@ -2,9 +2,12 @@ import { parseArgs } from 'node:util';
 import { AI_AUDIT_ACTIONS } from '../../actions.js';
 import { runSupportDeskScenario } from '../../demo/support-desk.js';
 import { queryAuditLogs } from '../../store/queries.js';
+import { verifyAuditChains } from '../../store/verify.js';
+import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
 import { initAuditTelemetry } from '../../telemetry/init.js';
 import { formatEntries, withTraceUrl } from '../format.js';
-import { UsageError } from '../usage-error.js';
+import { openCliStore } from '../open-cli-store.js';
+import { CheckFailed, UsageError } from '../usage-error.js';
 
 export const DEMO_USAGE = 'aitrail demo [--database-url URL]';
 
@@ -65,5 +68,30 @@ export async function demoCommand(
     if (missing.length > 0) throw new Error(`demo did not record ${missing.join(', ')}`);
   } finally {
     await telemetry.shutdown();
+  }
+  await verifyAfterDemo(databaseUrl, out);
+}
+
+/** The demo ends as an auditor would: checking that every chain and checkpoint holds. */
+async function verifyAfterDemo(
+  databaseUrl: string | undefined,
+  out: NodeJS.WritableStream,
+): Promise<void> {
+  const key = process.env.AITRAIL_SIGNING_KEY || undefined;
+  const store = await openCliStore(databaseUrl);
+  try {
+    const report = await verifyAuditChains(store, {
+      signer: key ? createCheckpointSigner(key) : null,
+    });
+    const failed = report.chains.filter((c) => c.failures > 0);
+    out.write(
+      report.ok
+        ? `Integrity: ${report.chains.length} hash chain(s), ${report.rowsChecked} row(s) verify (aitrail verify).\n`
+        : `Integrity: ${failed.length} chain(s) FAILED verification; run \`aitrail verify\` for details.\n`,
+    );
+    for (const note of report.notes) out.write(`  note: ${note}\n`);
+    if (!report.ok) throw new CheckFailed('verify failed after the demo');
+  } finally {
+    await store.close();
   }
 }
