@@ -15,9 +15,10 @@ const MAX_GROUP_DIGITS = 6;
 
 /**
  * Card numbers inside a run of digit groups (`4111 1111 1111 1111 2`, `1234 4111-1111-…`):
- * either the whole candidate as one unseparated group, or windows of whole consecutive groups of
- * at most 6 digits, with 13–19 digits in all; longest valid window first, scanned left to right. Windows start only at a group beginning with 2–6, the first digit of every
- * issuer prefix, which keeps long runs of other digits cheap.
+ * either one unseparated group of 13–19 digits, or windows of whole consecutive groups of at
+ * most 6 digits, 13–19 digits in all; longest valid window first, scanned left to right.
+ * Windows start only at a group beginning with 2–6, the first digit of every issuer prefix,
+ * which keeps long runs of other digits cheap.
  */
 export function findCardNumbers(
   candidate: string,
@@ -39,10 +40,12 @@ export function findCardNumbers(
     let found = -1;
     for (let last = first; last < groups.length; last++) {
       const group = (groups[last] as { digits: string }).digits;
-      if (group.length > MAX_GROUP_DIGITS && groups.length > 1) break;
+      const alone = last === first && group.length >= MIN_CARD_DIGITS;
+      if (!alone && group.length > MAX_GROUP_DIGITS) break;
       digits += group;
       if (digits.length > MAX_CARD_DIGITS) break;
       if (digits.length >= MIN_CARD_DIGITS && isCardNumber(digits)) found = last;
+      if (alone) break;
     }
     if (found === -1) {
       first++;

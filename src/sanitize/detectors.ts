@@ -18,6 +18,12 @@ export interface BuiltInDetector extends ValueDetector {
   hint?: (text: string) => boolean;
   /** Spans of the candidate to replace, used instead of `validate` (none: the text is kept). */
   locate?: (candidate: string) => Span[];
+  /**
+   * After a rejected candidate, scan again from its second character rather than after it: a
+   * candidate can start too early (`AA00 DE89 3704…`, `123 020 7946 0958`) and hide a real match.
+   * Only for patterns whose candidates are short, so the rescan stays linear.
+   */
+  rescanAfterReject?: boolean;
 }
 
 const includes =
@@ -162,6 +168,7 @@ const iban: BuiltInDetector = {
   pattern:
     /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, isValidIban),
+  rescanAfterReject: true,
 };
 
 /**
@@ -224,6 +231,7 @@ const phone: BuiltInDetector = {
     'g',
   ),
   locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
+  rescanAfterReject: true,
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;

@@ -2,11 +2,13 @@ import type { BuiltInDetector } from './detectors.js';
 import { createReplacement } from './replacement.js';
 import type { ReplacementMode } from './types.js';
 
-/** A detector ready to run: own RegExp instance, replacement chosen, `replace` callback built. */
+/** A detector ready to run: its own RegExp instance and a function from match to replacement. */
 interface CompiledDetector {
   pattern: RegExp;
   hint: ((text: string) => boolean) | undefined;
-  replacer: (match: string, ...rest: unknown[]) => string;
+  /** The replacement for a match, or undefined when validation rejects it. */
+  replaceMatch: (match: RegExpExecArray) => string | undefined;
+  rescanAfterReject: boolean;
 }
 
 export interface TextRedactionConfig {
@@ -16,37 +18,56 @@ export interface TextRedactionConfig {
 }
 
 /**
- * Builds the replacer passed to `String.prototype.replace`. A named group `keep` at the start of
- * the match (a scheme, `Bearer `, `password=`) stays; the rest is the secret. Validation throws
- * propagate: the caller turns them into `[REDACTION_FAILED]`.
+ * A named group `keep` at the start of the match (a scheme, `Bearer `, `password=`) stays; the
+ * rest is the secret. `locate` picks spans inside the secret, else `validate` accepts or rejects
+ * it whole. Validation throws propagate: the caller turns them into `[REDACTION_FAILED]`.
  */
-function createReplacer(
+function createMatchReplacer(
   detector: BuiltInDetector,
   replace: (secret: string) => string,
-): CompiledDetector['replacer'] {
-  const validate = detector.validate;
-  const locate = detector.locate;
-  return (match, ...rest) => {
-    const groups = rest[rest.length - 1];
-    const keep =
-      typeof groups === 'object' && groups !== null
-        ? (groups as Record<string, string | undefined>).keep
-        : undefined;
-    const prefix = keep !== undefined && match.startsWith(keep) ? keep : '';
-    const secret = prefix ? match.slice(prefix.length) : match;
-    if (secret === '') return match;
+): CompiledDetector['replaceMatch'] {
+  const { validate, locate } = detector;
+  return (match) => {
+    const text = match[0];
+    const keep = match.groups?.keep;
+    const prefix = keep !== undefined && text.startsWith(keep) ? keep : '';
+    const secret = prefix ? text.slice(prefix.length) : text;
+    if (secret === '') return undefined;
     if (locate) {
+      const spans = locate(secret);
+      if (spans.length === 0) return undefined;
       let result = prefix;
       let offset = 0;
-      for (const [start, end] of locate(secret)) {
+      for (const [start, end] of spans) {
         result += secret.slice(offset, start) + replace(secret.slice(start, end));
         offset = end;
       }
       return result + secret.slice(offset);
     }
-    if (validate && !validate(secret)) return match;
+    if (validate && !validate(secret)) return undefined;
     return prefix + replace(secret);
   };
+}
+
+function applyDetector(detector: CompiledDetector, text: string): string {
+  const { pattern } = detector;
+  pattern.lastIndex = 0;
+  let output = '';
+  let copied = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    if (match[0] === '') {
+      pattern.lastIndex = match.index + 1;
+      continue;
+    }
+    const replacement = detector.replaceMatch(match);
+    if (replacement === undefined) {
+      if (detector.rescanAfterReject) pattern.lastIndex = match.index + 1;
+      continue;
+    }
+    output += text.slice(copied, match.index) + replacement;
+    copied = match.index + match[0].length;
+  }
+  return copied === 0 && output === '' ? text : output + text.slice(copied);
 }
 
 /**
@@ -57,17 +78,17 @@ export function compileTextRedaction(config: TextRedactionConfig): (text: string
   const compiled: CompiledDetector[] = config.detectors.map((detector) => ({
     pattern: new RegExp(detector.pattern.source, detector.pattern.flags),
     hint: detector.hint,
-    replacer: createReplacer(
+    replaceMatch: createMatchReplacer(
       detector,
       createReplacement(detector.name, config.modeOf(detector), config.hashKey),
     ),
+    rescanAfterReject: detector.rescanAfterReject === true,
   }));
   return (text) => {
     let result = text;
     for (const detector of compiled) {
       if (detector.hint !== undefined && !detector.hint(result)) continue;
-      detector.pattern.lastIndex = 0;
-      result = result.replace(detector.pattern, detector.replacer);
+      result = applyDetector(detector, result);
     }
     return result;
   };

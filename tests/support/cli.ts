@@ -43,6 +43,9 @@ export function runTs(
 }
 
 /** `aitrail <args>` from the sources. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<ProcessResult> {
   return runTs('src/cli/main.ts', args, options);
 }

@@ -7,7 +7,9 @@ export function makeRecord(index: number, overrides: Partial<AuditRecord> = {}):
   const spanId = randomBytes(8).toString('hex');
   return {
     eventId: `${traceId}:${spanId}`,
-    occurredAt: new Date(Date.UTC(2026, 10, 27, 9, 0, 0) + index * 1000).toISOString().replace('Z', '123Z'),
+    occurredAt: new Date(Date.UTC(2026, 10, 27, 9, 0, 0) + index * 1000)
+      .toISOString()
+      .replace('Z', '123Z'),
     tenantId: index % 2 === 0 ? 'acme' : 'globex',
     actorType: 'user',
     actorId: `user_${index % 5}`,
@@ -20,7 +22,11 @@ export function makeRecord(index: number, overrides: Partial<AuditRecord> = {}):
     agentName: 'billing',
     toolName: 'lookup_order',
     approvalId: null,
-    metadata: { toolName: 'lookup_order', toolParams: { orderId: `ORD-${index}`, amount: index * 1.5 }, source: 'test' },
+    metadata: {
+      toolName: 'lookup_order',
+      toolParams: { orderId: `ORD-${index}`, amount: index * 1.5 },
+      source: 'test',
+    },
     traceId,
     spanId,
     serviceName: 'integrity-test',

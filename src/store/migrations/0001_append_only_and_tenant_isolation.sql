@@ -1,5 +1,6 @@
 -- Append-only audit tables. UPDATE, DELETE and TRUNCATE are rejected for everyone who does not
--- bypass triggers. A superuser can still bypass them (session_replication_role = replica);
+-- bypass triggers. Statement-level, so the statement fails even when row-level security leaves
+-- it no row to touch (a silent "UPDATE 0" would hide the attempt). A superuser can still bypass them (session_replication_role = replica);
 -- that is what the hash chain and the signed checkpoints detect (`aitrail verify`).
 CREATE OR REPLACE FUNCTION aitrail_reject_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -11,13 +12,13 @@ END
 $$;
 --> statement-breakpoint
 CREATE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON audit_logs
-  FOR EACH ROW EXECUTE FUNCTION aitrail_reject_change();
+  FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
 CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
 CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
-  FOR EACH ROW EXECUTE FUNCTION aitrail_reject_change();
+  FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
 CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
