@@ -46,6 +46,8 @@ export class PostgresStore implements AuditStore {
       max: options.maxConnections ?? 4,
       onnotice: () => {},
       connect_timeout: 10,
+      // Idle connections close, so a process that has finished its work can exit.
+      idle_timeout: 10,
       connection: { application_name: 'aitrail', TimeZone: 'UTC' },
     });
     this.db = drizzle(this.sql, { schema }) as unknown as AuditDatabase;

@@ -24,6 +24,7 @@ import { openAuditStore, resolveDataDir } from '../store/open-store.js';
 import { AuditWriter } from '../store/writer/audit-writer.js';
 import { createCheckpointSigner } from '../store/writer/checkpoint-signer.js';
 import { consoleLogger } from '../store/writer/logger.js';
+import { describeError, isConnectionError } from '../store/writer/write-errors.js';
 import { emitCheckpointSpan } from './checkpoint-span.js';
 import { samplerFromEnv } from './env-sampler.js';
 import { registerSelfMetrics } from './self-metrics.js';
@@ -38,7 +39,7 @@ export interface InitAuditTelemetryOptions {
   dataDir?: string;
   /** OTLP/HTTP base URL (e.g. `http://localhost:4318`); default `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   otlpEndpoint?: string;
-  /** Apply migrations at start. Default true; set false when a writer role runs the app. */
+  /** Apply migrations at start. Default `AITRAIL_MIGRATE`, else true; false when the app runs as the insert-only writer role. */
   migrate?: boolean;
   /** Prompt and completion capture. Default `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else `redacted`. */
   captureContent?: CaptureContent;
@@ -121,11 +122,8 @@ export async function initAuditTelemetry(
   const signer = signingKey === undefined ? null : createCheckpointSigner(signingKey);
   const dataDir = resolveDataDir(options.dataDir);
 
-  const store = await openAuditStore({
-    databaseUrl: options.databaseUrl,
-    dataDir,
-    migrate: options.migrate,
-  });
+  const store = await openAuditStore({ databaseUrl: options.databaseUrl, dataDir, migrate: false });
+  const prepare = await migrateOrDefer(store, options.migrate ?? envFlag('AITRAIL_MIGRATE', true));
   const writer = new AuditWriter({
     store,
     serviceName,
@@ -134,6 +132,7 @@ export async function initAuditTelemetry(
     maxQueueRecords: options.delivery?.maxQueueRecords,
     maxQueueBytes: options.delivery?.maxQueueBytes,
     journalDir: `${dataDir}/journal`,
+    prepare,
     checkpoints: { signer, onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c) },
     logger: consoleLogger,
   });
@@ -188,6 +187,39 @@ export async function initAuditTelemetry(
       : installShutdownHooks({ flush: telemetry.flush, shutdown: telemetry.shutdown });
   active = telemetry;
   return telemetry;
+}
+
+/**
+ * Applies migrations now; if the database is unreachable, the app still starts and the writer
+ * migrates before its first write, holding records meanwhile. Any other failure (missing
+ * privileges, a broken schema) stops the start with a clear error.
+ */
+async function migrateOrDefer(
+  store: AuditStore,
+  migrate: boolean,
+): Promise<(() => Promise<void>) | undefined> {
+  if (!migrate) return undefined;
+  try {
+    await store.migrate();
+    return undefined;
+  } catch (error) {
+    if (!isConnectionError(error)) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+    consoleLogger.warn(
+      `database unreachable at start (${describeError(error)}); records are held and written once it answers`,
+    );
+    return () => store.migrate();
+  }
+}
+
+function envFlag(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new TypeError(`${name} must be true or false, got ${JSON.stringify(process.env[name])}`);
 }
 
 function samplerFromEnvOrDefault(): Sampler | undefined {

@@ -10,7 +10,7 @@ import { CommitTracker } from './commit-tracker.js';
 import { Journal, type JournalSegment } from './journal.js';
 import { type AuditLogger, consoleLogger, rateLimited } from './logger.js';
 import { degradePoisonRecord } from './poison.js';
-import { classifyWriteError, describeError } from './write-errors.js';
+import { classifyWriteError, describeError, isConnectionError } from './write-errors.js';
 
 export interface AuditWriterOptions {
   store: AuditStore;
@@ -29,6 +29,11 @@ export interface AuditWriterOptions {
   /** Spill journal directory; `null` keeps everything in memory (bounded, then dropped loudly). */
   journalDir?: string | null;
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Runs once before the first write, retried while the database is unreachable (e.g. applying
+   * migrations when the app started during an outage). Other failures are logged, not fatal.
+   */
+  prepare?: () => Promise<void>;
   checkpoints?: {
     /** Rows between checkpoints. Default 10,000. */
     everyRecords?: number;
@@ -105,6 +110,7 @@ export class AuditWriter {
   > &
     NonNullable<AuditWriterOptions['checkpoints']>;
   private readonly serviceName: string | null;
+  private prepare: (() => Promise<void>) | null;
 
   private queue: QueuedRecord[] = [];
   private queueBytes = 0;
@@ -141,6 +147,7 @@ export class AuditWriter {
     this.chain = new HashChain(this.chainId);
     this.commits = new CommitTracker(this.chainId);
     this.serviceName = options.serviceName ?? null;
+    this.prepare = options.prepare ?? null;
     this.batchSize = positive('batchSize', options.batchSize ?? 1000);
     this.flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs ?? 100);
     this.maxQueueRecords = positive('maxQueueRecords', options.maxQueueRecords ?? 50_000);
@@ -193,8 +200,9 @@ export class AuditWriter {
    */
   async flush(): Promise<void> {
     if (!this.running && this.isIdle()) return;
+    const settled = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.schedule(0);
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await settled;
   }
 
   /**
@@ -265,7 +273,8 @@ export class AuditWriter {
       this.timer = null;
       void this.run();
     }, delayMs);
-    this.timer.unref();
+    // Background batching must not keep the process alive; a pending flush must.
+    if (this.idleWaiters.length === 0) this.timer.unref();
   }
 
   private async run(): Promise<void> {
@@ -392,7 +401,10 @@ export class AuditWriter {
   private async write(batch: SealedAuditRecord[]): Promise<Attempt> {
     const started = performance.now();
     try {
-      const inserted = await withoutTracing(() => this.store.insertRecords(batch));
+      const inserted = await withoutTracing(async () => {
+        await this.ensurePrepared();
+        return this.store.insertRecords(batch);
+      });
       this.counters.lastWriteLatencyMs = performance.now() - started;
       this.committed(batch, inserted);
       return 'ok';
@@ -405,6 +417,17 @@ export class AuditWriter {
       );
       return 'transient';
     }
+  }
+
+  private async ensurePrepared(): Promise<void> {
+    if (this.prepare === null) return;
+    try {
+      await this.prepare();
+    } catch (error) {
+      if (isConnectionError(error)) throw error;
+      this.logger.error(`preparing the store failed; writing anyway: ${describeError(error)}`);
+    }
+    this.prepare = null;
   }
 
   /** Splits a rejected batch until the poison record is alone, then stores it degraded. */
@@ -507,6 +530,8 @@ export class AuditWriter {
     const delay = exp / 2 + Math.random() * (exp / 2);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, delay);
+      // Retrying alone must not keep a finished process alive (its records are journaled).
+      if (this.idleWaiters.length === 0) t.unref();
       this.wake = () => {
         clearTimeout(t);
         resolve();

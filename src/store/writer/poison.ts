@@ -21,6 +21,15 @@ function shorten(value: string | null): string | null {
   return `${value.slice(0, MAX_DEGRADED_TEXT)}…[sha256:${digest}]`;
 }
 
+/** The original time if Postgres can hold it, else now (the original stays in `original`). */
+function storableTimestamp(value: string): string {
+  const time = Date.parse(value);
+  const year = Number.isNaN(time) ? 0 : new Date(time).getUTCFullYear();
+  return year >= 1 && year <= 9999 && /^\d{4}-\d{2}-\d{2}T/.test(value)
+    ? value
+    : new Date().toISOString();
+}
+
 /**
  * A record the database rejects for good becomes a row it accepts: text columns shortened,
  * metadata replaced by the reason and the original fields (base64, so nothing in them can be
@@ -47,6 +56,7 @@ export function degradePoisonRecord(record: SealedAuditRecord, reason: string): 
     traceId: shorten(record.traceId) as string,
     spanId: shorten(record.spanId) as string,
     serviceName: shorten(record.serviceName),
+    occurredAt: storableTimestamp(record.occurredAt),
     metadata: metadata as unknown as SealedAuditRecord['metadata'],
     metadataJson: canonicalJson(metadata),
   };
