@@ -162,4 +162,19 @@ describe('roles and tenant isolation on Postgres', () => {
       await store?.close();
     }
   });
+
+  it('runs the compose demo as the stack does: writing as the writer, reading and verifying as the auditor', async () => {
+    const result = await runCli(['demo'], {
+      env: {
+        DATABASE_URL: urls.writer,
+        AITRAIL_MIGRATE: 'false',
+        AITRAIL_READ_DATABASE_URL: urls.auditor,
+        OTEL_SERVICE_NAME: 'compose-demo',
+      },
+    });
+    expect(result.stderr).not.toMatch(/permission denied/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('All 12 AI actions recorded.');
+    expect(result.stdout).toMatch(/Integrity: \d+ hash chain\(s\), \d+ row\(s\) verify/);
+  });
 });
