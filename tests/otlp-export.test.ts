@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type SpanContext, trace } from '@opentelemetry/api';
+import { type SpanContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AI_AUDIT_ACTIONS,
@@ -133,7 +133,6 @@ function spanWithId(
 describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () => {
   let receiver: MockOtlpServer;
   let otlpEndpoint: string;
-  let databaseUrl: string;
   let received: Received;
 
   beforeAll(async () => {
@@ -148,7 +147,6 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
     await receiver.start();
     const url = receiver.httpUrl as URL;
     otlpEndpoint = `http://127.0.0.1:${url.port}`;
-    databaseUrl = await testDatabaseUrl();
   });
 
   afterAll(async () => {
@@ -163,22 +161,28 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
   async function exportRun<T>(scenario: () => Promise<T>) {
     const telemetry = await initAuditTelemetry({
       otlpEndpoint,
-      databaseUrl,
+      // A database per run, so each test sees only its own rows.
+      databaseUrl: await testDatabaseUrl(),
       dataDir: scratchDir(),
       serviceName: SERVICE,
       handleSignals: false,
     });
     let result: T;
     let rows: AuditLogEntry[];
+    let tableText: string;
     try {
       result = await scenario();
       await telemetry.flush();
       rows = await queryAuditLogs(telemetry.store, { limit: 1000, order: 'asc' });
+      const dump = await telemetry.store.query<{ row: string }>(
+        'select t::text as row from audit_logs t union all select c::text from audit_checkpoints c',
+      );
+      tableText = dump.map((d) => d.row).join('\n');
     } finally {
       // Shutdown flushes the BatchSpanProcessor, so the receiver has every span afterwards.
       await telemetry.shutdown();
     }
-    return { result, rows, spans: exportedSpans(received) };
+    return { result, rows, tableText, spans: exportedSpans(received) };
   }
 
   it('exports every span, audit and ordinary, with parent links, audit attributes and the service name, and each audit row points at its exported span', async () => {
@@ -330,52 +334,88 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
     );
   });
 
-  it('exports no planted secret or email from tool params, error messages or ordinary spans, and keeps ordinary values', async () => {
+  it('stores and exports no planted secret or personal data from tool params, chat content, errors or third-party spans, and keeps ordinary values', async () => {
     const apiKey = 'sk-proj-Q2xPz8vR4mT1yW6nK0bH3jF5dS7aL9cE';
     const email = 'jane@example.com';
+    const card = '4111 1111 1111 1111';
+    const awsKey = 'AKIAIOSFODNN7EXAMPLE';
+    const phone = '+44 20 7946 0958';
     const orderId = 'ORD-2026-000481';
+    const invoice = 'INV-2026-0042';
     const app = trace.getTracer('app');
+    const vendor = trace.getTracer('vendor-sdk');
 
-    const { spans } = await exportRun(() =>
-      withAuditContext({ tenantId: 'acme', actor: alice }, () =>
-        app.startActiveSpan('POST /chat', async (request) => {
-          try {
-            await traceToolCall(
-              { toolName: 'refund_order', params: { apiKey, email, orderId } },
-              async () => {
-                const query = app.startSpan('SELECT customers', {
-                  attributes: {
-                    'db.query.text': `SELECT id FROM customers WHERE email = '${email}'`,
-                    'app.order_id': orderId,
-                  },
-                });
-                query.end();
-                throw new Error(`payments API rejected key ${apiKey} for ${email}`);
-              },
-            );
-          } catch (error) {
-            // An ordinary span recording the raw error: redaction must still apply on export.
-            request.recordException(error as Error);
-            request.setStatus({ code: 2, message: (error as Error).message });
-          } finally {
-            request.end();
-          }
-        }),
-      ),
-    );
+    const previousResource = process.env.OTEL_RESOURCE_ATTRIBUTES;
+    process.env.OTEL_RESOURCE_ATTRIBUTES = `deployment.owner=${email}`;
+    let run: Awaited<ReturnType<typeof exportRun>>;
+    try {
+      run = await exportRun(() =>
+        withAuditContext({ tenantId: 'acme', actor: alice }, () =>
+          app.startActiveSpan('POST /chat', async (request) => {
+            try {
+              await traceChat(
+                { model: 'gpt-4o-mini', content: `My card is ${card}, call me on ${phone} about ${orderId}` },
+                (chat) => chat.setCompletion(`Noted, I will email ${email} about ${invoice}`),
+              );
+              // A third-party library's own span that declares an audit record.
+              const external = vendor.startSpan('vendor.refund', {
+                attributes: {
+                  'audit.action': 'vendor.refund_requested',
+                  'vendor.credentials': `aws ${awsKey}`,
+                  'vendor.customer_email': email,
+                  'vendor.invoice': invoice,
+                },
+              });
+              external.end();
+              await traceToolCall(
+                { toolName: 'refund_order', params: { apiKey, email, orderId, card } },
+                async () => {
+                  const query = app.startSpan('SELECT customers', {
+                    attributes: {
+                      'db.query.text': `SELECT id FROM customers WHERE email = '${email}'`,
+                      'app.order_id': orderId,
+                    },
+                  });
+                  query.end();
+                  throw new Error(`payments API rejected key ${apiKey} for ${email}`);
+                },
+              );
+            } catch (error) {
+              // An ordinary span recording the raw error: redaction must still apply on export.
+              request.recordException(error as Error);
+              request.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+            } finally {
+              request.end();
+            }
+          }),
+        ),
+      );
+    } finally {
+      if (previousResource === undefined) delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+      else process.env.OTEL_RESOURCE_ATTRIBUTES = previousResource;
+    }
+    const { spans, rows, tableText } = run;
 
     expect(spans.map((span) => span.name)).toEqual(
-      expect.arrayContaining(['POST /chat', 'execute_tool refund_order', 'SELECT customers']),
+      expect.arrayContaining(['POST /chat', 'execute_tool refund_order', 'SELECT customers', 'vendor.refund']),
     );
-    const everything = JSON.stringify([
+    expect(rows.map((row) => row.action).sort()).toEqual(['ai.chat_message', 'ai.tool_call', 'vendor.refund_requested']);
+    const exported = JSON.stringify([
       received.traceRequests,
       received.traceRequests.map((request) => normalizeTrace(request)),
     ]);
-    expect(everything).not.toContain(apiKey);
-    expect(everything).not.toContain('sk-proj-');
-    expect(everything).not.toContain(email);
-    expect(everything).toContain(orderId);
-    expect(everything).toContain('payments API rejected key');
+    for (const [where, text] of [
+      ['exported spans', exported],
+      ['audit_logs', tableText],
+    ] as const) {
+      for (const secret of [apiKey, 'sk-proj-', email, card, '4111111111111111', awsKey, phone]) {
+        expect(text, `${secret} in ${where}`).not.toContain(secret);
+      }
+      expect(text, `ordinary order id in ${where}`).toContain(orderId);
+      expect(text, `ordinary invoice number in ${where}`).toContain(invoice);
+    }
+    expect(exported).toContain('payments API rejected key');
+    expect(tableText).toContain('payments API rejected key');
     const tool = spans.find((span) => span.name === 'execute_tool refund_order') as ExportedSpan;
     expect(tool.attributes['audit.outcome']).toBe('failure');
     expect(JSON.parse(tool.attributes['gen_ai.tool.call.arguments'] as string)).toMatchObject({

@@ -482,8 +482,8 @@ const plant = fc.record({
   key: sensitiveKey,
 }) as fc.Arbitrary<Plant>;
 
-function plantSecrets(base: JsonValue, plants: Plant[]): JsonValue {
-  const root: JsonValue = { base };
+function plantSecrets(base: unknown, plants: Plant[]): JsonValue {
+  const root = { base } as JsonValue;
   const containers: Array<JsonValue[] | { [key: string]: JsonValue }> = [];
   const collect = (value: JsonValue) => {
     if (value === null || typeof value !== 'object') return;
@@ -521,6 +521,8 @@ function mustNotAppear(plants: Plant[]): string[] {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A `\u0000` escape in JSON text (not an escaped backslash followed by `u0000`): jsonb rejects it. */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 
 describe('redactText: secrets and personal data in free text', () => {
   it.each(SECRET_CORPUS)('$detector is redacted in: $text', ({ detector, text, secret }) => {
@@ -599,6 +601,15 @@ describe('redactText: secrets and personal data in free text', () => {
 
     expect(redacted).not.toContain('sk-proj-FAKE');
     expect(redacted).not.toContain('abcdefghij');
+  });
+
+  it('marks text cut beyond the scan window even when redaction made the rest short', () => {
+    const redactor = createRedactor({ limits: { maxStringLength: 100 } });
+    const pem = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(20_000)}\n-----END PRIVATE KEY-----`;
+
+    const redacted = redactor.redactText(pem);
+
+    expect(redacted).toMatch(/^\[REDACTED:private_key\]…\[truncated \d+ chars\]$/);
   });
 
   it('gives the same output when text is redacted twice', () => {
@@ -1148,7 +1159,7 @@ describe('properties: planted secrets never come out', () => {
         (value) => {
           const serialized = JSON.stringify(redactor.redactValue(value));
           expect(typeof serialized).toBe('string');
-          expect(serialized).not.toContain('\\u0000');
+          expect(NUL_ESCAPE.test(serialized)).toBe(false);
           expect(LONE_SURROGATE.test(serialized)).toBe(false);
           expect(JSON.stringify(JSON.parse(serialized))).toBe(serialized);
         },

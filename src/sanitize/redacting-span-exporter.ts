@@ -1,5 +1,6 @@
 import { type Attributes, context, type Link, type SpanContext } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { getDefaultRedactor } from './redactor.js';
 import { REDACTION_FAILED } from './replacement.js';
@@ -16,13 +17,15 @@ type AttributeMapper = (attributes: Attributes) => Attributes;
 
 /**
  * A copy of `span` with `mapAttributes` applied to span, event and link attributes and
- * `mapText` to the span name, event names and status message. Identity, timing, resource and
- * scope are carried over unchanged; the SDK's span object is never mutated.
+ * `mapText` to the span name, event names and status message, with the (already redacted)
+ * `resource`. Identity, timing and scope are carried over unchanged; the SDK's span object is
+ * never mutated.
  */
 function copySpan(
   span: ReadableSpan,
   mapAttributes: AttributeMapper,
   mapText: (text: string) => string,
+  resource: Resource,
 ): ReadableSpan {
   const spanContext: SpanContext = span.spanContext();
   const status =
@@ -51,7 +54,7 @@ function copySpan(
     events,
     duration: span.duration,
     ended: span.ended,
-    resource: span.resource,
+    resource,
     instrumentationScope: span.instrumentationScope,
     droppedAttributesCount: span.droppedAttributesCount,
     droppedEventsCount: span.droppedEventsCount,
@@ -88,6 +91,12 @@ function failClosedAttributes(attributes: Attributes): Attributes {
 export class RedactingSpanExporter implements SpanExporter {
   private readonly inner: SpanExporter;
   private readonly redactor: Redactor;
+  /**
+   * One redacted copy per resource: resource attributes (command line, OTEL_RESOURCE_ATTRIBUTES)
+   * can hold secrets too, and the OTLP encoder groups spans by resource identity, so every span
+   * of a resource must share the same copy.
+   */
+  private readonly resources = new WeakMap<Resource, Resource>();
 
   constructor(inner: SpanExporter, options: RedactingSpanExporterOptions = {}) {
     if (inner === null || typeof inner !== 'object' || typeof inner.export !== 'function') {
@@ -137,10 +146,32 @@ export class RedactingSpanExporter implements SpanExporter {
         span,
         (attributes) => redactor.redactAttributes(attributes),
         (text) => redactor.redactText(text),
+        this.redactResource(span.resource),
       );
     } catch {
       redactor.stats.failures++;
-      return copySpan(span, failClosedAttributes, () => REDACTION_FAILED);
+      return copySpan(
+        span,
+        failClosedAttributes,
+        () => REDACTION_FAILED,
+        this.redactResource(span.resource),
+      );
     }
+  }
+
+  private redactResource(resource: Resource): Resource {
+    let copy = this.resources.get(resource);
+    if (copy === undefined) {
+      let attributes: Attributes;
+      try {
+        attributes = this.redactor.redactAttributes(resource.attributes);
+      } catch {
+        this.redactor.stats.failures++;
+        attributes = failClosedAttributes(resource.attributes);
+      }
+      copy = resourceFromAttributes(attributes, { schemaUrl: resource.schemaUrl });
+      this.resources.set(resource, copy);
+    }
+    return copy;
   }
 }

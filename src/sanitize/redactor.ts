@@ -55,8 +55,9 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
       const scanLimit = limits.maxStringLength + SCAN_MARGIN;
       const scanned = text.length > scanLimit ? text.slice(0, scanLimit) : text;
       const redacted = detect(toStorableString(scanned));
-      if (redacted.length <= limits.maxStringLength) return redacted;
-      const fullLength = redacted.length + (text.length - scanned.length);
+      const dropped = text.length - scanned.length;
+      if (dropped === 0 && redacted.length <= limits.maxStringLength) return redacted;
+      const fullLength = redacted.length + dropped;
       return truncateString(redacted, limits.maxStringLength, fullLength);
     } catch {
       stats.failures++;

@@ -6,8 +6,8 @@ import type { ReplacementMode } from './types.js';
 interface CompiledDetector {
   pattern: RegExp;
   hint: ((text: string) => boolean) | undefined;
-  /** The replacement for a match, or undefined when validation rejects it. */
-  replaceMatch: (match: RegExpExecArray) => string | undefined;
+  /** The replacement and how many characters of the match it replaces; undefined when rejected. */
+  replaceMatch: (match: RegExpExecArray) => readonly [string, number] | undefined;
   rescanAfterReject: boolean;
 }
 
@@ -20,13 +20,16 @@ export interface TextRedactionConfig {
 /**
  * A named group `keep` at the start of the match (a scheme, `Bearer `, `password=`) stays; the
  * rest is the secret. `locate` picks spans inside the secret, else `validate` accepts or rejects
- * it whole. Validation throws propagate: the caller turns them into `[REDACTION_FAILED]`.
+ * it whole. With `rescanAfterReject`, text after the last located span is left for the next scan
+ * step (it may start another match). Validation throws propagate: the caller turns them into
+ * `[REDACTION_FAILED]`.
  */
 function createMatchReplacer(
   detector: BuiltInDetector,
   replace: (secret: string) => string,
 ): CompiledDetector['replaceMatch'] {
   const { validate, locate } = detector;
+  const consumeToLastSpan = detector.rescanAfterReject === true;
   return (match) => {
     const text = match[0];
     const keep = match.groups?.keep;
@@ -42,10 +45,11 @@ function createMatchReplacer(
         result += secret.slice(offset, start) + replace(secret.slice(start, end));
         offset = end;
       }
-      return result + secret.slice(offset);
+      if (consumeToLastSpan) return [result, prefix.length + offset];
+      return [result + secret.slice(offset), text.length];
     }
     if (validate && !validate(secret)) return undefined;
-    return prefix + replace(secret);
+    return [prefix + replace(secret), text.length];
   };
 }
 
@@ -59,13 +63,15 @@ function applyDetector(detector: CompiledDetector, text: string): string {
       pattern.lastIndex = match.index + 1;
       continue;
     }
-    const replacement = detector.replaceMatch(match);
-    if (replacement === undefined) {
+    const replaced = detector.replaceMatch(match);
+    if (replaced === undefined) {
       if (detector.rescanAfterReject) pattern.lastIndex = match.index + 1;
       continue;
     }
+    const [replacement, consumed] = replaced;
     output += text.slice(copied, match.index) + replacement;
-    copied = match.index + match[0].length;
+    copied = match.index + consumed;
+    pattern.lastIndex = copied;
   }
   return copied === 0 && output === '' ? text : output + text.slice(copied);
 }

@@ -1,0 +1,247 @@
+import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createRedactor,
+  REDACTION_FAILED,
+  RedactingSpanExporter,
+  type Redactor,
+} from '../src/sanitize/index.js';
+
+const OPENAI_KEY = 'sk-proj-FAKEabcdefghijklmnopqrstuvwxyz0123456789';
+const CARD = '4111 1111 1111 1111';
+
+interface Harness {
+  provider: BasicTracerProvider;
+  inner: InMemorySpanExporter;
+  exported(): ReadableSpan[];
+}
+
+const providers: BasicTracerProvider[] = [];
+
+function setUp(redactor?: Redactor, resource?: Resource): Harness {
+  const inner = new InMemorySpanExporter();
+  const exporter = new RedactingSpanExporter(inner, redactor ? { redactor } : {});
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    ...(resource ? { resource } : {}),
+  });
+  providers.push(provider);
+  return { provider, inner, exported: () => inner.getFinishedSpans() };
+}
+
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((provider) => provider.shutdown()));
+});
+
+/** Starts and ends a span carrying secrets in every place a span can carry them. */
+function emitSpanWithSecrets(provider: BasicTracerProvider): ReadableSpan {
+  const tracer = provider.getTracer('aitrail-test');
+  const linked = tracer.startSpan('linked');
+  linked.end();
+  const span = tracer.startSpan('execute_tool send_email', {
+    kind: SpanKind.INTERNAL,
+    attributes: {
+      'gen_ai.tool.name': 'send_email',
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.tool.call.arguments': JSON.stringify({ to: 'bob@example.com', api_key: 'abc123' }),
+      'http.request.header.authorization': 'Bearer abcdef1234567890',
+      'user.note': `card ${CARD} please`,
+      recipients: ['bob@example.com', 'team'],
+    },
+    links: [
+      {
+        context: linked.spanContext(),
+        attributes: { 'link.reason': 'reply to alice@example.com' },
+      },
+    ],
+  });
+  span.addEvent('tool.input', { prompt: `use key ${OPENAI_KEY}`, attempt: 2 });
+  span.recordException(new Error(`upstream rejected key ${OPENAI_KEY}`));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: `charge failed for ${CARD}` });
+  span.end();
+  return span as unknown as ReadableSpan;
+}
+
+function exportedSpan(harness: Harness, name: string): ReadableSpan {
+  const span = harness.exported().find((candidate) => candidate.name === name);
+  if (!span) throw new Error(`no exported span named ${name}`);
+  return span;
+}
+
+describe('RedactingSpanExporter', () => {
+  it('exports redacted span attributes and keeps ordinary ones intact', () => {
+    const harness = setUp();
+    emitSpanWithSecrets(harness.provider);
+
+    const span = exportedSpan(harness, 'execute_tool send_email');
+
+    expect(span.attributes).toEqual({
+      'gen_ai.tool.name': 'send_email',
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.tool.call.arguments': '{"to":"[REDACTED:email]","api_key":"[REDACTED:api_key]"}',
+      'http.request.header.authorization': '[REDACTED:authorization]',
+      'user.note': 'card [REDACTED:payment_card] please',
+      recipients: ['[REDACTED:email]', 'team'],
+    });
+  });
+
+  it('redacts event attributes, including recorded exception messages and stack traces', () => {
+    const harness = setUp();
+    emitSpanWithSecrets(harness.provider);
+
+    const span = exportedSpan(harness, 'execute_tool send_email');
+    const exception = span.events.find((event) => event.name === 'exception');
+
+    expect(span.events.find((event) => event.name === 'tool.input')?.attributes).toEqual({
+      prompt: 'use key [REDACTED:openai_api_key]',
+      attempt: 2,
+    });
+    expect(exception?.attributes?.['exception.message']).toBe(
+      'upstream rejected key [REDACTED:openai_api_key]',
+    );
+    expect(exception?.attributes?.['exception.stacktrace']).toContain('[REDACTED:openai_api_key]');
+    expect(JSON.stringify(span.events)).not.toContain(OPENAI_KEY);
+  });
+
+  it('redacts link attributes and the status message', () => {
+    const harness = setUp();
+    emitSpanWithSecrets(harness.provider);
+
+    const span = exportedSpan(harness, 'execute_tool send_email');
+
+    expect(span.links[0]?.attributes).toEqual({ 'link.reason': 'reply to [REDACTED:email]' });
+    expect(span.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'charge failed for [REDACTED:payment_card]',
+    });
+  });
+
+  it('carries identity, timing, resource and scope over unchanged', () => {
+    const harness = setUp();
+    const original = emitSpanWithSecrets(harness.provider);
+
+    const span = exportedSpan(harness, 'execute_tool send_email');
+
+    expect(span).not.toBe(original);
+    expect(span.spanContext()).toEqual(original.spanContext());
+    expect(span.parentSpanContext).toEqual(original.parentSpanContext);
+    expect(span.kind).toBe(original.kind);
+    expect(span.startTime).toEqual(original.startTime);
+    expect(span.endTime).toEqual(original.endTime);
+    expect(span.duration).toEqual(original.duration);
+    expect(span.ended).toBe(true);
+    expect(span.resource.attributes).toEqual(original.resource.attributes);
+    expect(span.instrumentationScope).toEqual(original.instrumentationScope);
+    expect(span.droppedAttributesCount).toBe(original.droppedAttributesCount);
+    expect(span.droppedEventsCount).toBe(original.droppedEventsCount);
+    expect(span.droppedLinksCount).toBe(original.droppedLinksCount);
+    expect(span.links[0]?.context).toEqual(original.links[0]?.context);
+    expect(span.events.map((event) => event.time)).toEqual(
+      original.events.map((event) => event.time),
+    );
+  });
+
+  it('redacts resource attributes once per resource, so spans still group by resource', () => {
+    const resource = resourceFromAttributes({
+      'service.name': 'billing',
+      'process.command_args': ['node', 'server.js', `--openai-key=${OPENAI_KEY}`],
+      'deployment.owner': 'jane@example.com',
+    });
+    const harness = setUp(undefined, resource);
+    emitSpanWithSecrets(harness.provider);
+    emitSpanWithSecrets(harness.provider);
+    const [first, second] = harness.exported().filter((s) => s.name === 'execute_tool send_email');
+    expect(first?.resource).toBe(second?.resource);
+    const exported = JSON.stringify(first?.resource.attributes);
+    expect(exported).not.toContain(OPENAI_KEY);
+    expect(exported).not.toContain('jane@example.com');
+    expect(first?.resource.attributes['service.name']).toBe('billing');
+    expect(resource.attributes['deployment.owner']).toBe('jane@example.com');
+  });
+
+  it('never mutates the SDK span objects', () => {
+    const harness = setUp();
+    const original = emitSpanWithSecrets(harness.provider);
+
+    expect(original.attributes['user.note']).toBe(`card ${CARD} please`);
+    expect(original.events[0]?.attributes?.prompt).toBe(`use key ${OPENAI_KEY}`);
+    expect(original.links[0]?.attributes?.['link.reason']).toBe('reply to alice@example.com');
+    expect(original.status.message).toBe(`charge failed for ${CARD}`);
+  });
+
+  it('uses the redactor it is given', () => {
+    const harness = setUp(createRedactor({ modes: { email: 'hash' }, hashKey: 'exporter-test' }));
+    harness.provider
+      .getTracer('t')
+      .startSpan('s', { attributes: { to: 'bob@example.com' } })
+      .end();
+
+    expect(exportedSpan(harness, 's').attributes.to).toMatch(/^\[email:[0-9a-f]{8}\]$/);
+  });
+
+  it('exports a span with every string attribute replaced when redaction throws', () => {
+    const failing: Redactor = {
+      stats: { failures: 0 },
+      redactText: (text) => text,
+      redactValue: (value) => value as never,
+      redactAttributes: (): Attributes => {
+        throw new Error('redactor bug');
+      },
+    };
+    const harness = setUp(failing);
+    const original = emitSpanWithSecrets(harness.provider);
+
+    const span = harness
+      .exported()
+      .find((candidate) => candidate.spanContext().spanId === original.spanContext().spanId);
+    if (!span) throw new Error('the failing span was not exported');
+
+    expect(span.attributes).toEqual({
+      'gen_ai.tool.name': REDACTION_FAILED,
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.tool.call.arguments': REDACTION_FAILED,
+      'http.request.header.authorization': REDACTION_FAILED,
+      'user.note': REDACTION_FAILED,
+      recipients: [REDACTION_FAILED, REDACTION_FAILED],
+    });
+    expect(JSON.stringify(span.events)).not.toContain(OPENAI_KEY);
+    expect(span.status.message).toBe(REDACTION_FAILED);
+    expect(span.name).toBe(REDACTION_FAILED);
+    expect(failing.stats.failures).toBeGreaterThan(0);
+  });
+
+  it('passes the inner exporter result back to the caller', async () => {
+    const inner = new InMemorySpanExporter();
+    const exporter = new RedactingSpanExporter(inner);
+    await inner.shutdown();
+
+    const result = await new Promise((resolve) => exporter.export([], resolve));
+
+    expect(result).toMatchObject({ code: ExportResultCode.FAILED });
+  });
+
+  it('forwards forceFlush and shutdown to the inner exporter', async () => {
+    const inner = new InMemorySpanExporter();
+    const exporter = new RedactingSpanExporter(inner);
+
+    await exporter.forceFlush();
+    await exporter.shutdown();
+    const result = await new Promise((resolve) => exporter.export([], resolve));
+
+    expect(result).toMatchObject({ code: ExportResultCode.FAILED });
+  });
+
+  it('rejects unknown options with a TypeError naming them', () => {
+    expect(
+      () => new RedactingSpanExporter(new InMemorySpanExporter(), { redact: true } as never),
+    ).toThrow(/redact/);
+  });
+});
