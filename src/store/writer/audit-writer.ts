@@ -18,6 +18,8 @@ export interface AuditWriterOptions {
   serviceName?: string | null;
   /** Default: a random UUID per writer instance. */
   chainId?: string;
+  /** Insert statements in flight at once (each on its own connection). Default 2. */
+  maxInFlight?: number;
   /** Records per insert statement. Default 1000. */
   batchSize?: number;
   /** Longest a record waits in memory before its batch is written. Default 100 ms. */
@@ -111,6 +113,9 @@ export class AuditWriter {
     NonNullable<AuditWriterOptions['checkpoints']>;
   private readonly serviceName: string | null;
   private prepare: (() => Promise<void>) | null;
+  private preparing: Promise<void> | null = null;
+  private readonly maxInFlight: number;
+  private checkpointing = false;
 
   private queue: QueuedRecord[] = [];
   private queueBytes = 0;
@@ -148,6 +153,7 @@ export class AuditWriter {
     this.commits = new CommitTracker(this.chainId);
     this.serviceName = options.serviceName ?? null;
     this.prepare = options.prepare ?? null;
+    this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 2);
     this.batchSize = positive('batchSize', options.batchSize ?? 1000);
     this.flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs ?? 100);
     this.maxQueueRecords = positive('maxQueueRecords', options.maxQueueRecords ?? 50_000);
@@ -277,26 +283,50 @@ export class AuditWriter {
     if (this.idleWaiters.length === 0) this.timer.unref();
   }
 
+  /**
+   * The delivery loop. Fresh batches overlap, up to `maxInFlight`: the next one is sealed and
+   * encoded while the database writes the previous one. Journal replays and held batches go
+   * alone, in order. A transient failure stops new work, lets what is in flight finish, then
+   * backs off.
+   */
   private async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    const inFlight = new Set<Promise<void>>();
+    let failed = false;
+    const start = (work: Work) => {
+      const task: Promise<void> = this.perform(work).then(async (result) => {
+        inFlight.delete(task);
+        if (result === 'transient') {
+          failed = true;
+          this.healthy = false;
+          return;
+        }
+        if (!this.healthy) this.logger.warn('database reachable again; replaying held records');
+        this.healthy = true;
+        this.failures = 0;
+        await this.maybeCheckpoint();
+      });
+      inFlight.add(task);
+    };
     try {
       for (;;) {
-        const work = this.nextWork();
-        if (!work) break;
-        const result = await this.perform(work);
-        if (result === 'ok') {
-          if (!this.healthy) this.logger.warn('database reachable again; replaying held records');
-          this.healthy = true;
-          this.failures = 0;
-          await this.maybeCheckpoint();
-        } else {
-          this.healthy = false;
-          this.settleIdleWaitersIfDurable();
-          if (this.closed) break;
-          await this.backoff();
-          if (this.closed) break;
+        while (!failed && inFlight.size < this.maxInFlight) {
+          const work = inFlight.size === 0 ? this.nextWork() : this.nextFreshWork();
+          if (!work) break;
+          start(work);
+          if (work.kind !== 'fresh') break;
         }
+        if (inFlight.size > 0) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        if (!failed) break;
+        failed = false;
+        this.settleIdleWaitersIfDurable();
+        if (this.closed) break;
+        await this.backoff();
+        if (this.closed) break;
       }
     } finally {
       this.running = false;
@@ -310,7 +340,13 @@ export class AuditWriter {
     if (segment) return { kind: 'replay', segment };
     const held = this.backlog[0];
     if (held) return { kind: 'backlog', batch: held };
+    return this.nextFreshWork();
+  }
+
+  /** A fresh batch, only when nothing older (journal, held batches) is waiting. */
+  private nextFreshWork(): Work | null {
     if (this.queue.length === 0 || this.closed) return null;
+    if (this.backlog.length > 0 || this.refreshSegments().length > 0) return null;
     return { kind: 'fresh', batch: this.sealNext() };
   }
 
@@ -419,10 +455,15 @@ export class AuditWriter {
     }
   }
 
+  /** Runs `prepare` once; concurrent first writes share the same attempt. */
   private async ensurePrepared(): Promise<void> {
     if (this.prepare === null) return;
+    const prepare = this.prepare;
+    this.preparing ??= prepare().finally(() => {
+      this.preparing = null;
+    });
     try {
-      await this.prepare();
+      await this.preparing;
     } catch (error) {
       if (isConnectionError(error)) throw error;
       this.logger.error(`preparing the store failed; writing anyway: ${describeError(error)}`);
@@ -541,12 +582,19 @@ export class AuditWriter {
   }
 
   private async maybeCheckpoint(): Promise<void> {
+    if (this.checkpointing) return;
     const through = this.commits.committedThrough.seq;
     if (through <= this.lastCheckpointSeq) return;
     const due =
       through - this.lastCheckpointSeq >= this.checkpointOptions.everyRecords ||
       Date.now() - this.lastCheckpointAt >= this.checkpointOptions.everyMs;
-    if (due) await this.writeCheckpoint(false);
+    if (!due) return;
+    this.checkpointing = true;
+    try {
+      await this.writeCheckpoint(false);
+    } finally {
+      this.checkpointing = false;
+    }
   }
 
   private async writeCheckpoint(final: boolean): Promise<void> {
