@@ -13,16 +13,30 @@ const require = createRequire(import.meta.url);
 const work = mkdtempSync(join(tmpdir(), 'aitrail-pack-'));
 const app = join(work, 'app');
 const run = (cmd, args, cwd, env = {}) =>
-  execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 
 try {
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], root));
   const tarball = join(work, packed[0].filename);
-  console.log(`packed ${packed[0].filename}: ${packed[0].files.length} files, ${packed[0].size} bytes`);
+  console.log(
+    `packed ${packed[0].filename}: ${packed[0].files.length} files, ${packed[0].size} bytes`,
+  );
 
   execFileSync('mkdir', ['-p', app]);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'smoke-app', private: true, type: 'module' }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@types/node@20'], app);
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'smoke-app', private: true, type: 'module' }),
+  );
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@types/node@20'],
+    app,
+  );
 
   writeFileSync(
     join(app, 'record.mjs'),
@@ -38,8 +52,10 @@ await telemetry.shutdown();
   run(process.execPath, ['record.mjs'], app, env);
   const rows = JSON.parse(run('npx', ['--no', 'aitrail', 'logs', '--format', 'json'], app, env));
   const row = rows.find((r) => r.toolName === 'lookup_order');
-  if (!row || row.actorId !== 'user_smoke' || row.action !== 'ai.tool_call') {
-    throw new Error(`npx aitrail logs did not return the recorded tool call: ${JSON.stringify(rows)}`);
+  if (row?.actorId !== 'user_smoke' || row.action !== 'ai.tool_call') {
+    throw new Error(
+      `npx aitrail logs did not return the recorded tool call: ${JSON.stringify(rows)}`,
+    );
   }
   if (JSON.stringify(row).includes('hunter2')) throw new Error('a secret reached the audit row');
   console.log(`npx aitrail logs --format json returned the tool call (event ${row.eventId})`);
@@ -59,7 +75,15 @@ await telemetry.shutdown();
   writeFileSync(
     join(app, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: ['node'] },
+      compilerOptions: {
+        strict: true,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node'],
+      },
       files: ['typed.ts'],
     }),
   );

@@ -35,14 +35,42 @@ export {
   recordBudgetExceeded,
   recordRateLimited,
 } from './instrument/limits.js';
+export {
+  type AgentsApprovalDecisionOptions,
+  type AgentsApprovalItem,
+  type AgentsRunResult,
+  type AgentsRunState,
+  type ApproveAgentsToolCallOptions,
+  approveAgentsToolCall,
+  GUARDRAIL_TRIGGERED,
+  type InstrumentOpenAIAgentsOptions,
+  instrumentOpenAIAgents,
+  type OpenAIAgentsInstrumentation,
+  type RejectAgentsToolCallOptions,
+  recordAgentsApprovalRequests,
+  rejectAgentsToolCall,
+} from './instrument/openai-agents.js';
 export { recordTaskQueued, type TaskOptions, traceTask } from './instrument/task.js';
 export { type TraceToolCallOptions, traceToolCall } from './instrument/tool-call.js';
-export { AuditSampler } from './processor/audit-sampler.js';
+export { AuditSampler, type StartRecogniser } from './processor/audit-sampler.js';
 export {
   type AuditProcessorStats,
   AuditSpanProcessor,
   type AuditSpanProcessorOptions,
 } from './processor/audit-span-processor.js';
+export {
+  BUILT_IN_RECOGNISERS,
+  type FieldSource,
+  GEN_AI_OPERATIONS_AUDITED,
+  genAiSemconvRecogniser,
+  OPENINFERENCE_KINDS_AUDITED,
+  openInferenceRecogniser,
+  type SpanMapping,
+  type SpanRecogniser,
+  startRecogniser,
+  VERCEL_AI_SPANS,
+  vercelAiRecogniser,
+} from './processor/recognisers/index.js';
 export { createRedactor, RedactingSpanExporter } from './sanitize/index.js';
 export type {
   JsonValue,

@@ -38,6 +38,8 @@ describe('tamper evidence on real Postgres', () => {
       serviceName: 'integrity-test',
       journalDir: null,
       batchSize: 10,
+      // One batch at a time, so a checkpoint follows every 10 rows.
+      maxInFlight: 1,
       checkpoints: { everyRecords: 10, signer },
     });
     for (let i = 0; i < ROWS; i++) writer.enqueue(makeRecord(i));

@@ -354,7 +354,10 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
           app.startActiveSpan('POST /chat', async (request) => {
             try {
               await traceChat(
-                { model: 'gpt-4o-mini', content: `My card is ${card}, call me on ${phone} about ${orderId}` },
+                {
+                  model: 'gpt-4o-mini',
+                  content: `My card is ${card}, call me on ${phone} about ${orderId}`,
+                },
                 (chat) => chat.setCompletion(`Noted, I will email ${email} about ${invoice}`),
               );
               // A third-party library's own span that declares an audit record.
@@ -397,9 +400,18 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
     const { spans, rows, tableText } = run;
 
     expect(spans.map((span) => span.name)).toEqual(
-      expect.arrayContaining(['POST /chat', 'execute_tool refund_order', 'SELECT customers', 'vendor.refund']),
+      expect.arrayContaining([
+        'POST /chat',
+        'execute_tool refund_order',
+        'SELECT customers',
+        'vendor.refund',
+      ]),
     );
-    expect(rows.map((row) => row.action).sort()).toEqual(['ai.chat_message', 'ai.tool_call', 'vendor.refund_requested']);
+    expect(rows.map((row) => row.action).sort()).toEqual([
+      'ai.chat_message',
+      'ai.tool_call',
+      'vendor.refund_requested',
+    ]);
     const exported = JSON.stringify([
       received.traceRequests,
       received.traceRequests.map((request) => normalizeTrace(request)),

@@ -7,19 +7,29 @@ import {
   type SamplingResult,
 } from '@opentelemetry/sdk-trace-base';
 import { AUDIT_ATTRS } from '../attributes.js';
+import { BUILT_IN_RECOGNISERS, startRecogniser } from './recognisers/index.js';
 
 export type StartRecogniser = (spanName: string, attributes: Attributes) => boolean;
+
+/** The built-in recognisers that can tell at span start (Vercel AI SDK, GenAI conventions). */
+const BUILT_IN_START_RECOGNISERS: readonly StartRecogniser[] = [
+  startRecogniser(BUILT_IN_RECOGNISERS),
+];
 
 /**
  * Wraps the sampler that decides what is exported, so it never decides what is audited:
  * spans that start with `audit.action` (or that a recogniser says will become audit records)
- * are always recorded and sampled; everything else is the delegate's call.
+ * are always recorded and sampled; everything else is the delegate's call. Default
+ * recognisers: the built-in ones; `[]` keeps only spans with `audit.action`.
  */
 export class AuditSampler implements Sampler {
   private readonly delegate: Sampler;
   private readonly recognisers: readonly StartRecogniser[];
 
-  constructor(delegate?: Sampler, recognisers: readonly StartRecogniser[] = []) {
+  constructor(
+    delegate?: Sampler,
+    recognisers: readonly StartRecogniser[] = BUILT_IN_START_RECOGNISERS,
+  ) {
     this.delegate = delegate ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
     this.recognisers = recognisers;
   }

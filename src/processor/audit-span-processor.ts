@@ -2,7 +2,8 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AUDIT_ATTRS } from '../attributes.js';
 import { getAuditContext } from '../instrument/audit-context.js';
-import { getDefaultRedactor } from '../sanitize/index.js';
+import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
+import { createRedactor, getDefaultRedactor, PERSONAL_DATA_DETECTORS } from '../sanitize/index.js';
 import type { Redactor } from '../sanitize/types.js';
 import type { AuditRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';
@@ -12,7 +13,14 @@ import {
   type WriterStats,
 } from '../store/writer/audit-writer.js';
 import { type AuditLogger, consoleLogger } from '../store/writer/logger.js';
-import { hasAuditRecord, type MappingEnvironment, spanToRecords } from './span-to-records.js';
+import { HelperOverlap, noteHelperToolCall } from './helper-overlap.js';
+import {
+  BUILT_IN_RECOGNISERS,
+  type RecogniserEnvironment,
+  RecogniserIndex,
+  type SpanRecogniser,
+} from './recognisers/index.js';
+import { hasAuditRecord, spanToRecords } from './span-to-records.js';
 
 export interface AuditSpanProcessorOptions {
   /** Where records go. Give a writer, or a store and (optionally) writer options. */
@@ -22,6 +30,15 @@ export interface AuditSpanProcessorOptions {
   /** Fallback when a span's resource has no `service.name`. */
   serviceName?: string;
   redactor?: Redactor;
+  /**
+   * Third-party AI spans to turn into audit records (Vercel AI SDK, GenAI semantic conventions,
+   * OpenInference). Default: all built-in recognisers; `[]` records aitrail's own spans only.
+   */
+  recognisers?: readonly SpanRecogniser[];
+  /** Prompt capture for recognised spans. Default `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else `redacted`. */
+  captureContent?: CaptureContent;
+  /** Masks secrets only: recognised content under `captureContent: 'full'`. */
+  secretsOnlyRedactor?: Redactor;
   logger?: AuditLogger;
   /** Shut the writer down with the processor (default true). */
   ownsWriter?: boolean;
@@ -36,13 +53,17 @@ export interface AuditProcessorStats extends WriterStats {
 const MAX_PENDING_SPANS = 512;
 
 /**
- * Mirrors audit spans into the audit store. `onStart` stamps the acting identity from the
- * audit context onto every span; `onEnd` only checks for `audit.action` and queues the span;
- * mapping, redaction and writing happen off the caller's path.
+ * Mirrors audit spans into the audit store: aitrail's own (those carrying `audit.action`) and
+ * the AI SDK spans a recogniser claims. `onStart` stamps the acting identity from the audit
+ * context onto every span; `onEnd` only checks for `audit.action` or a recogniser's one lookup
+ * and queues the span; mapping, redaction and writing happen off the caller's path.
  */
 export class AuditSpanProcessor implements SpanProcessor {
   readonly writer: AuditWriter;
-  private readonly env: MappingEnvironment;
+  private readonly env: RecogniserEnvironment;
+  private readonly recognisers: RecogniserIndex;
+  /** Null without recognisers: then no third-party span can repeat a helper-made one. */
+  private readonly overlap: HelperOverlap | null;
   private readonly logger: AuditLogger;
   private readonly ownsWriter: boolean;
   private pending: ReadableSpan[] = [];
@@ -63,16 +84,23 @@ export class AuditSpanProcessor implements SpanProcessor {
         logger: this.logger,
       });
     this.ownsWriter = options.ownsWriter ?? true;
+    this.recognisers = new RecogniserIndex(options.recognisers ?? BUILT_IN_RECOGNISERS);
+    this.overlap = this.recognisers.isEmpty ? null : new HelperOverlap(this.recognisers);
     this.env = {
       serviceName: options.serviceName ?? null,
       redactor: options.redactor ?? getDefaultRedactor(),
+      captureContent: resolveCaptureContent(options.captureContent),
+      secretsOnlyRedactor:
+        options.secretsOnlyRedactor ?? createRedactor({ disable: [...PERSONAL_DATA_DETECTORS] }),
     };
   }
 
   onStart(span: Span, parentContext: Context): void {
-    const audit = getAuditContext(parentContext);
-    if (audit === undefined) return;
     try {
+      this.overlap?.onStart(span, parentContext);
+      noteHelperToolCall(span);
+      const audit = getAuditContext(parentContext);
+      if (audit === undefined) return;
       if (span.attributes[AUDIT_ATTRS.ACTOR_ID] === undefined) {
         span.setAttribute(AUDIT_ATTRS.ACTOR_TYPE, audit.actor.type);
         span.setAttribute(AUDIT_ATTRS.ACTOR_ID, audit.actor.id);
@@ -87,7 +115,7 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     try {
-      if (!hasAuditRecord(span)) return;
+      if (!hasAuditRecord(span) && this.recognisers.find(span) === undefined) return;
       this.pending.push(span);
       if (this.pending.length >= MAX_PENDING_SPANS) {
         this.drain();
@@ -128,6 +156,8 @@ export class AuditSpanProcessor implements SpanProcessor {
       let records: AuditRecord[];
       try {
         records = spanToRecords(span, this.env);
+        const recognised = this.recognisedRecord(span);
+        if (recognised !== null) records.push(recognised);
       } catch (error) {
         this.mappingFailures += 1;
         this.logger.error(
@@ -137,5 +167,15 @@ export class AuditSpanProcessor implements SpanProcessor {
       }
       for (const record of records) this.writer.enqueue(record);
     }
+  }
+
+  /** A third-party span's record, unless the span is aitrail's own or repeats a helper-made one. */
+  private recognisedRecord(span: ReadableSpan): AuditRecord | null {
+    if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) return null;
+    const recognised = this.recognisers.find(span);
+    if (recognised === undefined) return null;
+    const record = this.recognisers.toRecord(span, recognised, this.env);
+    if (record === null || this.overlap?.duplicatesHelper(span, record)) return null;
+    return record;
   }
 }

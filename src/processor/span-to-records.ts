@@ -162,65 +162,83 @@ export function hasAuditRecord(span: ReadableSpan): boolean {
   return false;
 }
 
+/** Builds one record from an attribute map in aitrail's vocabulary, with the span's place and time. */
+function buildRecord(
+  span: ReadableSpan,
+  attrs: Attributes,
+  env: MappingEnvironment,
+  eventId: string,
+  occurredAt: string,
+  extra: AiAuditMetadata,
+  failed: boolean,
+): AuditRecord {
+  const { traceId, spanId } = span.spanContext();
+  const serviceName = text(span.resource?.attributes?.['service.name']) ?? env.serviceName;
+  const source = span.instrumentationScope?.name ?? 'unknown';
+  const fields = recordFields(attrs, env);
+  // `extra` may name a recogniser as the source; otherwise the instrumentation scope does.
+  const metadata: AiAuditMetadata = { ...fields.metadata, source, ...extra };
+  if (fields.actorId === null) metadata.actorSource = 'default';
+  return {
+    eventId,
+    occurredAt,
+    tenantId: fields.tenantId,
+    actorType: fields.actorId === null ? 'service' : (fields.actorType ?? 'user'),
+    actorId: fields.actorId ?? serviceName ?? 'unknown',
+    action: fields.action,
+    outcome: outcomeOf(fields.outcome, failed),
+    resourceType: fields.resourceType,
+    resourceId: fields.resourceId,
+    conversationId: fields.conversationId,
+    taskId: fields.taskId,
+    agentName: fields.agentName,
+    toolName: fields.toolName,
+    approvalId: fields.approvalId,
+    metadata,
+    traceId,
+    spanId,
+    serviceName,
+  };
+}
+
+/**
+ * The record of the span itself, read from `attrs`: the span's own attributes, or a
+ * recogniser's translation of a third-party span's attributes into aitrail's vocabulary.
+ */
+export function spanRecord(
+  span: ReadableSpan,
+  attrs: Attributes,
+  env: MappingEnvironment,
+  extra: AiAuditMetadata = {},
+): AuditRecord {
+  const { traceId, spanId } = span.spanContext();
+  const failed = span.status.code === SpanStatusCode.ERROR;
+  const spanExtra: AiAuditMetadata = {
+    spanName: span.name,
+    durationMs: hrTimeToMillis(span.duration),
+  };
+  const error = failed ? errorOf(span, env.redactor) : undefined;
+  if (error) spanExtra.error = error;
+  return buildRecord(
+    span,
+    attrs,
+    env,
+    `${traceId}:${spanId}`,
+    hrTimeToIsoMicros(span.startTime),
+    { ...spanExtra, ...extra },
+    failed,
+  );
+}
+
 /**
  * One record for the span if it carries `audit.action`, and one per event that does.
  * The idempotency key is `{trace_id}:{span_id}` (`:{event index}` for events).
  */
 export function spanToRecords(span: ReadableSpan, env: MappingEnvironment): AuditRecord[] {
   const { traceId, spanId } = span.spanContext();
-  const serviceName = text(span.resource?.attributes?.['service.name']) ?? env.serviceName;
-  const source = span.instrumentationScope?.name ?? 'unknown';
   const records: AuditRecord[] = [];
-
-  const build = (
-    attrs: Attributes,
-    eventId: string,
-    occurredAt: string,
-    extra: AiAuditMetadata,
-    failed: boolean,
-  ): AuditRecord => {
-    const fields = recordFields(attrs, env);
-    const metadata: AiAuditMetadata = { ...fields.metadata, ...extra, source };
-    if (fields.actorId === null) metadata.actorSource = 'default';
-    return {
-      eventId,
-      occurredAt,
-      tenantId: fields.tenantId,
-      actorType: fields.actorId === null ? 'service' : (fields.actorType ?? 'user'),
-      actorId: fields.actorId ?? serviceName ?? 'unknown',
-      action: fields.action,
-      outcome: outcomeOf(fields.outcome, failed),
-      resourceType: fields.resourceType,
-      resourceId: fields.resourceId,
-      conversationId: fields.conversationId,
-      taskId: fields.taskId,
-      agentName: fields.agentName,
-      toolName: fields.toolName,
-      approvalId: fields.approvalId,
-      metadata,
-      traceId,
-      spanId,
-      serviceName,
-    };
-  };
-
   if (text(span.attributes[AUDIT_ATTRS.ACTION]) !== null) {
-    const failed = span.status.code === SpanStatusCode.ERROR;
-    const extra: AiAuditMetadata = {
-      spanName: span.name,
-      durationMs: hrTimeToMillis(span.duration),
-    };
-    const error = failed ? errorOf(span, env.redactor) : undefined;
-    if (error) extra.error = error;
-    records.push(
-      build(
-        span.attributes,
-        `${traceId}:${spanId}`,
-        hrTimeToIsoMicros(span.startTime),
-        extra,
-        failed,
-      ),
-    );
+    records.push(spanRecord(span, span.attributes, env));
   }
   span.events.forEach((event, index) => {
     if (text(event.attributes?.[AUDIT_ATTRS.ACTION]) === null) return;
@@ -229,7 +247,15 @@ export function spanToRecords(span: ReadableSpan, env: MappingEnvironment): Audi
     Object.assign(attrs, event.attributes);
     const extra: AiAuditMetadata = { spanName: span.name, eventName: event.name };
     records.push(
-      build(attrs, `${traceId}:${spanId}:${index}`, hrTimeToIsoMicros(event.time), extra, false),
+      buildRecord(
+        span,
+        attrs,
+        env,
+        `${traceId}:${spanId}:${index}`,
+        hrTimeToIsoMicros(event.time),
+        extra,
+        false,
+      ),
     );
   });
   return records;

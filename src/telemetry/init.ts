@@ -9,6 +9,11 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
+import {
+  type InstrumentOpenAIAgentsOptions,
+  instrumentOpenAIAgents,
+  type OpenAIAgentsInstrumentation,
+} from '../instrument/openai-agents.js';
 import { configureInstrumentation, resetInstrumentation } from '../instrument/settings.js';
 import { AuditSampler } from '../processor/audit-sampler.js';
 import { type AuditProcessorStats, AuditSpanProcessor } from '../processor/audit-span-processor.js';
@@ -64,6 +69,8 @@ export interface InitAuditTelemetryOptions {
   };
   /** Flush on SIGTERM, SIGINT and beforeExit. Default true. */
   handleSignals?: boolean;
+  /** Audit OpenAI Agents SDK runs (`@openai/agents`, an optional peer): see `instrumentOpenAIAgents`. */
+  openAIAgents?: boolean | InstrumentOpenAIAgentsOptions;
 }
 
 export interface AuditTelemetry {
@@ -92,6 +99,7 @@ const OPTION_KEYS = new Set<string>([
   'metricReaders',
   'delivery',
   'handleSignals',
+  'openAIAgents',
 ]);
 
 let active: AuditTelemetry | null = null;
@@ -121,6 +129,8 @@ export async function initAuditTelemetry(
   const signingKey = options.signingKey ?? (process.env.AITRAIL_SIGNING_KEY || undefined);
   const signer = signingKey === undefined ? null : createCheckpointSigner(signingKey);
   const dataDir = resolveDataDir(options.dataDir);
+  // Before anything is opened: a missing optional SDK fails the start with nothing to undo.
+  const agents = await openAIAgentsOption(options.openAIAgents);
 
   const store = await openAuditStore({ databaseUrl: options.databaseUrl, dataDir, migrate: false });
   const prepare = await migrateOrDefer(store, options.migrate ?? envFlag('AITRAIL_MIGRATE', true));
@@ -136,7 +146,14 @@ export async function initAuditTelemetry(
     checkpoints: { signer, onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c) },
     logger: consoleLogger,
   });
-  const processor = new AuditSpanProcessor({ writer, serviceName, redactor, ownsWriter: false });
+  const processor = new AuditSpanProcessor({
+    writer,
+    serviceName,
+    redactor,
+    captureContent,
+    secretsOnlyRedactor,
+    ownsWriter: false,
+  });
   const spanProcessors: SpanProcessor[] = [processor];
   const exporter = otlpExporter(options.otlpEndpoint);
   if (exporter)
@@ -167,6 +184,7 @@ export async function initAuditTelemetry(
       stopping ??= (async () => {
         removeHooks();
         unregisterMetrics();
+        agents?.disable();
         // Drain first, so the final checkpoint span still reaches the exporter, then stop the SDK.
         processor.drainPending();
         await writer.shutdown({ deadlineMs: shutdownDeadlineMs });
@@ -220,6 +238,17 @@ function envFlag(name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new TypeError(`${name} must be true or false, got ${JSON.stringify(process.env[name])}`);
+}
+
+async function openAIAgentsOption(
+  option: InitAuditTelemetryOptions['openAIAgents'],
+): Promise<OpenAIAgentsInstrumentation | undefined> {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return instrumentOpenAIAgents();
+  if (option === null || typeof option !== 'object') {
+    throw new TypeError('initAuditTelemetry: openAIAgents must be a boolean or an options object');
+  }
+  return instrumentOpenAIAgents(option);
 }
 
 function samplerFromEnvOrDefault(): Sampler | undefined {

@@ -9,7 +9,10 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { AuditSampler } from '../../src/processor/audit-sampler.js';
-import { AuditSpanProcessor } from '../../src/processor/audit-span-processor.js';
+import {
+  AuditSpanProcessor,
+  type AuditSpanProcessorOptions,
+} from '../../src/processor/audit-span-processor.js';
 import type { AuditStore } from '../../src/store/audit-store.js';
 import type { AuditWriterOptions } from '../../src/store/writer/audit-writer.js';
 
@@ -28,10 +31,16 @@ export interface TestPipeline {
 
 export function startTestPipeline(
   store: AuditStore,
-  options: { sampler?: Sampler; writer?: Omit<AuditWriterOptions, 'store'> } = {},
+  options: {
+    sampler?: Sampler;
+    writer?: Omit<AuditWriterOptions, 'store'>;
+    /** Recognisers, capture policy, redactors. */
+    processor?: Omit<AuditSpanProcessorOptions, 'store' | 'writer' | 'writerOptions'>;
+  } = {},
 ): TestPipeline {
   const exporter = new InMemorySpanExporter();
   const processor = new AuditSpanProcessor({
+    ...options.processor,
     store,
     serviceName: TEST_SERVICE,
     writerOptions: { flushIntervalMs: 10, ...options.writer },

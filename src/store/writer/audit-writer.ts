@@ -120,6 +120,9 @@ export class AuditWriter {
   private queue: QueuedRecord[] = [];
   private queueBytes = 0;
   private backlog: SealedAuditRecord[][] = [];
+  /** Fresh batches whose insert is running, and those of them already copied to the journal. */
+  private readonly inFlight = new Set<SealedAuditRecord[]>();
+  private readonly journaledInFlight = new Set<SealedAuditRecord[]>();
   private pendingSegments: JournalSegment[] = [];
   private segmentsStale = true;
   private journalBroken = false;
@@ -372,9 +375,16 @@ export class AuditWriter {
   private async perform(work: Work): Promise<Attempt> {
     switch (work.kind) {
       case 'fresh': {
-        const result = await this.write(work.batch);
-        if (result === 'transient') this.hold(work.batch);
-        return result;
+        this.inFlight.add(work.batch);
+        try {
+          const result = await this.write(work.batch);
+          if (result === 'transient' && !this.journaledInFlight.has(work.batch))
+            this.hold(work.batch);
+          return result;
+        } finally {
+          this.inFlight.delete(work.batch);
+          this.journaledInFlight.delete(work.batch);
+        }
       }
       case 'backlog': {
         const result = await this.write(work.batch);
@@ -392,9 +402,20 @@ export class AuditWriter {
     this.backlog.push(batch);
   }
 
+  /**
+   * Journals a sealed batch. Batches still in flight (earlier in the chain) are journaled first:
+   * if the process then dies before they commit, the journal holds them too, so a later batch
+   * can never survive a crash that an earlier one did not (no gap in the chain). Their copies
+   * replay as duplicates when they did commit.
+   */
   private appendToJournal(batch: SealedAuditRecord[]): boolean {
     if (!this.journal || this.journalBroken) return false;
     try {
+      for (const earlier of this.inFlight) {
+        if (earlier === batch || this.journaledInFlight.has(earlier)) continue;
+        this.journal.append(earlier);
+        this.journaledInFlight.add(earlier);
+      }
       this.journal.append(batch);
       this.counters.journaled += batch.length;
       this.segmentsStale = true;

@@ -1,0 +1,144 @@
+import { type Attributes, type Context, trace } from '@opentelemetry/api';
+import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace-base';
+import { AI_AUDIT_ACTIONS } from '../actions.js';
+import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import type { AuditRecord } from '../store/audit-record.js';
+import type { RecogniserIndex } from './recognisers/index.js';
+
+/** A tool call made with `traceToolCall`, as seen from a third-party span around it. */
+export interface HelperToolCall {
+  toolName: string | undefined;
+  toolCallId: string | undefined;
+}
+
+/** The nearest audit-relevant span at or above a span: helper-made, or recognised at start. */
+interface AuditNode {
+  readonly span: object;
+  readonly action: string;
+  /** Carries `audit.action` (made by aitrail's helpers) rather than being recognised. */
+  readonly own: boolean;
+  /** A recognised span directly inside a helper-made span of the same action. */
+  insideHelper?: boolean;
+  /** Helper-made spans of the same action directly inside this recognised span. */
+  helperCalls?: HelperToolCall[];
+}
+
+/**
+ * Keeps a third-party span and a helper-made span that describe the same call from both
+ * becoming rows: the helper-made record is canonical. Two spans are the same call when one is
+ * the nearest audit-relevant span around the other and both have the same action; a helper
+ * tool call inside a third-party one must also have the same call id (or, when either lacks
+ * one, the same tool name), since a tool may call other tools. So `traceChat` around an
+ * instrumented OpenAI call is one row, and so is `traceToolCall` inside the AI SDK's `execute`;
+ * a chat made inside a tool stays a row of its own.
+ *
+ * Nesting is learnt in `onStart` (a WeakMap from span to its nearest audit-relevant ancestor),
+ * so only sources recognisable at start take part on the outer side; a span dropped by the
+ * sampler between the two breaks the chain.
+ */
+export class HelperOverlap {
+  private readonly nearest = new WeakMap<object, AuditNode>();
+
+  constructor(private readonly recognisers: RecogniserIndex) {}
+
+  onStart(span: Span, parentContext: Context): void {
+    const parent = trace.getSpan(parentContext);
+    const enclosing = parent === undefined ? undefined : this.nearest.get(parent);
+    const ownAction = span.attributes[AUDIT_ATTRS.ACTION];
+    const own = typeof ownAction === 'string';
+    const action = own
+      ? ownAction
+      : this.recognisers.findAtStart(span.name, span.attributes)?.mapping.action;
+    if (action === undefined) {
+      if (enclosing !== undefined) this.nearest.set(span, enclosing);
+      return;
+    }
+    const node: AuditNode = { span, action, own };
+    if (enclosing !== undefined && enclosing.action === action && enclosing.own !== own) {
+      if (own) {
+        enclosing.helperCalls ??= [];
+        enclosing.helperCalls.push(helperToolCallOf(span.attributes));
+      } else {
+        node.insideHelper = true;
+      }
+    }
+    this.nearest.set(span, node);
+  }
+
+  /** True when `record`, which a recogniser made from `span`, repeats a helper-made record. */
+  duplicatesHelper(span: ReadableSpan, record: AuditRecord): boolean {
+    const node = this.nearest.get(span);
+    if (node === undefined) return false;
+    // Not relevant at start (recognised only now): the node is its nearest ancestor's.
+    if (node.span !== span) return node.own && node.action === record.action;
+    if (node.insideHelper) return true;
+    return node.helperCalls?.some((call) => sameCallAsRecord(call, record)) ?? false;
+  }
+}
+
+function helperToolCallOf(attributes: Attributes): HelperToolCall {
+  const toolName = attributes[GEN_AI_ATTRS.TOOL_NAME];
+  const toolCallId = attributes[GEN_AI_ATTRS.TOOL_CALL_ID];
+  return {
+    toolName: typeof toolName === 'string' ? toolName : undefined,
+    toolCallId: typeof toolCallId === 'string' ? toolCallId : undefined,
+  };
+}
+
+/** Same model call: always (one per nesting). Same tool call: same id, else same tool name. */
+export function sameCall(
+  call: HelperToolCall,
+  other: { action: string; toolName: string | null; toolCallId: string | undefined },
+): boolean {
+  if (other.action !== AI_AUDIT_ACTIONS.TOOL_CALL) return true;
+  if (call.toolCallId !== undefined && other.toolCallId !== undefined) {
+    return call.toolCallId === other.toolCallId;
+  }
+  return call.toolName !== undefined && call.toolName === other.toolName;
+}
+
+function sameCallAsRecord(call: HelperToolCall, record: AuditRecord): boolean {
+  const toolCallId = record.metadata.toolCallId;
+  return sameCall(call, {
+    action: record.action,
+    toolName: record.toolName,
+    toolCallId: typeof toolCallId === 'string' ? toolCallId : undefined,
+  });
+}
+
+/**
+ * Bridges that emit their records outside the OTel context (the OpenAI Agents SDK keeps its own
+ * current span) register a resolver for "the third-party tool span running right now"; helper-
+ * made tool calls started inside it are noted against it, for the bridge to check at its end.
+ */
+type ExternalToolScope = () => object | undefined;
+
+const externalToolScopes = new Set<ExternalToolScope>();
+const helperCallsByExternalScope = new WeakMap<object, HelperToolCall[]>();
+
+export function registerExternalToolScope(resolve: ExternalToolScope): () => void {
+  externalToolScopes.add(resolve);
+  return () => externalToolScopes.delete(resolve);
+}
+
+/** Called for every starting span; does work only for a helper-made tool call. */
+export function noteHelperToolCall(span: Span): void {
+  if (externalToolScopes.size === 0) return;
+  if (span.attributes[AUDIT_ATTRS.ACTION] !== AI_AUDIT_ACTIONS.TOOL_CALL) return;
+  for (const resolve of externalToolScopes) {
+    let scope: object | undefined;
+    try {
+      scope = resolve();
+    } catch {
+      continue;
+    }
+    if (scope === undefined) continue;
+    const calls = helperCallsByExternalScope.get(scope) ?? [];
+    calls.push(helperToolCallOf(span.attributes));
+    helperCallsByExternalScope.set(scope, calls);
+  }
+}
+
+export function helperToolCallsWithin(scope: object): readonly HelperToolCall[] {
+  return helperCallsByExternalScope.get(scope) ?? [];
+}

@@ -1,0 +1,61 @@
+import type { Attributes } from '@opentelemetry/api';
+import { AI_AUDIT_ACTIONS } from '../../actions.js';
+import { GEN_AI_ATTRS } from '../../attributes.js';
+import { parsedJson, type SpanMapping } from './span-mapping.js';
+import type { SpanRecogniser } from './span-recogniser.js';
+
+/**
+ * Inference spans of the OTel GenAI semantic conventions (`@opentelemetry/instrumentation-openai`,
+ * AI SDK v7 with `@ai-sdk/otel`, …). Older instrumentations still write `gen_ai.system` and the
+ * `prompt_tokens`/`completion_tokens` names, so both generations are read.
+ */
+const INFERENCE: SpanMapping = {
+  action: AI_AUDIT_ACTIONS.CHAT_MESSAGE,
+  model: GEN_AI_ATTRS.REQUEST_MODEL,
+  responseModel: GEN_AI_ATTRS.RESPONSE_MODEL,
+  provider: [GEN_AI_ATTRS.PROVIDER_NAME, 'gen_ai.system'],
+  inputTokens: [GEN_AI_ATTRS.USAGE_INPUT_TOKENS, 'gen_ai.usage.prompt_tokens'],
+  outputTokens: [GEN_AI_ATTRS.USAGE_OUTPUT_TOKENS, 'gen_ai.usage.completion_tokens'],
+  conversationId: GEN_AI_ATTRS.CONVERSATION_ID,
+  agentName: GEN_AI_ATTRS.AGENT_NAME,
+  prompt: inputMessages,
+  completion: (a) => parsedJson(a[GEN_AI_ATTRS.OUTPUT_MESSAGES]),
+};
+
+/**
+ * `gen_ai.operation.name` → record. `invoke_agent` (and `create_agent`, `agent_step`,
+ * `invoke_workflow`, `embeddings`, …) are deliberately absent: an agent invocation is the
+ * envelope of the chat and tool spans beneath it, which are recorded one by one, and the
+ * conventions have no signal that tells a handoff from any other invocation.
+ */
+export const GEN_AI_OPERATIONS_AUDITED: Readonly<Record<string, SpanMapping>> = {
+  execute_tool: {
+    action: AI_AUDIT_ACTIONS.TOOL_CALL,
+    toolName: GEN_AI_ATTRS.TOOL_NAME,
+    toolCallId: GEN_AI_ATTRS.TOOL_CALL_ID,
+    toolArguments: GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS,
+    conversationId: GEN_AI_ATTRS.CONVERSATION_ID,
+    agentName: GEN_AI_ATTRS.AGENT_NAME,
+  },
+  chat: INFERENCE,
+  generate_content: INFERENCE,
+  text_completion: INFERENCE,
+};
+
+/** The input messages, with `gen_ai.system_instructions` (kept apart by the conventions) first. */
+function inputMessages(attributes: Attributes): unknown {
+  const messages = parsedJson(attributes[GEN_AI_ATTRS.INPUT_MESSAGES]);
+  const instructions = parsedJson(attributes['gen_ai.system_instructions']);
+  if (instructions === undefined) return messages;
+  const system = { role: 'system', parts: instructions };
+  if (messages === undefined) return [system];
+  return Array.isArray(messages) ? [system, ...messages] : [system, messages];
+}
+
+export const genAiSemconvRecogniser: SpanRecogniser = {
+  source: 'gen-ai',
+  matchOn: { attribute: GEN_AI_ATTRS.OPERATION_NAME },
+  mappings: GEN_AI_OPERATIONS_AUDITED,
+  // The conventions ask for `gen_ai.operation.name` at span creation, for samplers.
+  visibleAtStart: true,
+};
