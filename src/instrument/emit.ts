@@ -1,4 +1,10 @@
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
+} from '@opentelemetry/semantic-conventions';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { VERSION } from '../version.js';
 import { getAuditContext } from './audit-context.js';
@@ -79,14 +85,14 @@ export function recordFailure(span: Span, error: unknown): void {
   const type = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
   const eventAttributes: Attributes = {
-    'exception.type': type,
-    'exception.message': redactor.redactText(message),
+    [ATTR_EXCEPTION_TYPE]: type,
+    [ATTR_EXCEPTION_MESSAGE]: redactor.redactText(message),
   };
   if (error instanceof Error && error.stack) {
-    eventAttributes['exception.stacktrace'] = redactor.redactText(error.stack);
+    eventAttributes[ATTR_EXCEPTION_STACKTRACE] = redactor.redactText(error.stack);
   }
   span.addEvent('exception', eventAttributes);
-  span.setAttribute('error.type', type);
+  span.setAttribute(ATTR_ERROR_TYPE, type);
   span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
   span.setStatus({ code: SpanStatusCode.ERROR, message: redactor.redactText(message) });
 }

@@ -1,4 +1,5 @@
 import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ATTR_EXCEPTION_MESSAGE } from '@opentelemetry/semantic-conventions';
 import { AI_AUDIT_ACTIONS, type AuditActor } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { helperToolCallsWithin, sameCall } from '../processor/helper-overlap.js';
@@ -272,7 +273,7 @@ function emitSpan(
   );
   if (errorMessage !== undefined) {
     const message = instrumentSettings().redactor.redactText(errorMessage);
-    span.addEvent('exception', { 'exception.message': message }, endTime);
+    span.addEvent('exception', { [ATTR_EXCEPTION_MESSAGE]: message }, endTime);
     span.setStatus({ code: SpanStatusCode.ERROR, message });
   }
   span.end(endTime);

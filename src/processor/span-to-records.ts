@@ -1,6 +1,12 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_TYPE,
+  ATTR_SERVICE_NAME,
+} from '@opentelemetry/semantic-conventions';
 import { AUDIT_OUTCOMES } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { toStorableString } from '../sanitize/string-hygiene.js';
@@ -127,8 +133,8 @@ function nullableRedact(value: string | null, redactor: Redactor): string | null
 
 function errorOf(span: ReadableSpan, redactor: Redactor): AiAuditMetadata['error'] | undefined {
   const exception = span.events.find((e) => e.name === 'exception');
-  const type = exception?.attributes?.['exception.type'] ?? span.attributes['error.type'];
-  const message = exception?.attributes?.['exception.message'] ?? span.status.message;
+  const type = exception?.attributes?.[ATTR_EXCEPTION_TYPE] ?? span.attributes[ATTR_ERROR_TYPE];
+  const message = exception?.attributes?.[ATTR_EXCEPTION_MESSAGE] ?? span.status.message;
   if (type === undefined && message === undefined && span.status.code !== SpanStatusCode.ERROR)
     return undefined;
   const error: { type?: string; message?: string } = {};
@@ -173,7 +179,7 @@ function buildRecord(
   failed: boolean,
 ): AuditRecord {
   const { traceId, spanId } = span.spanContext();
-  const serviceName = text(span.resource?.attributes?.['service.name']) ?? env.serviceName;
+  const serviceName = text(span.resource?.attributes?.[ATTR_SERVICE_NAME]) ?? env.serviceName;
   const source = span.instrumentationScope?.name ?? 'unknown';
   const fields = recordFields(attrs, env);
   // `extra` may name a recogniser as the source; otherwise the instrumentation scope does.

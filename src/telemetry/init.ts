@@ -8,6 +8,7 @@ import {
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
 import {
   type InstrumentOpenAIAgentsOptions,
@@ -160,7 +161,7 @@ export async function initAuditTelemetry(
     spanProcessors.push(new BatchSpanProcessor(new RedactingSpanExporter(exporter, { redactor })));
 
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
     serviceName,
     sampler: new AuditSampler(options.sampler ?? samplerFromEnvOrDefault()),
     spanProcessors,
