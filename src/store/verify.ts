@@ -363,7 +363,11 @@ async function verifyChain(
             kind: 'deleted_row',
             eventId: row.event_id,
             chainSeq: seq,
-            detail: `${missing} row(s) missing before seq ${seq} (seq ${expectedSeq}${missing > 1 ? `..${seq - 1}` : ''})`,
+            detail:
+              `${missing} row(s) missing before seq ${seq} (seq ${expectedSeq}${missing > 1 ? `..${seq - 1}` : ''})` +
+              (report.checkpoints.latestSeq === null || expectedSeq > report.checkpoints.latestSeq
+                ? '; no checkpoint covers them, so a batch lost when the writer process crashed looks the same'
+                : '; a checkpoint covers them: they were written, then removed'),
           });
         } else if (expectedPrev !== null && row.prev_hash !== expectedPrev) {
           fail({

@@ -403,21 +403,22 @@ export class AuditWriter {
   }
 
   /**
-   * Journals a sealed batch. Batches still in flight (earlier in the chain) are journaled first:
-   * if the process then dies before they commit, the journal holds them too, so a later batch
-   * can never survive a crash that an earlier one did not (no gap in the chain). Their copies
-   * replay as duplicates when they did commit.
+   * Journals a sealed batch together with the batches still in flight, in chain order: if the
+   * process dies before those commit, the journal holds them too, so a later batch can never
+   * survive a crash that an earlier one did not (no gap in the chain). Copies of batches that
+   * did commit replay as duplicates, which the insert skips.
    */
   private appendToJournal(batch: SealedAuditRecord[]): boolean {
     if (!this.journal || this.journalBroken) return false;
     try {
-      for (const earlier of this.inFlight) {
-        if (earlier === batch || this.journaledInFlight.has(earlier)) continue;
-        this.journal.append(earlier);
-        this.journaledInFlight.add(earlier);
+      const pending = [...this.inFlight].filter(
+        (b) => b !== batch && !this.journaledInFlight.has(b),
+      );
+      for (const held of [...pending, batch].sort((a, b) => firstSeq(a) - firstSeq(b))) {
+        this.journal.append(held);
+        this.counters.journaled += held.length;
+        if (held !== batch) this.journaledInFlight.add(held);
       }
-      this.journal.append(batch);
-      this.counters.journaled += batch.length;
       this.segmentsStale = true;
       return true;
     } catch (error) {
@@ -657,4 +658,8 @@ function positive(name: string, value: number): number {
     throw new TypeError(`AuditWriter: ${name} must be a positive number, got ${String(value)}`);
   }
   return value;
+}
+
+function firstSeq(batch: readonly SealedAuditRecord[]): number {
+  return batch[0]?.chainSeq ?? 0;
 }
