@@ -50,3 +50,15 @@ export const AUDIT_ATTRS = {
   RATE_LIMIT_WINDOW_MS: 'audit.rate_limit.window_ms',
   RATE_LIMIT_RETRY_AFTER_MS: 'audit.rate_limit.retry_after_ms',
 } as const;
+
+/** A writer's signed statement of its chain head, emitted as an `aitrail.checkpoint` span. */
+export const CHECKPOINT_ATTRS = {
+  CHAIN_ID: 'aitrail.checkpoint.chain_id',
+  SEQ: 'aitrail.checkpoint.seq',
+  HEAD_HASH: 'aitrail.checkpoint.head_hash',
+  CREATED_AT: 'aitrail.checkpoint.created_at',
+  ALGORITHM: 'aitrail.checkpoint.algorithm',
+  KEY_ID: 'aitrail.checkpoint.key_id',
+  SIGNATURE: 'aitrail.checkpoint.signature',
+  SERVICE_NAME: 'aitrail.checkpoint.service_name',
+} as const;

@@ -332,6 +332,16 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
     expect(auditSpans.map((span) => span.spanId).sort()).toEqual(
       rows.map((row) => row.spanId).sort(),
     );
+
+    // The final checkpoint reaches the trace backend too: an independent copy of the chain head.
+    const checkpoint = spans.find((span) => span.name === 'aitrail.checkpoint');
+    const last = rows.reduce((a, b) => (a.chainSeq > b.chainSeq ? a : b));
+    expect(checkpoint?.attributes).toMatchObject({
+      'aitrail.checkpoint.chain_id': last.chainId,
+      'aitrail.checkpoint.seq': last.chainSeq,
+      'aitrail.checkpoint.head_hash': last.hash,
+      'aitrail.checkpoint.algorithm': 'none',
+    });
   });
 
   it('stores and exports no planted secret or personal data from tool params, chat content, errors or third-party spans, and keeps ordinary values', async () => {

@@ -6,7 +6,7 @@ import {
   SamplingDecision,
   type SamplingResult,
 } from '@opentelemetry/sdk-trace-base';
-import { AUDIT_ATTRS } from '../attributes.js';
+import { AUDIT_ATTRS, CHECKPOINT_ATTRS } from '../attributes.js';
 import { BUILT_IN_RECOGNISERS, startRecogniser } from './recognisers/index.js';
 
 export type StartRecogniser = (spanName: string, attributes: Attributes) => boolean;
@@ -19,7 +19,7 @@ const BUILT_IN_START_RECOGNISERS: readonly StartRecogniser[] = [
 /**
  * Wraps the sampler that decides what is exported, so it never decides what is audited:
  * spans that start with `audit.action` (or that a recogniser says will become audit records)
- * are always recorded and sampled; everything else is the delegate's call. Default
+ * and checkpoint spans are always recorded and sampled; everything else is the delegate's call. Default
  * recognisers: the built-in ones; `[]` keeps only spans with `audit.action`.
  */
 export class AuditSampler implements Sampler {

@@ -1,17 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { CHECKPOINT_ATTRS } from '../attributes.js';
 import type { CheckpointRecord } from '../store/audit-record.js';
 import { VERSION } from '../version.js';
-
-export const CHECKPOINT_ATTRS = {
-  CHAIN_ID: 'aitrail.checkpoint.chain_id',
-  SEQ: 'aitrail.checkpoint.seq',
-  HEAD_HASH: 'aitrail.checkpoint.head_hash',
-  CREATED_AT: 'aitrail.checkpoint.created_at',
-  ALGORITHM: 'aitrail.checkpoint.algorithm',
-  KEY_ID: 'aitrail.checkpoint.key_id',
-  SIGNATURE: 'aitrail.checkpoint.signature',
-  SERVICE_NAME: 'aitrail.checkpoint.service_name',
-} as const;
 
 /**
  * Emits a stored checkpoint as a root span, so the trace backend keeps an independent copy:
