@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initAuditTelemetry, recordAuditEvent } from '../src/index.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { verifyAuditChains } from '../src/store/verify.js';
@@ -19,6 +19,13 @@ describe('no audit event lost', () => {
   let cluster: ThrowawayCluster;
   let admin: postgres.Sql;
   let dbCounter = 0;
+  /** Fixture processes still running; killed after each test, whatever its outcome. */
+  const children = new Set<ChildProcess>();
+
+  afterEach(() => {
+    for (const child of children) child.kill('SIGKILL');
+    children.clear();
+  });
 
   beforeAll(async () => {
     // fsync and synchronous_commit stay on: an immediate stop must not lose acknowledged commits.
@@ -56,6 +63,38 @@ describe('no audit event lost', () => {
     } finally {
       await store.close();
     }
+  }
+
+  /** Starts the fixture app; the returned promise resolves with its `stats` line. */
+  function startFixture(env: NodeJS.ProcessEnv): {
+    child: ChildProcess;
+    stats: Promise<Record<string, number>>;
+  } {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', `${REPO_ROOT}tests/fixtures/emit-events.ts`],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    children.add(child);
+    child.on('exit', () => children.delete(child));
+    const stats = new Promise<Record<string, number>>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (chunk) => {
+        out += chunk;
+        const line = out.split('\n').find((l) => l.startsWith('stats '));
+        if (line) resolve(JSON.parse(line.slice(6)));
+      });
+      child.on('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
+    });
+    return { child, stats };
+  }
+
+  function exitSignal(child: ChildProcess): Promise<NodeJS.Signals | null> {
+    return new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   }
 
   function journalFiles(dataDir: string): string[] {
@@ -130,29 +169,14 @@ describe('no audit event lost', () => {
     const dataDir = scratchDir();
     const env = { DATABASE_URL: url, AITRAIL_DATA_DIR: dataDir, EMIT_LABEL: 'crash' };
     await cluster.stopCluster('immediate');
-    let stats: { journaled: number } | undefined;
+    let stats: Record<string, number> | undefined;
     try {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', `${REPO_ROOT}tests/fixtures/emit-events.ts`],
-        {
-          cwd: REPO_ROOT,
-          env: { ...process.env, ...env, EMIT_COUNT: '4000', EMIT_MODE: 'flush-and-hold' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      stats = await new Promise((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk) => {
-          out += chunk;
-          const line = out.split('\n').find((l) => l.startsWith('stats '));
-          if (line) resolve(JSON.parse(line.slice(6)));
-        });
-        child.on('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
-      });
+      const fixture = startFixture({ ...env, EMIT_COUNT: '4000', EMIT_MODE: 'flush-and-hold' });
+      const child = fixture.child;
+      stats = await fixture.stats;
       expect(stats?.journaled).toBe(4_000);
       expect(journalFiles(dataDir).length).toBeGreaterThan(0);
-      const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const exited = exitSignal(child);
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
     } finally {
@@ -211,34 +235,17 @@ describe('no audit event lost', () => {
 
   it('SIGTERM drains what is still in memory before the process exits', async () => {
     const url = await freshDatabase();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', `${REPO_ROOT}tests/fixtures/emit-events.ts`],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          DATABASE_URL: url,
-          AITRAIL_DATA_DIR: scratchDir(),
-          EMIT_COUNT: '2000',
-          EMIT_MODE: 'hold',
-          EMIT_BATCH_SIZE: '100000',
-          EMIT_FLUSH_INTERVAL_MS: '600000',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const held = await new Promise<{ written: number }>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-        const line = out.split('\n').find((l) => l.startsWith('stats '));
-        if (line) resolve(JSON.parse(line.slice(6)));
-      });
-      child.on('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
+    const { child, stats } = startFixture({
+      DATABASE_URL: url,
+      AITRAIL_DATA_DIR: scratchDir(),
+      EMIT_COUNT: '2000',
+      EMIT_MODE: 'hold',
+      EMIT_BATCH_SIZE: '100000',
+      EMIT_FLUSH_INTERVAL_MS: '600000',
     });
+    const held = await stats;
     expect(held.written).toBe(0);
-    const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = exitSignal(child);
     child.kill('SIGTERM');
     expect(await exited).toBe('SIGTERM');
     expect(await summary(url)).toEqual({ rows: 2_000, distinct: 2_000, verified: true, chains: 1 });
