@@ -86,10 +86,20 @@ export { type OpenAuditStoreOptions, openAuditStore } from './store/open-store.j
 export { type AuditLogEntry, type AuditLogFilter, queryAuditLogs } from './store/queries.js';
 export { auditCheckpoints, auditLogs } from './store/schema.js';
 export {
+  type ChainFailure,
+  type ChainReport,
+  type TamperKind,
+  type VerifyOptions,
+  type VerifyReport,
+  VerifyScopeError,
+  verifyAuditChains,
+} from './store/verify/index.js';
+export {
   AuditWriter,
   type AuditWriterOptions,
   type WriterStats,
 } from './store/writer/audit-writer.js';
+export { type CheckpointSigner, createCheckpointSigner } from './store/writer/checkpoint-signer.js';
 export {
   type AuditTelemetry,
   type InitAuditTelemetryOptions,

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointRecord } from '../src/store/audit-record.js';
-import { verifyAuditChains } from '../src/store/verify.js';
+import { verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { createCheckpointSigner } from '../src/store/writer/checkpoint-signer.js';
 import { makeRecord } from './support/records.js';
@@ -15,6 +15,7 @@ const unsigned: Omit<CheckpointRecord, 'signature'> = {
   serviceName: 'svc',
   algorithm: 'hmac-sha256',
   keyId: null,
+  final: false,
 };
 
 describe('checkpoint signatures', () => {
@@ -25,6 +26,7 @@ describe('checkpoint signatures', () => {
     expect(signer.verify(signed)).toBe(true);
     expect(signer.verify({ ...signed, chainSeq: 43 })).toBe(false);
     expect(signer.verify({ ...signed, headHash: 'b'.repeat(64) })).toBe(false);
+    expect(signer.verify({ ...signed, final: true })).toBe(false);
     expect(createCheckpointSigner('another-secret-of-enough-length').verify(signed)).toBe(false);
     expect(signer.keyId).not.toContain('a-shared-secret');
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { openAuditStore } from '../src/store/open-store.js';
-import { verifyAuditChains } from '../src/store/verify.js';
+import { verifyAuditChains } from '../src/store/verify/index.js';
 import { runTs } from './support/cli.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { scratchDir } from './support/stores.js';

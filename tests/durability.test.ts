@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initAuditTelemetry, recordAuditEvent } from '../src/index.js';
 import { openAuditStore } from '../src/store/open-store.js';
-import { verifyAuditChains } from '../src/store/verify.js';
+import { verifyAuditChains } from '../src/store/verify/index.js';
 import { REPO_ROOT, runTs } from './support/cli.js';
 import type { ThrowawayCluster } from './support/pg-cluster.js';
 import { startPrivateCluster } from './support/postgres.js';

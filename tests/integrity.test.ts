@@ -4,7 +4,7 @@ import type { AuditStore } from '../src/store/audit-store.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
 import { computeRowHash, GENESIS_HASH, type HashedFields } from '../src/store/hash-chain.js';
 import { openAuditStore } from '../src/store/open-store.js';
-import { type TamperKind, verifyAuditChains } from '../src/store/verify.js';
+import { type TamperKind, verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { createCheckpointSigner } from '../src/store/writer/checkpoint-signer.js';
 import { runCli } from './support/cli.js';
@@ -230,6 +230,81 @@ describe('tamper evidence on real Postgres', () => {
     const failure = await firstFailure(chainId);
     expect(failure?.kind).toBe('rewritten_chain');
     expect(failure?.chainSeq).toBe(30);
+  });
+
+  it('with a signing key, reports a rewritten chain whose checkpoints were downgraded to unsigned', async () => {
+    const chainId = await writeChain();
+    await tamper(
+      (tx) =>
+        tx`update audit_checkpoints set algorithm = 'none', signature = null, key_id = null where chain_id = ${chainId}`,
+    );
+    const failure = await firstFailure(chainId);
+    expect(failure?.kind).toBe('forged_checkpoint');
+    expect(failure?.detail).toContain('unsigned');
+  });
+
+  it("reports a row appended after the chain's final checkpoint, even with a valid link and a plain INSERT", async () => {
+    const chainId = await writeChain();
+    const [last] =
+      await sql`select * from audit_logs where chain_id = ${chainId} and chain_seq = ${ROWS}`;
+    const [final] =
+      await sql`select final from audit_checkpoints where chain_id = ${chainId} order by chain_seq desc, final desc limit 1`;
+    expect(final?.final).toBe(true);
+    const appended = {
+      id: '01a21c6d-0000-7000-8000-0000000000aa',
+      event_id: `${'c'.repeat(32)}:${'d'.repeat(16)}`,
+      occurred_at: '2026-11-27T11:00:00.000000Z',
+      tenant_id: 'acme',
+      actor_type: 'user',
+      actor_id: 'ceo',
+      action: 'ai.approval_approved',
+      outcome: 'success',
+      resource_type: null,
+      resource_id: null,
+      conversation_id: null,
+      task_id: null,
+      agent_name: null,
+      tool_name: null,
+      approval_id: null,
+      metadata: '{}',
+      trace_id: 'c'.repeat(32),
+      span_id: 'd'.repeat(16),
+      service_name: 'integrity-test',
+      chain_id: chainId,
+      chain_seq: ROWS + 1,
+    } satisfies HashedFields;
+    const hash = computeRowHash(last?.hash as string, appended);
+    // No trigger bypass needed: an INSERT is what the writer role may do.
+    await sql`insert into audit_logs ${sql({ ...appended, metadata: {}, prev_hash: last?.hash, hash } as never)}`;
+    const failure = await firstFailure(chainId);
+    expectFailure(failure, 'forged_row', appended.event_id);
+    expect(failure?.detail).toContain('final checkpoint');
+  });
+
+  it('verify --since checks only recent rows and does not mistake older chains for truncated ones', async () => {
+    const chainId = await writeChain();
+    const future = await verifyAuditChains(store, {
+      chainId,
+      signer,
+      since: '2099-01-01T00:00:00Z',
+    });
+    expect(future).toMatchObject({ ok: true, rowsChecked: 0 });
+    const recentStart = (
+      await sql`select occurred_at from audit_logs where chain_id = ${chainId} and chain_seq = 31`
+    )[0]?.occurred_at;
+    const recent = await verifyAuditChains(store, {
+      chainId,
+      signer,
+      since: new Date(recentStart as string),
+    });
+    expect(recent.ok).toBe(true);
+    expect(recent.chains[0]).toMatchObject({ firstSeq: 31, lastSeq: ROWS, rowsChecked: ROWS - 30 });
+  });
+
+  it('reports a chain that is gone entirely when asked for it by id', async () => {
+    const report = await verifyAuditChains(store, { chainId: 'a-chain-that-was-deleted', signer });
+    expect(report.ok).toBe(false);
+    expect(report.chains[0]?.firstFailure?.kind).toBe('truncated_tail');
   });
 
   it('rejects plain UPDATE, DELETE and TRUNCATE with the append-only message', async () => {

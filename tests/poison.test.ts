@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryAuditLogs } from '../src/store/queries.js';
-import { verifyAuditChains } from '../src/store/verify.js';
+import { verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { makeRecord } from './support/records.js';
 import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';

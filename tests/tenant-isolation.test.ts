@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { queryAuditLogs } from '../src/store/queries.js';
-import { verifyAuditChains } from '../src/store/verify.js';
+import { verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { REPO_ROOT, runCli } from './support/cli.js';
 import type { ThrowawayCluster } from './support/pg-cluster.js';
@@ -148,6 +148,12 @@ describe('roles and tenant isolation on Postgres', () => {
     const none = await runCli(['logs', '--format', 'json', '--database-url', urls.reader]);
     expect(none.code).toBe(0);
     expect(JSON.parse(none.stdout)).toEqual([]);
+  });
+
+  it('refuses to verify as a role under row-level security instead of reporting false tampering', async () => {
+    const result = await runCli(['verify', '--database-url', urls.reader]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/subject to row-level security.*aitrail_auditor/);
   });
 
   it('the auditor role reads across tenants and verifies every chain', async () => {

@@ -50,4 +50,6 @@ export interface CheckpointRecord {
   algorithm: 'hmac-sha256' | 'ed25519' | 'none';
   keyId: string | null;
   signature: string | null;
+  /** The chain's last checkpoint, written at a clean shutdown: no row may follow it. */
+  final: boolean;
 }

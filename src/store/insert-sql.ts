@@ -1,4 +1,4 @@
-import type { SealedAuditRecord } from './audit-record.js';
+import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 
 /** Column order shared by the COPY and `unnest` insert paths. */
 export const AUDIT_LOG_COLUMNS = [
@@ -111,7 +111,22 @@ export function unnestParameters(
   return columns;
 }
 
+/** Checkpoint values in `INSERT_CHECKPOINT_SQL` order. */
+export function checkpointValues(c: CheckpointRecord): unknown[] {
+  return [
+    c.chainId,
+    c.chainSeq,
+    c.headHash,
+    c.createdAt,
+    c.serviceName,
+    c.algorithm,
+    c.keyId,
+    c.signature,
+    c.final,
+  ];
+}
+
 export const INSERT_CHECKPOINT_SQL = `INSERT INTO audit_checkpoints
-  (chain_id, chain_seq, head_hash, created_at, service_name, algorithm, key_id, signature)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (chain_id, chain_seq) DO NOTHING`;
+  (chain_id, chain_seq, head_hash, created_at, service_name, algorithm, key_id, signature, final)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (chain_id, chain_seq, final) DO NOTHING`;

@@ -4,7 +4,12 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
-import { INSERT_CHECKPOINT_SQL, UNNEST_INSERT_SQL, unnestParameters } from './insert-sql.js';
+import {
+  checkpointValues,
+  INSERT_CHECKPOINT_SQL,
+  UNNEST_INSERT_SQL,
+  unnestParameters,
+} from './insert-sql.js';
 import { describeMigrationFailure, MIGRATIONS_FOLDER } from './migrations.js';
 import * as schema from './schema.js';
 
@@ -44,16 +49,7 @@ export class PgliteStore implements AuditStore {
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {
-    await this.pg.query(INSERT_CHECKPOINT_SQL, [
-      c.chainId,
-      c.chainSeq,
-      c.headHash,
-      c.createdAt,
-      c.serviceName,
-      c.algorithm,
-      c.keyId,
-      c.signature,
-    ]);
+    await this.pg.query(INSERT_CHECKPOINT_SQL, checkpointValues(c) as never[]);
   }
 
   async migrate(): Promise<void> {

@@ -6,6 +6,7 @@ import type { AuditDatabase, AuditStore } from './audit-store.js';
 import { toCopyText } from './copy-text.js';
 import {
   AUDIT_LOG_COLUMNS,
+  checkpointValues,
   INSERT_CHECKPOINT_SQL,
   UNNEST_INSERT_SQL,
   unnestParameters,
@@ -105,16 +106,7 @@ export class PostgresStore implements AuditStore {
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {
-    await this.sql.unsafe(INSERT_CHECKPOINT_SQL, [
-      c.chainId,
-      c.chainSeq,
-      c.headHash,
-      c.createdAt,
-      c.serviceName,
-      c.algorithm,
-      c.keyId,
-      c.signature,
-    ]);
+    await this.sql.unsafe(INSERT_CHECKPOINT_SQL, checkpointValues(c) as never[]);
   }
 
   async migrate(): Promise<void> {

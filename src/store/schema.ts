@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   index,
   jsonb,
   pgTable,
@@ -78,10 +79,12 @@ export const auditCheckpoints = pgTable(
     serviceName: text('service_name'),
     /** `hmac-sha256`, `ed25519` or `none`. */
     algorithm: text('algorithm').notNull(),
+    /** Written at a clean shutdown: the chain ends here, and any row after it is forged. */
+    final: boolean('final').notNull().default(false),
     keyId: text('key_id'),
     signature: text('signature'),
   },
-  (t) => [uniqueIndex('audit_checkpoints_chain_seq_key').on(t.chainId, t.chainSeq)],
+  (t) => [uniqueIndex('audit_checkpoints_chain_seq_key').on(t.chainId, t.chainSeq, t.final)],
 );
 
 export type AuditLogRow = typeof auditLogs.$inferSelect;

@@ -3,7 +3,7 @@ import { AI_AUDIT_ACTIONS } from '../../actions.js';
 import { runSupportDeskScenario } from '../../demo/support-desk.js';
 import type { AuditStore } from '../../store/audit-store.js';
 import { queryAuditLogs } from '../../store/queries.js';
-import { verifyAuditChains } from '../../store/verify.js';
+import { verifyAuditChains } from '../../store/verify/index.js';
 import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
 import { initAuditTelemetry } from '../../telemetry/init.js';
 import { formatEntries, withTraceUrl } from '../format.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { ChainReport, VerifyReport } from '../../store/verify.js';
-import { verifyAuditChains } from '../../store/verify.js';
+import type { ChainReport, VerifyReport } from '../../store/verify/index.js';
+import { VerifyScopeError, verifyAuditChains } from '../../store/verify/index.js';
 import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
 import { openCliStore } from '../open-cli-store.js';
 import { parseTimeBound } from '../time-bound.js';
@@ -48,6 +48,9 @@ export async function verifyCommand(
       onProgress: progress?.update,
     });
     progress?.done();
+  } catch (error) {
+    if (error instanceof VerifyScopeError) throw new UsageError(error.message);
+    throw error;
   } finally {
     await store.close();
   }

@@ -97,7 +97,8 @@ const HARD_LIMIT_FACTOR = 2;
 export class AuditWriter {
   readonly chainId: string;
   private readonly store: AuditStore;
-  private readonly chain: HashChain;
+  /** Seals records; replaced by a fresh chain once a final checkpoint closed this one. */
+  private chain: HashChain;
   private readonly commits: CommitTracker;
   private readonly journal: Journal | null;
   private readonly logger: AuditLogger;
@@ -619,9 +620,16 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * Stores a checkpoint of the committed head. `final` (at a clean shutdown, everything sealed
+   * committed) closes the chain: verify then treats any later row as forged, and records that
+   * still arrive are sealed into a fresh chain.
+   */
   private async writeCheckpoint(final: boolean): Promise<void> {
     const { seq, hash } = this.commits.committedThrough;
-    if (seq <= this.lastCheckpointSeq || hash === null) return;
+    if (hash === null) return;
+    const closesChain = final && seq === this.chain.lastSeq;
+    if (seq <= this.lastCheckpointSeq && !closesChain) return;
     const signer = this.checkpointOptions.signer ?? null;
     const unsigned: Omit<CheckpointRecord, 'signature'> = {
       chainId: this.chainId,
@@ -631,6 +639,7 @@ export class AuditWriter {
       serviceName: this.serviceName,
       algorithm: signer ? signer.algorithm : 'none',
       keyId: signer ? signer.keyId : null,
+      final: closesChain,
     };
     const checkpoint: CheckpointRecord = {
       ...unsigned,
@@ -638,13 +647,19 @@ export class AuditWriter {
     };
     try {
       await withoutTracing(() => this.store.insertCheckpoint(checkpoint));
-      this.lastCheckpointSeq = seq;
-      this.lastCheckpointAt = Date.now();
-      this.counters.checkpoints += 1;
-      this.checkpointOptions.onCheckpoint?.(checkpoint);
     } catch (error) {
       const when = final ? 'at shutdown' : 'periodically';
       this.logger.warn(`storing a checkpoint ${when} failed: ${describeError(error)}`);
+      return;
+    }
+    this.lastCheckpointSeq = seq;
+    this.lastCheckpointAt = Date.now();
+    this.counters.checkpoints += 1;
+    if (closesChain) this.chain = new HashChain(randomUUID());
+    try {
+      this.checkpointOptions.onCheckpoint?.(checkpoint);
+    } catch (error) {
+      this.logger.warn(`the onCheckpoint callback threw: ${describeError(error)}`);
     }
   }
 }

@@ -27,6 +27,7 @@ export function checkpointPayload(c: Omit<CheckpointRecord, 'signature'>): strin
     chain_id: c.chainId,
     chain_seq: c.chainSeq,
     created_at: c.createdAt,
+    final: c.final,
     head_hash: c.headHash,
     key_id: c.keyId,
     service_name: c.serviceName,
