@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { AUDIT_OUTCOMES } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import type { CaptureContent } from '../instrument/content-capture.js';
 import { toStorableString } from '../sanitize/string-hygiene.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import type { AuditRecord } from '../store/audit-record.js';
@@ -18,6 +19,9 @@ import { hrTimeToIsoMicros, hrTimeToMillis } from './span-time.js';
 export interface MappingEnvironment {
   serviceName: string | null;
   redactor: Redactor;
+  /** Prompt and completion capture (default `redacted`): `none` drops them, `full` masks secrets only. */
+  captureContent?: CaptureContent;
+  secretsOnlyRedactor?: Redactor;
 }
 
 /** Longest value kept in an indexed text column; longer values are cut with a marker. */
@@ -34,6 +38,16 @@ function clip(value: string): string {
   return storable.length > MAX_COLUMN_LENGTH
     ? `${storable.slice(0, MAX_COLUMN_LENGTH)}…[truncated]`
     : storable;
+}
+
+/**
+ * A text column or metadata field: storable, clipped, and redacted. Identity (actor, tenant,
+ * approver) and the action and outcome are kept as given; every other string may carry what
+ * an app put into it, so it goes through the redactor like any free text.
+ */
+function redactedText(value: AttributeValue | undefined, redactor: Redactor): string | null {
+  const plain = text(value);
+  return plain === null ? null : redactor.redactText(plain);
 }
 
 function num(value: AttributeValue | undefined): number | undefined {
@@ -71,44 +85,52 @@ function setIf<K extends keyof AiAuditMetadata>(
  */
 function recordFields(attrs: Attributes, env: MappingEnvironment) {
   const { redactor } = env;
+  const safe = (value: AttributeValue | undefined) => redactedText(value, redactor);
   const metadata: AiAuditMetadata = {};
   const extra = jsonAttribute(attrs[AUDIT_ATTRS.METADATA], redactor);
   if (extra !== null && typeof extra === 'object' && !Array.isArray(extra))
     Object.assign(metadata, extra);
 
-  const conversationId = text(attrs[GEN_AI_ATTRS.CONVERSATION_ID]);
-  const taskId = text(attrs[AUDIT_ATTRS.TASK_ID]);
-  const agentName = text(attrs[GEN_AI_ATTRS.AGENT_NAME]);
-  const toolName = text(attrs[GEN_AI_ATTRS.TOOL_NAME]);
-  const approvalId = text(attrs[AUDIT_ATTRS.APPROVAL_ID]);
+  const conversationId = safe(attrs[GEN_AI_ATTRS.CONVERSATION_ID]);
+  const taskId = safe(attrs[AUDIT_ATTRS.TASK_ID]);
+  const agentName = safe(attrs[GEN_AI_ATTRS.AGENT_NAME]);
+  const toolName = safe(attrs[GEN_AI_ATTRS.TOOL_NAME]);
+  const approvalId = safe(attrs[AUDIT_ATTRS.APPROVAL_ID]);
   setIf(metadata, 'conversationId', conversationId);
   setIf(metadata, 'taskId', taskId);
-  setIf(metadata, 'taskName', text(attrs[AUDIT_ATTRS.TASK_NAME]));
+  setIf(metadata, 'taskName', safe(attrs[AUDIT_ATTRS.TASK_NAME]));
   setIf(metadata, 'agentName', agentName);
   setIf(metadata, 'toolName', toolName);
-  setIf(metadata, 'toolCallId', text(attrs[GEN_AI_ATTRS.TOOL_CALL_ID]));
+  setIf(metadata, 'toolCallId', safe(attrs[GEN_AI_ATTRS.TOOL_CALL_ID]));
   setIf(metadata, 'toolParams', jsonAttribute(attrs[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS], redactor));
   setIf(metadata, 'approvalId', approvalId);
   setIf(metadata, 'approverId', text(attrs[AUDIT_ATTRS.APPROVER_ID]));
   setIf(metadata, 'approverType', text(attrs[AUDIT_ATTRS.APPROVER_TYPE]));
-  setIf(metadata, 'handoffFrom', text(attrs[AUDIT_ATTRS.HANDOFF_FROM]));
-  setIf(metadata, 'handoffTo', text(attrs[AUDIT_ATTRS.HANDOFF_TO]));
+  setIf(metadata, 'handoffFrom', safe(attrs[AUDIT_ATTRS.HANDOFF_FROM]));
+  setIf(metadata, 'handoffTo', safe(attrs[AUDIT_ATTRS.HANDOFF_TO]));
   setIf(metadata, 'budgetUsed', num(attrs[AUDIT_ATTRS.BUDGET_USED]));
   setIf(metadata, 'budgetLimit', num(attrs[AUDIT_ATTRS.BUDGET_LIMIT]));
-  setIf(metadata, 'budgetUnit', text(attrs[AUDIT_ATTRS.BUDGET_UNIT]));
-  setIf(metadata, 'rateLimitKey', text(attrs[AUDIT_ATTRS.RATE_LIMIT_KEY]));
+  setIf(metadata, 'budgetUnit', safe(attrs[AUDIT_ATTRS.BUDGET_UNIT]));
+  setIf(metadata, 'rateLimitKey', safe(attrs[AUDIT_ATTRS.RATE_LIMIT_KEY]));
   setIf(metadata, 'rateLimit', num(attrs[AUDIT_ATTRS.RATE_LIMIT_LIMIT]));
   setIf(metadata, 'rateLimitWindowMs', num(attrs[AUDIT_ATTRS.RATE_LIMIT_WINDOW_MS]));
   setIf(metadata, 'retryAfterMs', num(attrs[AUDIT_ATTRS.RATE_LIMIT_RETRY_AFTER_MS]));
-  setIf(metadata, 'model', text(attrs[GEN_AI_ATTRS.REQUEST_MODEL]));
-  setIf(metadata, 'responseModel', text(attrs[GEN_AI_ATTRS.RESPONSE_MODEL]));
-  setIf(metadata, 'provider', text(attrs[GEN_AI_ATTRS.PROVIDER_NAME]));
+  setIf(metadata, 'model', safe(attrs[GEN_AI_ATTRS.REQUEST_MODEL]));
+  setIf(metadata, 'responseModel', safe(attrs[GEN_AI_ATTRS.RESPONSE_MODEL]));
+  setIf(metadata, 'provider', safe(attrs[GEN_AI_ATTRS.PROVIDER_NAME]));
   setIf(metadata, 'inputTokens', num(attrs[GEN_AI_ATTRS.USAGE_INPUT_TOKENS]));
   setIf(metadata, 'outputTokens', num(attrs[GEN_AI_ATTRS.USAGE_OUTPUT_TOKENS]));
-  setIf(metadata, 'content', jsonAttribute(attrs[GEN_AI_ATTRS.INPUT_MESSAGES], redactor));
-  setIf(metadata, 'completion', jsonAttribute(attrs[GEN_AI_ATTRS.OUTPUT_MESSAGES], redactor));
-  const reason = text(attrs[AUDIT_ATTRS.REASON]);
-  setIf(metadata, 'reason', reason === null ? null : redactor.redactText(reason));
+  const capture = env.captureContent ?? 'redacted';
+  if (capture !== 'none') {
+    const contentRedactor = capture === 'full' ? (env.secretsOnlyRedactor ?? redactor) : redactor;
+    setIf(metadata, 'content', jsonAttribute(attrs[GEN_AI_ATTRS.INPUT_MESSAGES], contentRedactor));
+    setIf(
+      metadata,
+      'completion',
+      jsonAttribute(attrs[GEN_AI_ATTRS.OUTPUT_MESSAGES], contentRedactor),
+    );
+  }
+  setIf(metadata, 'reason', safe(attrs[AUDIT_ATTRS.REASON]));
 
   return {
     tenantId: text(attrs[AUDIT_ATTRS.TENANT_ID]),
@@ -116,8 +138,8 @@ function recordFields(attrs: Attributes, env: MappingEnvironment) {
     actorId: text(attrs[AUDIT_ATTRS.ACTOR_ID]),
     action: text(attrs[AUDIT_ATTRS.ACTION]) as string,
     outcome: text(attrs[AUDIT_ATTRS.OUTCOME]),
-    resourceType: text(attrs[AUDIT_ATTRS.RESOURCE_TYPE]),
-    resourceId: nullableRedact(text(attrs[AUDIT_ATTRS.RESOURCE_ID]), redactor),
+    resourceType: safe(attrs[AUDIT_ATTRS.RESOURCE_TYPE]),
+    resourceId: safe(attrs[AUDIT_ATTRS.RESOURCE_ID]),
     conversationId,
     taskId,
     agentName,
@@ -127,10 +149,6 @@ function recordFields(attrs: Attributes, env: MappingEnvironment) {
   };
 }
 
-function nullableRedact(value: string | null, redactor: Redactor): string | null {
-  return value === null ? null : redactor.redactText(value);
-}
-
 function errorOf(span: ReadableSpan, redactor: Redactor): AiAuditMetadata['error'] | undefined {
   const exception = span.events.find((e) => e.name === 'exception');
   const type = exception?.attributes?.[ATTR_EXCEPTION_TYPE] ?? span.attributes[ATTR_ERROR_TYPE];
@@ -138,7 +156,7 @@ function errorOf(span: ReadableSpan, redactor: Redactor): AiAuditMetadata['error
   if (type === undefined && message === undefined && span.status.code !== SpanStatusCode.ERROR)
     return undefined;
   const error: { type?: string; message?: string } = {};
-  if (type !== undefined) error.type = String(type);
+  if (type !== undefined) error.type = redactedText(String(type), redactor) ?? '';
   if (message !== undefined && message !== '') error.message = redactor.redactText(String(message));
   return error;
 }
@@ -220,7 +238,7 @@ export function spanRecord(
   const { traceId, spanId } = span.spanContext();
   const failed = span.status.code === SpanStatusCode.ERROR;
   const spanExtra: AiAuditMetadata = {
-    spanName: span.name,
+    spanName: redactedText(span.name, env.redactor) ?? '',
     durationMs: hrTimeToMillis(span.duration),
   };
   const error = failed ? errorOf(span, env.redactor) : undefined;
@@ -251,7 +269,10 @@ export function spanToRecords(span: ReadableSpan, env: MappingEnvironment): Audi
     const attrs: Attributes = {};
     for (const key of INHERITED_BY_EVENTS) attrs[key] = span.attributes[key];
     Object.assign(attrs, event.attributes);
-    const extra: AiAuditMetadata = { spanName: span.name, eventName: event.name };
+    const extra: AiAuditMetadata = {
+      spanName: redactedText(span.name, env.redactor) ?? '',
+      eventName: redactedText(event.name, env.redactor) ?? '',
+    };
     records.push(
       buildRecord(
         span,
