@@ -6,9 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initAuditTelemetry, recordAuditEvent } from '../src/index.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
+import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { REPO_ROOT, runTs } from './support/cli.js';
 import type { ThrowawayCluster } from './support/pg-cluster.js';
 import { startPrivateCluster } from './support/postgres.js';
+import { makeRecord } from './support/records.js';
 import { scratchDir } from './support/stores.js';
 
 /**
@@ -164,6 +166,32 @@ describe('no audit event lost', () => {
     expect(await summary(url)).toEqual({ rows: 3_000, distinct: 3_000, verified: true, chains: 1 });
   });
 
+  it('while the database is down, new records do not cut the backoff short and the log repeats nothing', async () => {
+    const url = await freshDatabase();
+    const store = await openAuditStore({ databaseUrl: url });
+    const messages: string[] = [];
+    const logger = {
+      warn: (m: string) => messages.push(m),
+      error: (m: string) => messages.push(m),
+    };
+    const writer = new AuditWriter({ store, logger, batchSize: 100, journalDir: scratchDir() });
+    await cluster.stopCluster('immediate');
+    try {
+      for (let i = 0; i < 40; i++) {
+        for (let j = 0; j < 100; j++) writer.enqueue(makeRecord(i * 100 + j));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // 2 s of steady arrivals at ~2,000 records/s: backoff from 50 ms doubling, not one retry per batch.
+      expect(writer.stats().failedWrites).toBeLessThan(15);
+      expect(messages.filter((m) => m.includes('failed')).length).toBe(1);
+    } finally {
+      await cluster.startCluster();
+    }
+    await writer.shutdown({ deadlineMs: 30_000 });
+    await store.close();
+    expect(writer.stats()).toMatchObject({ received: 4_000, written: 4_000, dropped: 0 });
+  });
+
   it('a process killed with SIGKILL while its journal holds records is replayed exactly once by the next one', async () => {
     const url = await freshDatabase();
     const dataDir = scratchDir();
@@ -249,6 +277,30 @@ describe('no audit event lost', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe('SIGTERM');
     expect(await summary(url)).toEqual({ rows: 2_000, distinct: 2_000, verified: true, chains: 1 });
+  });
+
+  it('process.exit() with records still in memory journals them, and the next start writes them', async () => {
+    const url = await freshDatabase();
+    const dataDir = scratchDir();
+    const env = { DATABASE_URL: url, AITRAIL_DATA_DIR: dataDir, EMIT_LABEL: 'exiting' };
+    const first = await runTs('tests/fixtures/emit-events.ts', [], {
+      env: {
+        ...env,
+        EMIT_COUNT: '1200',
+        EMIT_MODE: 'process-exit',
+        EMIT_FLUSH_INTERVAL_MS: '600000',
+        EMIT_BATCH_SIZE: '100000',
+      },
+    });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('"written":0');
+    expect(journalFiles(dataDir).length).toBeGreaterThan(0);
+    const second = await runTs('tests/fixtures/emit-events.ts', [], {
+      env: { ...env, EMIT_COUNT: '0' },
+    });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('"replayed":1200');
+    expect(await summary(url)).toEqual({ rows: 1_200, distinct: 1_200, verified: true, chains: 1 });
   });
 
   it('a process that simply runs out of work flushes on beforeExit', async () => {

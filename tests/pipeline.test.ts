@@ -414,3 +414,39 @@ describe('sampling never loses an audit record', () => {
     expect(pipeline.exported('ordinary request')).toHaveLength(0);
   });
 });
+
+describe.each([false, true])(
+  'span events in unsampled traces (recordUnsampledSpans: %s)',
+  (recordUnsampledSpans) => {
+    let db: TestStore;
+    let pipeline: TestPipeline;
+
+    beforeAll(async () => {
+      db = await openTestStore('pglite');
+      pipeline = startTestPipeline(db.store, {
+        sampler: new TraceIdRatioBasedSampler(0),
+        recordUnsampledSpans,
+      });
+    });
+
+    afterAll(async () => {
+      await pipeline?.close();
+      await db?.close();
+    });
+
+    it(
+      recordUnsampledSpans
+        ? 'are audited, and the span is still not exported'
+        : 'are not audited (declare audit.action at start)',
+      async () => {
+        const span = trace.getTracer('app').startSpan('handle request');
+        span.addEvent('permission checked', { 'audit.action': 'auth.permission_checked' });
+        span.end();
+        await pipeline.flush();
+        const rows = await queryAuditLogs(db.store, { action: 'auth.permission_checked' });
+        expect(rows).toHaveLength(recordUnsampledSpans ? 1 : 0);
+        expect(pipeline.exported('handle request')).toHaveLength(0);
+      },
+    );
+  },
+);

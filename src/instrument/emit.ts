@@ -37,6 +37,20 @@ export function identityAttributes(options: CommonOptions): Attributes {
   return attributes;
 }
 
+let warnedNotRecording = false;
+
+/**
+ * An audit span that is not recording makes no row: no SDK is running (before
+ * `initAuditTelemetry`, after `shutdown`), or the app's own SDK lacks `AuditSampler`. Say so once.
+ */
+function warnNotRecording(name: string): void {
+  if (warnedNotRecording) return;
+  warnedNotRecording = true;
+  console.warn(
+    `aitrail: "${name}" was not recorded: initAuditTelemetry() has not run (or has shut down), or the OpenTelemetry SDK in use does not wrap its sampler in AuditSampler. Audit records made before the SDK starts are lost.`,
+  );
+}
+
 /** Where a recorded event lives: its span, and the `event_id` of its audit row. */
 export interface AuditEventRef {
   traceId: string;
@@ -47,6 +61,7 @@ export interface AuditEventRef {
 /** A short span of its own, child of the active span, ended at once: the record never waits. */
 export function emitAuditSpan(name: string, attributes: Attributes): AuditEventRef {
   const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  if (!span.isRecording()) warnNotRecording(name);
   span.end();
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
@@ -64,6 +79,7 @@ export function traceInSpan<T>(
   onFailure?: (span: Span) => void,
 ): Promise<Awaited<T>> {
   return tracer().startActiveSpan(name, { kind, attributes }, async (span): Promise<Awaited<T>> => {
+    if (!span.isRecording()) warnNotRecording(name);
     try {
       const result = await fn(span);
       if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');

@@ -16,6 +16,14 @@ const BUILT_IN_START_RECOGNISERS: readonly StartRecogniser[] = [
   startRecogniser(BUILT_IN_RECOGNISERS),
 ];
 
+export interface AuditSamplerOptions {
+  /**
+   * Record (without exporting) the spans the wrapped sampler drops, so `audit.action` set after
+   * a span started, or on a span event, is still audited. Costs a span object per dropped span.
+   */
+  recordUnsampledSpans?: boolean;
+}
+
 /**
  * Wraps the sampler that decides what is exported, so it never decides what is audited:
  * spans that start with `audit.action` (or that a recogniser says will become audit records)
@@ -25,13 +33,19 @@ const BUILT_IN_START_RECOGNISERS: readonly StartRecogniser[] = [
 export class AuditSampler implements Sampler {
   private readonly delegate: Sampler;
   private readonly recognisers: readonly StartRecogniser[];
+  private readonly recordUnsampled: boolean;
 
   constructor(
     delegate?: Sampler,
     recognisers: readonly StartRecogniser[] = BUILT_IN_START_RECOGNISERS,
+    options: AuditSamplerOptions = {},
   ) {
+    if (delegate !== undefined && typeof delegate?.shouldSample !== 'function') {
+      throw new TypeError('AuditSampler: the sampler to wrap must have a shouldSample() method');
+    }
     this.delegate = delegate ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
     this.recognisers = recognisers;
+    this.recordUnsampled = options.recordUnsampledSpans === true;
   }
 
   shouldSample(
@@ -44,11 +58,24 @@ export class AuditSampler implements Sampler {
   ): SamplingResult {
     if (
       attributes?.[AUDIT_ATTRS.ACTION] !== undefined ||
+      attributes?.[CHECKPOINT_ATTRS.CHAIN_ID] !== undefined ||
       this.recognises(spanName, attributes ?? {})
     ) {
       return { decision: SamplingDecision.RECORD_AND_SAMPLED };
     }
-    return this.delegate.shouldSample(context, traceId, spanName, spanKind, attributes, links);
+    const result = this.delegate.shouldSample(
+      context,
+      traceId,
+      spanName,
+      spanKind,
+      attributes,
+      links,
+    );
+    // Recorded but not exported: a span event or an attribute added later can still be audited.
+    if (this.recordUnsampled && result.decision === SamplingDecision.NOT_RECORD) {
+      return { ...result, decision: SamplingDecision.RECORD };
+    }
+    return result;
   }
 
   private recognises(spanName: string, attributes: Attributes): boolean {

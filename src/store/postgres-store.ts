@@ -49,6 +49,8 @@ export class PostgresStore implements AuditStore {
       connect_timeout: 10,
       // Idle connections close, so a process that has finished its work can exit.
       idle_timeout: 10,
+      // Reconnect within a second of the database coming back (the default grows to 20 s).
+      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
       connection: { application_name: 'aitrail', TimeZone: 'UTC' },
     });
     this.db = drizzle(this.sql, { schema }) as unknown as AuditDatabase;

@@ -70,6 +70,12 @@ export interface InitAuditTelemetryOptions {
   };
   /** Flush on SIGTERM, SIGINT and beforeExit. Default true. */
   handleSignals?: boolean;
+  /**
+   * Record (without exporting) spans the sampler drops, so span events or attributes carrying
+   * `audit.action` added after a span started are audited even in unsampled traces. Default
+   * false: only spans that declare `audit.action` at start (as the helpers do) are guaranteed.
+   */
+  recordUnsampledSpans?: boolean;
   /** Audit OpenAI Agents SDK runs (`@openai/agents`, an optional peer): see `instrumentOpenAIAgents`. */
   openAIAgents?: boolean | InstrumentOpenAIAgentsOptions;
 }
@@ -101,6 +107,7 @@ const OPTION_KEYS = new Set<string>([
   'delivery',
   'handleSignals',
   'openAIAgents',
+  'recordUnsampledSpans',
 ]);
 
 let active: AuditTelemetry | null = null;
@@ -163,7 +170,9 @@ export async function initAuditTelemetry(
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
     serviceName,
-    sampler: new AuditSampler(options.sampler ?? samplerFromEnvOrDefault()),
+    sampler: new AuditSampler(options.sampler ?? samplerFromEnvOrDefault(), undefined, {
+      recordUnsampledSpans: options.recordUnsampledSpans === true,
+    }),
     spanProcessors,
     instrumentations: options.instrumentations ?? [],
     // NodeSDK otherwise starts OTLP metric and log exporters on its own from (empty) env.
@@ -187,10 +196,13 @@ export async function initAuditTelemetry(
         unregisterMetrics();
         agents?.disable();
         // Drain first, so the final checkpoint span still reaches the exporter, then stop the SDK.
+        // One deadline for all of it: the writer, then the exporter, then the connections.
+        const deadline = Date.now() + shutdownDeadlineMs;
+        const left = (reserveMs: number) => Math.max(100, deadline - Date.now() - reserveMs);
         processor.drainPending();
-        await writer.shutdown({ deadlineMs: shutdownDeadlineMs });
-        await Promise.race([sdk.shutdown(), delay(shutdownDeadlineMs)]);
-        await store.close();
+        await writer.shutdown({ deadlineMs: left(400) });
+        await Promise.race([sdk.shutdown(), delay(left(200))]);
+        await Promise.race([store.close(), delay(left(0))]);
         trace.disable();
         context.disable();
         propagation.disable();
@@ -203,7 +215,14 @@ export async function initAuditTelemetry(
   const removeHooks =
     options.handleSignals === false
       ? () => {}
-      : installShutdownHooks({ flush: telemetry.flush, shutdown: telemetry.shutdown });
+      : installShutdownHooks({
+          flush: telemetry.flush,
+          shutdown: telemetry.shutdown,
+          persistBeforeExit: () => {
+            processor.drainPending();
+            writer.persistBeforeExit();
+          },
+        });
   active = telemetry;
   return telemetry;
 }

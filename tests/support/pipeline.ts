@@ -33,6 +33,7 @@ export function startTestPipeline(
   store: AuditStore,
   options: {
     sampler?: Sampler;
+    recordUnsampledSpans?: boolean;
     writer?: Omit<AuditWriterOptions, 'store'>;
     /** Recognisers, capture policy, redactors. */
     processor?: Omit<AuditSpanProcessorOptions, 'store' | 'writer' | 'writerOptions'>;
@@ -47,7 +48,9 @@ export function startTestPipeline(
   });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': TEST_SERVICE }),
-    sampler: new AuditSampler(options.sampler),
+    sampler: new AuditSampler(options.sampler, undefined, {
+      recordUnsampledSpans: options.recordUnsampledSpans,
+    }),
     spanProcessors: [processor, new SimpleSpanProcessor(exporter)],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

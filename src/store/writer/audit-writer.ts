@@ -211,7 +211,9 @@ export class AuditWriter {
   async flush(): Promise<void> {
     if (!this.running && this.isIdle()) return;
     const settled = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.schedule(0);
+    // While the database is down, durable means journaled: settle now rather than retry early.
+    if (this.healthy) this.schedule(0);
+    else this.settleIdleWaitersIfDurable();
     await settled;
   }
 
@@ -230,7 +232,9 @@ export class AuditWriter {
       }, deadlineMs);
       t.unref();
     });
-    await Promise.race([this.flush(), deadline]);
+    let stopped = false;
+    await Promise.race([this.deliverEverything(() => stopped), deadline]);
+    stopped = true;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.wake?.();
@@ -250,6 +254,19 @@ export class AuditWriter {
       await this.writeCheckpoint(true);
     }
     this.journal?.close();
+  }
+
+  /**
+   * Shutdown's drain: unlike `flush`, it keeps trying the database (journal included) until
+   * everything is committed, cutting backoffs short every quarter second.
+   */
+  private async deliverEverything(stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+      if (this.healthy && !this.running && this.isIdle()) return;
+      if (this.running) this.wake?.();
+      else this.schedule(0);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   stats(): WriterStats {
@@ -272,7 +289,8 @@ export class AuditWriter {
 
   private schedule(delayMs: number): void {
     if (this.running) {
-      if (delayMs === 0) this.wake?.();
+      // New records never cut a backoff short: that would turn retries into a busy loop.
+      if (delayMs === 0 && this.healthy) this.wake?.();
       return;
     }
     if (this.timer) {
@@ -567,6 +585,23 @@ export class AuditWriter {
     }
     const held = this.backlog.splice(0, this.backlog.length);
     for (const batch of held) if (!this.appendToJournal(batch)) this.backlog.push(batch);
+  }
+
+  /**
+   * For `process.on('exit')`, where nothing asynchronous runs any more: everything still in
+   * memory, in-flight batches included, goes to the journal synchronously, for the next start
+   * to replay. What cannot be journaled is reported as dropped.
+   */
+  persistBeforeExit(): void {
+    if (this.queue.length === 0 && this.backlog.length === 0 && this.inFlight.size === 0) return;
+    for (const batch of this.inFlight) {
+      if (!this.journaledInFlight.has(batch) && this.appendToJournal(batch))
+        this.journaledInFlight.add(batch);
+    }
+    this.spillAll();
+    const held = this.backlog.reduce((n, b) => n + b.length, 0);
+    if (held > 0)
+      this.drop(held, 'the process exited with records in memory and no journal to hold them');
   }
 
   private drop(count: number, reason: string): void {
