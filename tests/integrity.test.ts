@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../src/store/audit-store.js';
@@ -10,6 +12,7 @@ import { createCheckpointSigner } from '../src/store/writer/checkpoint-signer.js
 import { runCli } from './support/cli.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { makeRecord } from './support/records.js';
+import { scratchDir } from './support/stores.js';
 
 const SIGNING_KEY = 'integrity-test-signing-key-0123456789';
 const signer = createCheckpointSigner(SIGNING_KEY);
@@ -279,6 +282,34 @@ describe('tamper evidence on real Postgres', () => {
     const failure = await firstFailure(chainId);
     expectFailure(failure, 'forged_row', appended.event_id);
     expect(failure?.detail).toContain('final checkpoint');
+  });
+
+  it('keeps a record whose chain position someone else took, and verify points at the break', async () => {
+    const journalDir = scratchDir();
+    const writer = new AuditWriter({ store, journalDir, checkpoints: { signer } });
+    for (let i = 0; i < 10; i++) writer.enqueue(makeRecord(i));
+    await writer.flush();
+    const [tail] =
+      await sql`select * from audit_logs where chain_id = ${writer.chainId} and chain_seq = 10`;
+    const squatter: Record<string, unknown> = {
+      ...(tail as Record<string, unknown>),
+      id: '01a21c6d-0000-7000-8000-0000000000bb',
+      event_id: `${'e'.repeat(32)}:${'f'.repeat(16)}`,
+      chain_seq: 11,
+      prev_hash: tail?.hash,
+      hash: 'f'.repeat(64),
+    };
+    delete squatter.recorded_at;
+    await sql`insert into audit_logs ${sql(squatter as never)}`;
+    const late = Array.from({ length: 5 }, (_, i) => makeRecord(100 + i));
+    for (const record of late) writer.enqueue(record);
+    await writer.shutdown();
+    expect(writer.stats()).toMatchObject({ collisions: 1, dropped: 0 });
+    const deadLetter = readFileSync(join(journalDir, 'dead-letter.jnl'), 'utf8');
+    expect(deadLetter).toContain(late[0]?.eventId);
+    const report = await verifyAuditChains(store, { chainId: writer.chainId, signer });
+    expect(report.ok).toBe(false);
+    expect(report.chains[0]?.firstFailure).toMatchObject({ chainSeq: 11 });
   });
 
   it('verify --since checks only recent rows and does not mistake older chains for truncated ones', async () => {

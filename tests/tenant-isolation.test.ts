@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initAuditTelemetry, recordAuditEvent } from '../src/index.js';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { queryAuditLogs } from '../src/store/queries.js';
@@ -10,6 +11,7 @@ import { REPO_ROOT, runCli } from './support/cli.js';
 import type { ThrowawayCluster } from './support/pg-cluster.js';
 import { startPrivateCluster } from './support/postgres.js';
 import { makeRecord } from './support/records.js';
+import { scratchDir } from './support/stores.js';
 
 /**
  * The deployment the compose stack sets up: roles from collector/init/01-roles.sql, migrations
@@ -166,6 +168,32 @@ describe('roles and tenant isolation on Postgres', () => {
       expect(report.rowsChecked).toBe(40);
     } finally {
       await store?.close();
+    }
+  });
+
+  it('the insert-only writer starts with default settings once the owner has migrated, and readers open the store as documented', async () => {
+    const telemetry = await initAuditTelemetry({
+      databaseUrl: urls.writer,
+      dataDir: scratchDir(),
+      serviceName: 'writer-defaults',
+      handleSignals: false,
+    });
+    recordAuditEvent({
+      action: 'test.written_by_writer',
+      tenantId: 'acme',
+      actor: { type: 'service', id: 'w' },
+    });
+    await telemetry.shutdown();
+    expect(telemetry.stats()).toMatchObject({ written: 1, dropped: 0 });
+    const reader = await openAuditStore(urls.reader);
+    try {
+      const rows = await queryAuditLogs(reader, {
+        tenantId: 'acme',
+        action: 'test.written_by_writer',
+      });
+      expect(rows).toHaveLength(1);
+    } finally {
+      await reader.close();
     }
   });
 

@@ -40,6 +40,16 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Text safe to print on a terminal: control characters (newlines, ANSI and OSC escapes) shown
+ * as `\u001b`-style escapes, so a stored value can neither forge a row nor drive the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
@@ -54,15 +64,17 @@ function table(rows: PrintedEntry[]): string {
     'AGENT / TOOL',
     'TRACE',
   ];
-  const body = rows.map((r) => [
-    r.occurredAt.replace('T', ' ').slice(0, 23),
-    r.tenantId ?? '-',
-    `${r.actorType}:${r.actorId}`,
-    r.action,
-    r.outcome,
-    [r.agentName, r.toolName].filter(Boolean).join(' / ') || '-',
-    r.traceUrl,
-  ]);
+  const body = rows.map((r) =>
+    [
+      r.occurredAt.replace('T', ' ').slice(0, 23),
+      r.tenantId ?? '-',
+      `${r.actorType}:${r.actorId}`,
+      r.action,
+      r.outcome,
+      [r.agentName, r.toolName].filter(Boolean).join(' / ') || '-',
+      r.traceUrl,
+    ].map(printable),
+  );
   const widths = header.map((h, i) =>
     Math.min(48, Math.max(h.length, ...body.map((cells) => (cells[i] as string).length))),
   );

@@ -4,7 +4,7 @@ import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
-import { CheckFailed, UsageError } from './usage-error.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `aitrail ${VERSION}: audit trail for AI features
 
@@ -29,9 +29,15 @@ const COMMANDS: Record<string, Command> = {
 /** Runs the CLI and returns its exit code. */
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === undefined) {
+    process.stderr.write(
+      `aitrail: missing command (${Object.keys(COMMANDS).join(', ')}); aitrail --help for usage\n`,
+    );
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${USAGE}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     process.stdout.write(`${VERSION}\n`);
@@ -51,16 +57,33 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`aitrail: ${(error as Error).message}\n`);
+      process.stderr.write(`aitrail: ${oneLine((error as Error).message)}\n`);
       return 2;
     }
-    if (error instanceof CheckFailed) {
-      process.stderr.write(`aitrail: ${error.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`aitrail: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`aitrail: ${describeFailure(error)}\n`);
     return 1;
   }
+}
+
+function oneLine(text: string): string {
+  return (text.split('\n')[0] ?? '').replace(/^aitrail: /, '').trim();
+}
+
+/**
+ * The first line of the error and of each cause under it: drizzle wraps the driver's error
+ * ("password authentication failed", "ECONNREFUSED") in a "Failed query: …" error.
+ */
+function describeFailure(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown }).code;
+    const line = oneLine(message.startsWith('Failed query:') ? 'query failed' : message);
+    if (line)
+      parts.push(typeof code === 'string' && !line.includes(code) ? `${line} (${code})` : line);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ') || 'failed';
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AuditStore } from '../store/audit-store.js';
-import { openAuditStore } from '../store/open-store.js';
+import { openAuditStore, resolveDataDir } from '../store/open-store.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -14,6 +16,14 @@ export async function openCliStore(
   const url = databaseUrl ?? (process.env.DATABASE_URL || undefined);
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     throw new UsageError(`--database-url must be a postgres:// URL, got "${url.slice(0, 40)}"`);
+  }
+  if (url === undefined && !migrate) {
+    const directory = join(resolveDataDir(), 'pglite');
+    if (!existsSync(directory)) {
+      throw new UsageError(
+        `no audit store at ${directory}: set DATABASE_URL (or --database-url), AITRAIL_DATA_DIR, or record something first (aitrail demo)`,
+      );
+    }
   }
   return openAuditStore({ databaseUrl: url, migrate: url === undefined || migrate });
 }

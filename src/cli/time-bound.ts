@@ -11,12 +11,17 @@ const UNITS: Record<string, number> = {
 /** `24h`, `30m`, `7d` (relative to now) or an ISO 8601 timestamp. */
 export function parseTimeBound(option: string, value: string, now: number = Date.now()): Date {
   const relative = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(value.trim());
-  if (relative) {
-    return new Date(now - Number(relative[1]) * (UNITS[relative[2] as string] as number));
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
+  const date = relative
+    ? new Date(now - Number(relative[1]) * (UNITS[relative[2] as string] as number))
+    : /^\d{4}-\d{2}-\d{2}/.test(value)
+      ? new Date(value)
+      : null;
+  if (date !== null && !Number.isNaN(date.getTime())) {
+    const year = date.getUTCFullYear();
+    if (year < 1 || year > 9999) {
+      throw new UsageError(`${option} "${value}" is outside the years 1 to 9999`);
+    }
+    return date;
   }
   throw new UsageError(
     `${option} expects a duration like 24h, 30m, 7d or an ISO 8601 timestamp, got "${value}"`,

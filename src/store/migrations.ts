@@ -16,7 +16,7 @@ export class MigrationError extends Error {
 export function describeMigrationFailure(location: string, cause: unknown): MigrationError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new MigrationError(
-    `aitrail: applying migrations to ${location} failed: ${reason}. ` +
+    `applying migrations to ${location} failed: ${reason}. ` +
       'Run `aitrail migrate` with a role that owns the schema, then start with `migrate: false`.',
     { cause },
   );

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { AuditStore } from './audit-store.js';
 import { PgliteStore } from './pglite-store.js';
 import { PostgresStore } from './postgres-store.js';
+import { isConnectionError } from './writer/write-errors.js';
 
 export interface OpenAuditStoreOptions {
   /** Postgres connection URL; default `DATABASE_URL`. Absent ⇒ embedded PGlite. */
@@ -43,13 +44,41 @@ export async function openAuditStore(target?: string | OpenAuditStoreOptions): P
   }
   if (options.migrate !== false) {
     try {
-      await store.migrate();
+      await migrateUnlessOwnedElsewhere(store);
     } catch (error) {
       await store.close().catch(() => {});
       throw error;
     }
   }
   return store;
+}
+
+/**
+ * Applies migrations; a role that may not (the insert-only writer, a reader, an auditor) gets
+ * on with its work when the tables are already there, since the owner migrates those
+ * deployments. Other failures, and missing tables, are errors.
+ */
+export async function migrateUnlessOwnedElsewhere(store: AuditStore): Promise<void> {
+  try {
+    await store.migrate();
+  } catch (error) {
+    if (store.kind !== 'postgres' || isConnectionError(error) || !isPermissionProblem(error))
+      throw error;
+    const [table] = await store.query<{ found: boolean }>(
+      "SELECT to_regclass('audit_logs') IS NOT NULL AS found",
+    );
+    if (!table?.found) throw error;
+  }
+}
+
+/** insufficient_privilege, read_only_sql_transaction: this role is not the one that migrates. */
+function isPermissionProblem(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '42501' || code === '25006') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function assertPostgresUrl(url: string): void {

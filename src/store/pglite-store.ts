@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
+import { DirectoryLock } from './directory-lock.js';
 import {
   checkpointValues,
   INSERT_CHECKPOINT_SQL,
@@ -25,6 +26,7 @@ export class PgliteStore implements AuditStore {
   private constructor(
     readonly location: string,
     pg: PGlite,
+    private readonly lock: DirectoryLock,
   ) {
     this.pg = pg;
     this.db = drizzle(pg, { schema }) as unknown as AuditDatabase;
@@ -32,9 +34,15 @@ export class PgliteStore implements AuditStore {
 
   static async open(directory: string): Promise<PgliteStore> {
     mkdirSync(directory, { recursive: true });
-    const pg = await PGlite.create(directory);
-    await pg.exec(`SET TIME ZONE 'UTC'`);
-    return new PgliteStore(directory, pg);
+    const lock = DirectoryLock.acquire(directory);
+    try {
+      const pg = await PGlite.create(directory);
+      await pg.exec(`SET TIME ZONE 'UTC'`);
+      return new PgliteStore(directory, pg, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -61,6 +69,10 @@ export class PgliteStore implements AuditStore {
   }
 
   async close(): Promise<void> {
-    if (!this.pg.closed) await this.pg.close();
+    try {
+      if (!this.pg.closed) await this.pg.close();
+    } finally {
+      this.lock.release();
+    }
   }
 }

@@ -26,7 +26,11 @@ import {
 import type { RedactionPolicy } from '../sanitize/types.js';
 import type { CheckpointRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';
-import { openAuditStore, resolveDataDir } from '../store/open-store.js';
+import {
+  migrateUnlessOwnedElsewhere,
+  openAuditStore,
+  resolveDataDir,
+} from '../store/open-store.js';
 import { AuditWriter } from '../store/writer/audit-writer.js';
 import { createCheckpointSigner } from '../store/writer/checkpoint-signer.js';
 import { consoleLogger } from '../store/writer/logger.js';
@@ -238,7 +242,7 @@ async function migrateOrDefer(
 ): Promise<(() => Promise<void>) | undefined> {
   if (!migrate) return undefined;
   try {
-    await store.migrate();
+    await migrateUnlessOwnedElsewhere(store);
     return undefined;
   } catch (error) {
     if (!isConnectionError(error)) {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { ChainReport, VerifyReport } from '../../store/verify/index.js';
 import { VerifyScopeError, verifyAuditChains } from '../../store/verify/index.js';
 import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
+import { printable } from '../format.js';
 import { openCliStore } from '../open-cli-store.js';
 import { parseTimeBound } from '../time-bound.js';
 import { CheckFailed, UsageError } from '../usage-error.js';
@@ -78,10 +79,12 @@ function renderTable(report: VerifyReport): string {
     const range = chain.firstSeq === null ? '-' : `${chain.firstSeq}..${chain.lastSeq}`;
     const failure = chain.firstFailure;
     const result = failure
-      ? `FAILED ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}`
+      ? printable(
+          `FAILED ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}`,
+        )
       : `ok${chain.degradedRows ? ` (${chain.degradedRows} degraded row(s) verified)` : ''}`;
     lines.push(
-      `${chain.chainId.padEnd(38)}${String(chain.rowsChecked).padStart(10)}  ${range.padEnd(16)}${checkpointSummary(chain).padEnd(20)}${result}`,
+      `${printable(chain.chainId).padEnd(38)}${String(chain.rowsChecked).padStart(10)}  ${range.padEnd(16)}${checkpointSummary(chain).padEnd(20)}${result}`,
     );
   }
   lines.push('');

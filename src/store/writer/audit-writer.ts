@@ -10,7 +10,12 @@ import { CommitTracker } from './commit-tracker.js';
 import { Journal, type JournalSegment } from './journal.js';
 import { type AuditLogger, consoleLogger, rateLimited } from './logger.js';
 import { degradePoisonRecord } from './poison.js';
-import { classifyWriteError, describeError, isConnectionError } from './write-errors.js';
+import {
+  classifyWriteError,
+  describeError,
+  isChainCollision,
+  isConnectionError,
+} from './write-errors.js';
 
 export interface AuditWriterOptions {
   store: AuditStore;
@@ -62,6 +67,8 @@ export interface WriterStats {
   corruptJournalLines: number;
   failedWrites: number;
   checkpoints: number;
+  /** Records whose chain position another row had taken (tampering): kept in the dead-letter file. */
+  collisions: number;
   queueDepth: number;
   queueBytes: number;
   /** Duration of the last successful insert statement. */
@@ -147,6 +154,7 @@ export class AuditWriter {
     corruptJournalLines: 0,
     failedWrites: 0,
     checkpoints: 0,
+    collisions: 0,
     lastWriteLatencyMs: 0,
   };
 
@@ -516,6 +524,7 @@ export class AuditWriter {
   private async isolateRejected(batch: SealedAuditRecord[], error: unknown): Promise<Attempt> {
     if (batch.length === 1) {
       const poison = batch[0] as SealedAuditRecord;
+      if (isChainCollision(error)) return this.keepCollided(poison);
       const degraded = degradePoisonRecord(poison, describeError(error));
       try {
         const inserted = await withoutTracing(() => this.store.insertRecords([degraded]));
@@ -539,6 +548,23 @@ export class AuditWriter {
       const result = await this.write(half);
       if (result === 'transient') return result;
     }
+    return 'ok';
+  }
+
+  /**
+   * Another row already holds this record's place in the chain: someone inserted into this
+   * writer's chain. The record cannot be stored without breaking the chain further, so it is
+   * kept in the journal's dead-letter file as evidence, and reported; `verify` shows the forged
+   * neighbour as a broken link at the writer's next row.
+   */
+  private keepCollided(record: SealedAuditRecord): Attempt {
+    this.counters.collisions += 1;
+    const kept = this.journal?.deadLetter([record]) ?? false;
+    const where = kept ? 'kept in the journal dead-letter file' : 'LOST: no journal to keep it';
+    this.logger.error(
+      `chain ${record.chainId} seq ${record.chainSeq} is already taken by a row this writer did not write (possible tampering); audit record ${record.eventId} ${where}`,
+    );
+    if (!kept) this.counters.dropped += 1;
     return 'ok';
   }
 

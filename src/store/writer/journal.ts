@@ -183,6 +183,31 @@ export class Journal {
     }
   }
 
+  /**
+   * Records that can never be written to the table (their chain position is taken) go to
+   * `dead-letter.jnl`, never replayed and never deleted: evidence for an investigation.
+   */
+  deadLetter(records: readonly SealedAuditRecord[]): boolean {
+    try {
+      mkdirSync(this.root, { recursive: true });
+      const fd = openSync(join(this.root, 'dead-letter.jnl'), 'a');
+      try {
+        let text = '';
+        for (const record of records) {
+          const json = JSON.stringify(record);
+          text += `${checksum(json)} ${json}\n`;
+        }
+        writeSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Bytes currently journaled by this writer (for the stats). */
   ownBytes(): number {
     try {

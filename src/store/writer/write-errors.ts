@@ -58,3 +58,16 @@ export function isConnectionError(error: unknown): boolean {
   }
   return false;
 }
+
+/** A unique violation on the chain position rather than on the idempotency key. */
+export function isChainCollision(error: unknown): boolean {
+  const e = error as {
+    code?: unknown;
+    constraint_name?: unknown;
+    constraint?: unknown;
+    message?: unknown;
+  };
+  if (e?.code !== '23505') return false;
+  const constraint = e.constraint_name ?? e.constraint ?? e.message;
+  return typeof constraint === 'string' && constraint.includes('audit_logs_chain_seq_key');
+}
