@@ -28,6 +28,9 @@ describe('aitrail logs', () => {
         tenantId: i < 15 ? 'acme' : 'globex',
         conversationId: `conv_${i % 4}`,
         metadata: { note: i === 7 ? 'has, a "quote"\nand a newline' : `row ${i}` },
+        ...(i === 3
+          ? { toolName: 'evil\n\u001b[31mX' }
+          : {}),
       });
       records.push(record);
       writer.enqueue(record);
@@ -157,6 +160,29 @@ describe('aitrail logs', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('escapes control characters in the table, so a stored value cannot forge a row or drive the terminal', async () => {
+    const target = records[3] as AuditRecord;
+    const result = await runCli(['logs', '--trace', target.traceId], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout).toContain('evil\\u000a\\u001b[31mX');
+    expect(result.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('exits 2 with a one-line reason when there is no store to read', async () => {
+    const result = await runCli(['logs'], { env: { ...env, AITRAIL_DATA_DIR: scratchDir() } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^aitrail: no audit store at .*: set DATABASE_URL/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 2 with a one-line reason when no command is given', async () => {
+    const result = await runCli([], { env });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^aitrail: missing command/);
   });
 
   it('exits 2 for an unknown command', async () => {

@@ -74,6 +74,9 @@ export function traceChat<T>(
     fn({
       span,
       setUsage(usage) {
+        if (usage === null || typeof usage !== 'object') {
+          throw new TypeError('setUsage: expected { inputTokens?, outputTokens? }');
+        }
         checkOptionalNumber('setUsage', 'inputTokens', usage.inputTokens);
         checkOptionalNumber('setUsage', 'outputTokens', usage.outputTokens);
         if (usage.inputTokens !== undefined)

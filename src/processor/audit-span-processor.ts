@@ -47,6 +47,8 @@ export interface AuditSpanProcessorOptions {
 export interface AuditProcessorStats extends WriterStats {
   /** Spans whose records could not be built; each was logged. */
   mappingFailures: number;
+  /** Ended audit spans waiting for the next turn of the event loop to be mapped. */
+  pendingSpans: number;
 }
 
 /** Spans held between `onEnd` and the next turn of the event loop, before mapping runs inline. */
@@ -140,7 +142,11 @@ export class AuditSpanProcessor implements SpanProcessor {
   }
 
   stats(): AuditProcessorStats {
-    return { ...this.writer.stats(), mappingFailures: this.mappingFailures };
+    return {
+      ...this.writer.stats(),
+      mappingFailures: this.mappingFailures,
+      pendingSpans: this.pending.length,
+    };
   }
 
   /** Maps spans queued by `onEnd` now, instead of on the next turn of the event loop. */

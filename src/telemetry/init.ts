@@ -37,6 +37,7 @@ import { consoleLogger } from '../store/writer/logger.js';
 import { describeError, isConnectionError } from '../store/writer/write-errors.js';
 import { emitCheckpointSpan } from './checkpoint-span.js';
 import { samplerFromEnv } from './env-sampler.js';
+import { checkInitOptions } from './init-options.js';
 import { registerSelfMetrics } from './self-metrics.js';
 import { installShutdownHooks } from './shutdown-hooks.js';
 
@@ -96,24 +97,6 @@ export interface AuditTelemetry {
   stats(): AuditProcessorStats;
 }
 
-const OPTION_KEYS = new Set<string>([
-  'serviceName',
-  'databaseUrl',
-  'dataDir',
-  'otlpEndpoint',
-  'migrate',
-  'captureContent',
-  'redaction',
-  'signingKey',
-  'sampler',
-  'instrumentations',
-  'metricReaders',
-  'delivery',
-  'handleSignals',
-  'openAIAgents',
-  'recordUnsampledSpans',
-]);
-
 let active: AuditTelemetry | null = null;
 
 /**
@@ -123,9 +106,7 @@ let active: AuditTelemetry | null = null;
 export async function initAuditTelemetry(
   options: InitAuditTelemetryOptions = {},
 ): Promise<AuditTelemetry> {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`initAuditTelemetry: unknown option "${key}"`);
-  }
+  checkInitOptions(options);
   if (active) {
     throw new Error(
       'initAuditTelemetry: already initialised in this process; call shutdown() on the running instance first',
@@ -143,6 +124,12 @@ export async function initAuditTelemetry(
   const dataDir = resolveDataDir(options.dataDir);
   // Before anything is opened: a missing optional SDK fails the start with nothing to undo.
   const agents = await openAIAgentsOption(options.openAIAgents);
+
+  // Everything that can fail on configuration alone fails before the store is opened.
+  const exporter = otlpExporter(options.otlpEndpoint);
+  const sampler = new AuditSampler(options.sampler ?? samplerFromEnvOrDefault(), undefined, {
+    recordUnsampledSpans: options.recordUnsampledSpans === true,
+  });
 
   const store = await openAuditStore({ databaseUrl: options.databaseUrl, dataDir, migrate: false });
   const prepare = await migrateOrDefer(store, options.migrate ?? envFlag('AITRAIL_MIGRATE', true));
@@ -167,16 +154,13 @@ export async function initAuditTelemetry(
     ownsWriter: false,
   });
   const spanProcessors: SpanProcessor[] = [processor];
-  const exporter = otlpExporter(options.otlpEndpoint);
   if (exporter)
     spanProcessors.push(new BatchSpanProcessor(new RedactingSpanExporter(exporter, { redactor })));
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
     serviceName,
-    sampler: new AuditSampler(options.sampler ?? samplerFromEnvOrDefault(), undefined, {
-      recordUnsampledSpans: options.recordUnsampledSpans === true,
-    }),
+    sampler,
     spanProcessors,
     instrumentations: options.instrumentations ?? [],
     // NodeSDK otherwise starts OTLP metric and log exporters on its own from (empty) env.

@@ -39,6 +39,7 @@ export async function demoCommand(
   const serviceName = process.env.OTEL_SERVICE_NAME || 'aitrail-demo';
   const telemetry = await initAuditTelemetry({ serviceName, databaseUrl, handleSignals: false });
   err.write(`aitrail: recording the support-desk scenario into ${telemetry.store.location}\n`);
+  const chainId = telemetry.stats().chainId;
   try {
     await runSupportDeskScenario();
   } finally {
@@ -46,21 +47,22 @@ export async function demoCommand(
   }
   const reader = await openCliStore(process.env.AITRAIL_READ_DATABASE_URL || databaseUrl);
   try {
-    await printRecorded(reader, serviceName, startedAt, out);
+    await printRecorded(reader, chainId, startedAt, out);
     await verifyAfterDemo(reader, out);
   } finally {
     await reader.close();
   }
 }
 
+/** This run's rows: the ones in the chain its writer sealed (earlier demo runs used others). */
 async function printRecorded(
   store: AuditStore,
-  serviceName: string,
+  chainId: string,
   since: Date,
   out: NodeJS.WritableStream,
 ): Promise<void> {
   const rows = (await queryAuditLogs(store, { since, order: 'asc', limit: 1000 })).filter(
-    (r) => r.serviceName === serviceName,
+    (r) => r.chainId === chainId,
   );
   const jaeger = process.env.JAEGER_UI_URL || 'http://localhost:16686';
   out.write(
