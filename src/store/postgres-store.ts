@@ -77,34 +77,15 @@ export class PostgresStore implements AuditStore {
     return result.count;
   }
 
-  /**
-   * postgres.js 3.4.9 never settles a COPY writable whose data the server rejects after
-   * CopyDone (porsager/postgres#1173): the error only reaches the query's own `reject`.
-   * Hooking it turns that hang into a rejection.
-   */
   private async copy(records: readonly SealedAuditRecord[]): Promise<void> {
-    const query = this.sql.unsafe(COPY_SQL) as unknown as CopyQuery;
-    const forwardReject = query.reject;
-    if (typeof forwardReject !== 'function') {
-      this.copyAllowed = false;
-      throw Object.assign(new Error('COPY unavailable'), { code: FEATURE_NOT_SUPPORTED });
+    // A connection of its own: postgres.js would otherwise pipeline another statement down a
+    // connection that is still in COPY mode, and the server drops it (protocol out of sync).
+    const connection = await this.sql.reserve();
+    try {
+      await copyOn(connection, records);
+    } finally {
+      connection.release();
     }
-    let rejectCopy: (error: unknown) => void = () => {};
-    const serverRejected = new Promise<never>((_, reject) => {
-      rejectCopy = reject;
-    });
-    serverRejected.catch(() => {});
-    query.reject = (error: unknown) => {
-      rejectCopy(error);
-      forwardReject(error);
-    };
-    const stream = await Promise.race([query.writable(), serverRejected]);
-    const finished = new Promise<void>((resolve, reject) => {
-      stream.once('error', reject);
-      stream.once('finish', resolve);
-      stream.end(toCopyText(records));
-    });
-    await Promise.race([finished, serverRejected]);
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {
@@ -138,4 +119,37 @@ export function redactUrl(url: string): string {
   } catch {
     return 'postgres://(unparseable url)';
   }
+}
+
+/**
+ * COPY on one reserved connection. postgres.js 3.4.9 never settles a COPY writable whose data
+ * the server rejects after CopyDone (porsager/postgres#1173): the error only reaches the
+ * query's own `reject`. Hooking it turns that hang into a rejection.
+ */
+async function copyOn(
+  sql: postgres.ReservedSql,
+  records: readonly SealedAuditRecord[],
+): Promise<void> {
+  const query = sql.unsafe(COPY_SQL) as unknown as CopyQuery;
+  const forwardReject = query.reject;
+  if (typeof forwardReject !== 'function') {
+    throw Object.assign(new Error('COPY unavailable'), { code: FEATURE_NOT_SUPPORTED });
+  }
+  let rejectCopy: (error: unknown) => void = () => {};
+  const serverRejected = new Promise<never>((_, reject) => {
+    rejectCopy = reject;
+  });
+  serverRejected.catch(() => {});
+  query.reject = (error: unknown) => {
+    rejectCopy(error);
+    forwardReject(error);
+  };
+  const stream = await Promise.race([query.writable(), serverRejected]);
+  const finished = new Promise<void>((resolve, reject) => {
+    // `on`, not `once`: a second, late error must not become an uncaught 'error' event.
+    stream.on('error', reject);
+    stream.once('finish', resolve);
+    stream.end(toCopyText(records));
+  });
+  await Promise.race([finished, serverRejected]);
 }
