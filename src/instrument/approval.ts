@@ -1,7 +1,12 @@
 import { AI_AUDIT_ACTIONS, type AuditActor, type AuditOutcome } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
-import { type AuditEventRef, emitAuditSpan, identityAttributes } from './emit.js';
+import {
+  type AuditEventRef,
+  emitAuditSpan,
+  identityAttributes,
+  type SanitizedAttribute,
+} from './emit.js';
 import { checkActor, checkOneOf, checkOptionalString } from './options.js';
 import { instrumentSettings } from './settings.js';
 
@@ -66,12 +71,13 @@ export function recordApproval(options: RecordApprovalOptions): AuditEventRef {
     attributes[AUDIT_ATTRS.APPROVER_ID] = options.approver.id;
   }
   if (options.toolName !== undefined) attributes[GEN_AI_ATTRS.TOOL_NAME] = options.toolName;
+  const sanitized: SanitizedAttribute[] = [];
   if (options.params !== undefined) {
-    attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(
-      redactor.redactValue(options.params),
-    );
+    const params = redactor.redactValue(options.params);
+    attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(params);
+    sanitized.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor, params]);
   }
   if (options.reason !== undefined)
     attributes[AUDIT_ATTRS.REASON] = redactor.redactText(options.reason);
-  return emitAuditSpan(action, attributes);
+  return emitAuditSpan(action, attributes, sanitized);
 }

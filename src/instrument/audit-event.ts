@@ -1,7 +1,12 @@
 import { AUDIT_OUTCOMES, type AuditOutcome } from '../actions.js';
 import { AUDIT_ATTRS } from '../attributes.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
-import { type AuditEventRef, emitAuditSpan, identityAttributes } from './emit.js';
+import {
+  type AuditEventRef,
+  emitAuditSpan,
+  identityAttributes,
+  type SanitizedAttribute,
+} from './emit.js';
 import { checkOneOf, checkOptionalString } from './options.js';
 import { instrumentSettings } from './settings.js';
 
@@ -62,7 +67,11 @@ export function recordAuditEvent(options: RecordAuditEventOptions): AuditEventRe
     attributes[AUDIT_ATTRS.RESOURCE_ID] = redactor.redactText(options.resourceId);
   if (options.reason !== undefined)
     attributes[AUDIT_ATTRS.REASON] = redactor.redactText(options.reason);
-  if (options.metadata !== undefined)
-    attributes[AUDIT_ATTRS.METADATA] = JSON.stringify(redactor.redactValue(options.metadata));
-  return emitAuditSpan(options.action, attributes);
+  const sanitized: SanitizedAttribute[] = [];
+  if (options.metadata !== undefined) {
+    const metadata = redactor.redactValue(options.metadata);
+    attributes[AUDIT_ATTRS.METADATA] = JSON.stringify(metadata);
+    sanitized.push([AUDIT_ATTRS.METADATA, redactor, metadata]);
+  }
+  return emitAuditSpan(options.action, attributes, sanitized);
 }

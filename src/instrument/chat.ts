@@ -3,8 +3,9 @@ import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { captureContent } from './content-capture.js';
-import { identityAttributes, traceInSpan } from './emit.js';
+import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
 import { checkOptionalNumber, checkOptionalString, checkString } from './options.js';
+import { rememberSanitized } from './sanitized-values.js';
 import { instrumentSettings } from './settings.js';
 
 export interface ChatMessage {
@@ -62,15 +63,19 @@ export function traceChat<T>(
     [GEN_AI_ATTRS.REQUEST_MODEL]: options.model,
   } as Record<string, string | number>;
   if (options.provider !== undefined) attributes[GEN_AI_ATTRS.PROVIDER_NAME] = options.provider;
+  const sanitized: SanitizedAttribute[] = [];
   if (options.content !== undefined) {
     const captured = captureContent(
       settings.captureContent,
       toMessages(options.content, options.role ?? 'user'),
       redactors,
     );
-    if (captured !== undefined) attributes[GEN_AI_ATTRS.INPUT_MESSAGES] = captured;
+    if (captured !== undefined) {
+      attributes[GEN_AI_ATTRS.INPUT_MESSAGES] = captured.json;
+      sanitized.push([GEN_AI_ATTRS.INPUT_MESSAGES, captured.redactor, captured.value]);
+    }
   }
-  return traceInSpan(`chat ${options.model}`, SpanKind.CLIENT, attributes, (span) =>
+  const run = (span: Span) =>
     fn({
       span,
       setUsage(usage) {
@@ -94,8 +99,17 @@ export function traceChat<T>(
           toMessages(content, 'assistant'),
           redactors,
         );
-        if (captured !== undefined) span.setAttribute(GEN_AI_ATTRS.OUTPUT_MESSAGES, captured);
+        if (captured === undefined) return;
+        span.setAttribute(GEN_AI_ATTRS.OUTPUT_MESSAGES, captured.json);
+        rememberSanitized(span, GEN_AI_ATTRS.OUTPUT_MESSAGES, captured.redactor, captured.value);
       },
-    }),
+    });
+  return traceInSpan(
+    `chat ${options.model}`,
+    SpanKind.CLIENT,
+    attributes,
+    run,
+    undefined,
+    sanitized,
   );
 }

@@ -1,4 +1,4 @@
-import type { Redactor } from '../sanitize/types.js';
+import type { JsonValue, Redactor } from '../sanitize/types.js';
 
 /** What happens to prompts and completions: dropped, redacted, or kept with only secrets masked. */
 export type CaptureContent = 'none' | 'redacted' | 'full';
@@ -24,13 +24,21 @@ export function resolveCaptureContent(option?: CaptureContent): CaptureContent {
   return 'redacted';
 }
 
+/** Content after the capture policy: the attribute text, and the value and redactor behind it. */
+export interface CapturedContent {
+  json: string;
+  value: JsonValue;
+  redactor: Redactor;
+}
+
 /** Applies the capture policy to prompt or completion content; `undefined` means "do not record". */
 export function captureContent(
   mode: CaptureContent,
   content: unknown,
   redactors: { redacted: Redactor; secretsOnly: Redactor },
-): string | undefined {
+): CapturedContent | undefined {
   if (mode === 'none' || content === undefined) return undefined;
   const redactor = mode === 'full' ? redactors.secretsOnly : redactors.redacted;
-  return JSON.stringify(redactor.redactValue(content));
+  const value = redactor.redactValue(content);
+  return { json: JSON.stringify(value), value, redactor };
 }

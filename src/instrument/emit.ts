@@ -6,9 +6,11 @@ import {
   ATTR_EXCEPTION_TYPE,
 } from '@opentelemetry/semantic-conventions';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { VERSION } from '../version.js';
 import { getAuditContext } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
+import { rememberSanitized } from './sanitized-values.js';
 import { instrumentSettings } from './settings.js';
 
 export const INSTRUMENTATION_SCOPE = 'aitrail';
@@ -51,6 +53,9 @@ function warnNotRecording(name: string): void {
   );
 }
 
+/** A JSON attribute a helper set, with the redactor and value it came from. */
+export type SanitizedAttribute = readonly [attribute: string, redactor: Redactor, value: JsonValue];
+
 /** Where a recorded event lives: its span, and the `event_id` of its audit row. */
 export interface AuditEventRef {
   traceId: string;
@@ -59,9 +64,15 @@ export interface AuditEventRef {
 }
 
 /** A short span of its own, child of the active span, ended at once: the record never waits. */
-export function emitAuditSpan(name: string, attributes: Attributes): AuditEventRef {
+export function emitAuditSpan(
+  name: string,
+  attributes: Attributes,
+  sanitized: readonly SanitizedAttribute[] = [],
+): AuditEventRef {
   const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes });
   if (!span.isRecording()) warnNotRecording(name);
+  for (const [attribute, redactor, value] of sanitized)
+    rememberSanitized(span, attribute, redactor, value);
   span.end();
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
@@ -77,9 +88,12 @@ export function traceInSpan<T>(
   attributes: Attributes,
   fn: (span: Span) => T | Promise<T>,
   onFailure?: (span: Span) => void,
+  sanitized: readonly SanitizedAttribute[] = [],
 ): Promise<Awaited<T>> {
   return tracer().startActiveSpan(name, { kind, attributes }, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
+    for (const [attribute, redactor, value] of sanitized)
+      rememberSanitized(span, attribute, redactor, value);
     try {
       const result = await fn(span);
       if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');

@@ -2,7 +2,7 @@ import { type Span, SpanKind } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
-import { identityAttributes, traceInSpan } from './emit.js';
+import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
 import { instrumentSettings } from './settings.js';
 
@@ -31,10 +31,19 @@ export function traceToolCall<T>(
     [GEN_AI_ATTRS.TOOL_NAME]: options.toolName,
   };
   if (options.toolCallId !== undefined) attributes[GEN_AI_ATTRS.TOOL_CALL_ID] = options.toolCallId;
+  const sanitized: SanitizedAttribute[] = [];
   if (options.params !== undefined) {
-    attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(
-      instrumentSettings().redactor.redactValue(options.params),
-    );
+    const { redactor } = instrumentSettings();
+    const params = redactor.redactValue(options.params);
+    attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(params);
+    sanitized.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor, params]);
   }
-  return traceInSpan(`execute_tool ${options.toolName}`, SpanKind.INTERNAL, attributes, fn);
+  return traceInSpan(
+    `execute_tool ${options.toolName}`,
+    SpanKind.INTERNAL,
+    attributes,
+    fn,
+    undefined,
+    sanitized,
+  );
 }

@@ -10,6 +10,7 @@ import {
 import { AUDIT_OUTCOMES } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { CaptureContent } from '../instrument/content-capture.js';
+import { sanitizedByHelper } from '../instrument/sanitized-values.js';
 import { toStorableString } from '../sanitize/string-hygiene.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import type { AuditRecord } from '../store/audit-record.js';
@@ -83,11 +84,14 @@ function setIf<K extends keyof AiAuditMetadata>(
  * Everything an audit record says, read from one attribute map (a span's, or an event's
  * merged over its span's). Free text is redacted here, whoever produced the attributes.
  */
-function recordFields(attrs: Attributes, env: MappingEnvironment) {
+function recordFields(attrs: Attributes, env: MappingEnvironment, span?: ReadableSpan) {
   const { redactor } = env;
   const safe = (value: AttributeValue | undefined) => redactedText(value, redactor);
+  // A helper already sanitized these JSON attributes with this very redactor: reuse the value.
+  const json = (key: string, using: Redactor) =>
+    (span && sanitizedByHelper(span, key, using)) ?? jsonAttribute(attrs[key], using);
   const metadata: AiAuditMetadata = {};
-  const extra = jsonAttribute(attrs[AUDIT_ATTRS.METADATA], redactor);
+  const extra = json(AUDIT_ATTRS.METADATA, redactor);
   if (extra !== null && typeof extra === 'object' && !Array.isArray(extra))
     Object.assign(metadata, extra);
 
@@ -102,7 +106,7 @@ function recordFields(attrs: Attributes, env: MappingEnvironment) {
   setIf(metadata, 'agentName', agentName);
   setIf(metadata, 'toolName', toolName);
   setIf(metadata, 'toolCallId', safe(attrs[GEN_AI_ATTRS.TOOL_CALL_ID]));
-  setIf(metadata, 'toolParams', jsonAttribute(attrs[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS], redactor));
+  setIf(metadata, 'toolParams', json(GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor));
   setIf(metadata, 'approvalId', approvalId);
   setIf(metadata, 'approverId', text(attrs[AUDIT_ATTRS.APPROVER_ID]));
   setIf(metadata, 'approverType', text(attrs[AUDIT_ATTRS.APPROVER_TYPE]));
@@ -123,12 +127,8 @@ function recordFields(attrs: Attributes, env: MappingEnvironment) {
   const capture = env.captureContent ?? 'redacted';
   if (capture !== 'none') {
     const contentRedactor = capture === 'full' ? (env.secretsOnlyRedactor ?? redactor) : redactor;
-    setIf(metadata, 'content', jsonAttribute(attrs[GEN_AI_ATTRS.INPUT_MESSAGES], contentRedactor));
-    setIf(
-      metadata,
-      'completion',
-      jsonAttribute(attrs[GEN_AI_ATTRS.OUTPUT_MESSAGES], contentRedactor),
-    );
+    setIf(metadata, 'content', json(GEN_AI_ATTRS.INPUT_MESSAGES, contentRedactor));
+    setIf(metadata, 'completion', json(GEN_AI_ATTRS.OUTPUT_MESSAGES, contentRedactor));
   }
   setIf(metadata, 'reason', safe(attrs[AUDIT_ATTRS.REASON]));
 
@@ -199,7 +199,7 @@ function buildRecord(
   const { traceId, spanId } = span.spanContext();
   const serviceName = text(span.resource?.attributes?.[ATTR_SERVICE_NAME]) ?? env.serviceName;
   const source = span.instrumentationScope?.name ?? 'unknown';
-  const fields = recordFields(attrs, env);
+  const fields = recordFields(attrs, env, attrs === span.attributes ? span : undefined);
   // `extra` may name a recogniser as the source; otherwise the instrumentation scope does.
   const metadata: AiAuditMetadata = { ...fields.metadata, source, ...extra };
   if (fields.actorId === null) metadata.actorSource = 'default';

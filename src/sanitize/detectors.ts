@@ -154,6 +154,18 @@ const awsAccessKeyId: BuiltInDetector = {
   hint: includes('AKIA', 'ASIA'),
 };
 
+const DIGIT = /\d/;
+const DIGIT_PAIR = /\d\d/;
+
+/** Cards, phone numbers and IPv4 addresses need a digit; IBANs and SSNs two adjacent ones. */
+function hasDigit(text: string): boolean {
+  return DIGIT.test(text);
+}
+
+function hasDigitPair(text: string): boolean {
+  return DIGIT_PAIR.test(text);
+}
+
 /** Local part, `@`, dot-separated labels and an alphabetic TLD. Keys are scanned too. */
 const email: BuiltInDetector = {
   name: 'email',
@@ -169,6 +181,7 @@ const iban: BuiltInDetector = {
     /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, isValidIban),
   rescanAfterReject: true,
+  hint: hasDigitPair,
 };
 
 /**
@@ -180,13 +193,14 @@ const paymentCard: BuiltInDetector = {
   name: 'payment_card',
   pattern: /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,}(?![A-Za-z0-9])/g,
   locate: (candidate) => findCardNumbers(candidate, isPaymentCardNumber),
+  hint: hasDigit,
 };
 
 /** US SSN `123-45-6789`; area 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
 const ssn: BuiltInDetector = {
   name: 'ssn',
   pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g,
-  hint: includes('-'),
+  hint: (text) => text.includes('-') && hasDigitPair(text),
 };
 
 function countDigits(text: string): number {
@@ -232,6 +246,7 @@ const phone: BuiltInDetector = {
   ),
   locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
   rescanAfterReject: true,
+  hint: hasDigit,
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -282,7 +297,7 @@ const ipv4: BuiltInDetector = {
   name: 'ipv4',
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
-  hint: includes('.'),
+  hint: (text) => text.includes('.') && hasDigit(text),
 };
 
 /** All built-in detectors in the order they run. */
