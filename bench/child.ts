@@ -1,0 +1,63 @@
+/**
+ * Runs a bench script in a child Node process (through tsx, like `npm run bench`), so a peak
+ * RSS figure belongs to the measured work alone. The child prints one line
+ * `BENCH_RESULT <json>` on stdout; anything else it prints is kept for error messages only.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const RESULT_MARKER = 'BENCH_RESULT ';
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const running = new Set<ChildProcess>();
+
+/** Children still running, so an interrupted bench can end exactly the processes it started. */
+export function killRunningChildren(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+export async function runChild<T>(
+  script: string,
+  args: string[],
+  options: { timeoutMs: number },
+): Promise<T> {
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8192);
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode, signal) => resolve(signal ? null : exitCode));
+  }).finally(() => {
+    clearTimeout(timer);
+    running.delete(child);
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+  if (code !== 0 || line === undefined) {
+    throw new Error(
+      `bench child ${script} ${args.join(' ')} failed (exit ${code ?? 'killed'}):\n${stderr.trim()}`,
+    );
+  }
+  return JSON.parse(line.slice(RESULT_MARKER.length)) as T;
+}
+
+/** Called by a child script to hand its result to the parent. */
+export function reportToParent(result: unknown): void {
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
+}
+
+/** Peak resident set size of this process so far, in bytes. */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}

@@ -1,0 +1,162 @@
+/**
+ * Redactor throughput in MB/s (UTF-8 bytes of input per second) over a mixed corpus: tool
+ * parameters (`redactValue`) and chat messages (`redactText`), clean and with planted secrets.
+ * Baselines in the same run: for text, one regex pass over the same strings (what a single
+ * detector costs); for values, `JSON.parse(JSON.stringify(v))` (a plain deep copy, the floor for
+ * any function that returns a new JSON value).
+ */
+import { createRedactor } from '../src/sanitize/index.js';
+import { chatMessage, seededRandom, toolParams, toolParamsWithSecrets } from './fixtures.js';
+import { collectGarbage } from './runtime.js';
+import { type Figure, figure } from './stats.js';
+
+export interface RedactorOptions {
+  runs: number;
+  /** Approximate corpus size per case, in bytes. */
+  corpusBytes: number;
+}
+
+const GROUP = 'redactor';
+/** Each case repeats over its corpus until at least this long, so short runs do not dominate. */
+const MIN_RUN_MS = 300;
+const EMAIL = /[\w.+-]+@[\w-]+\.[\w.-]+/g;
+
+interface Case {
+  id: string;
+  label: string;
+  bytes: number;
+  run(): void;
+}
+
+function textCorpus(seed: number, withSecrets: boolean, totalBytes: number): string[] {
+  const random = seededRandom(seed);
+  const messages: string[] = [];
+  let bytes = 0;
+  while (bytes < totalBytes) {
+    // Chat turns of 200 B to 4 KB, under the default maxStringLength (8192).
+    const message = chatMessage(random, 200 + Math.floor(random() * 3800), withSecrets);
+    messages.push(message);
+    bytes += Buffer.byteLength(message);
+  }
+  return messages;
+}
+
+function valueCorpus(seed: number, withSecrets: boolean, totalBytes: number): unknown[] {
+  const random = seededRandom(seed);
+  const values: unknown[] = [];
+  let bytes = 0;
+  while (bytes < totalBytes) {
+    const value = withSecrets ? toolParamsWithSecrets(random) : toolParams(random);
+    values.push(value);
+    bytes += Buffer.byteLength(JSON.stringify(value));
+  }
+  return values;
+}
+
+const utf8Bytes = (strings: readonly string[]) =>
+  strings.reduce((n, s) => n + Buffer.byteLength(s), 0);
+const jsonBytes = (values: readonly unknown[]) =>
+  values.reduce<number>((n, v) => n + Buffer.byteLength(JSON.stringify(v)), 0);
+
+/** MB/s of one case: repeats its corpus until MIN_RUN_MS has passed. */
+function throughput(c: Case): number {
+  collectGarbage();
+  let passes = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    c.run();
+    passes++;
+    elapsed = performance.now() - started;
+  } while (elapsed < MIN_RUN_MS);
+  return (c.bytes * passes) / 1e6 / (elapsed / 1000);
+}
+
+export async function benchRedactor(options: RedactorOptions): Promise<Figure[]> {
+  const redactor = createRedactor();
+  const cleanText = textCorpus(11, false, options.corpusBytes);
+  const dirtyText = textCorpus(12, true, options.corpusBytes);
+  const cleanValues = valueCorpus(13, false, options.corpusBytes);
+  const dirtyValues = valueCorpus(14, true, options.corpusBytes);
+  const mixedText = [...cleanText, ...dirtyText];
+  const mixedValues = [...cleanValues, ...dirtyValues];
+
+  const cases: Case[] = [
+    {
+      id: 'r.text.base',
+      label: 'baseline: one regex pass (email) over the chat corpus',
+      bytes: utf8Bytes(mixedText),
+      run: () => {
+        for (const s of mixedText) s.replace(EMAIL, '[email]');
+      },
+    },
+    {
+      id: 'r.text.clean',
+      label: 'redactText, chat messages without secrets',
+      bytes: utf8Bytes(cleanText),
+      run: () => {
+        for (const s of cleanText) redactor.redactText(s);
+      },
+    },
+    {
+      id: 'r.text.secrets',
+      label: 'redactText, chat messages, a planted secret in one line of three',
+      bytes: utf8Bytes(dirtyText),
+      run: () => {
+        for (const s of dirtyText) redactor.redactText(s);
+      },
+    },
+    {
+      id: 'r.value.base',
+      label: 'baseline: JSON.parse(JSON.stringify(v)) over the params corpus',
+      bytes: jsonBytes(mixedValues),
+      run: () => {
+        for (const v of mixedValues) JSON.parse(JSON.stringify(v));
+      },
+    },
+    {
+      id: 'r.value.clean',
+      label: 'redactValue, ~1 KB tool params without secrets',
+      bytes: jsonBytes(cleanValues),
+      run: () => {
+        for (const v of cleanValues) redactor.redactValue(v);
+      },
+    },
+    {
+      id: 'r.value.secrets',
+      label: 'redactValue, ~1 KB tool params with planted keys, email, phone, card',
+      bytes: jsonBytes(dirtyValues),
+      run: () => {
+        for (const v of dirtyValues) redactor.redactValue(v);
+      },
+    },
+  ];
+  const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  for (let run = -1; run < options.runs; run++) {
+    for (const c of cases) {
+      const mbPerS = throughput(c);
+      if (run >= 0) samples.get(c.id)?.push(mbPerS);
+    }
+  }
+  const result = (id: string, baseline?: Figure): Figure => {
+    const c = cases.find((x) => x.id === id) as Case;
+    return figure({
+      group: GROUP,
+      id,
+      label: c.label,
+      unit: 'MB/s',
+      samples: samples.get(id) ?? [],
+      baseline,
+    });
+  };
+  const textBase = result('r.text.base');
+  const valueBase = result('r.value.base');
+  return [
+    textBase,
+    result('r.text.clean', textBase),
+    result('r.text.secrets', textBase),
+    valueBase,
+    result('r.value.clean', valueBase),
+    result('r.value.secrets', valueBase),
+  ];
+}
