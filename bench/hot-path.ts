@@ -382,7 +382,7 @@ async function deferredBreakdown(runs: number): Promise<Figure[]> {
     ],
     [
       'd.map',
-      'deferred: span → record (spanToRecords: JSON.parse + redactValue of the params again)',
+      'deferred: span → record (spanToRecords; reuses the helper-sanitized params)',
       () => {
         for (const span of spans) spanToRecords(span, env);
       },

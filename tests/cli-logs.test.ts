@@ -28,9 +28,7 @@ describe('aitrail logs', () => {
         tenantId: i < 15 ? 'acme' : 'globex',
         conversationId: `conv_${i % 4}`,
         metadata: { note: i === 7 ? 'has, a "quote"\nand a newline' : `row ${i}` },
-        ...(i === 3
-          ? { toolName: 'evil\n\u001b[31mX' }
-          : {}),
+        ...(i === 3 ? { toolName: 'evil\n\u001b[31mX' } : {}),
       });
       records.push(record);
       writer.enqueue(record);
@@ -48,7 +46,10 @@ describe('aitrail logs', () => {
 
   async function json(args: string[]) {
     const result = await runCli(['logs', ...args, '--format', 'json'], { env });
-    expect(result.stderr).toBe('');
+    // stdout is the JSON alone; the only diagnostic allowed is the note about a full page.
+    expect(result.stderr.replace(/^aitrail: showing the \d+ newest matching rows.*\n$/, '')).toBe(
+      '',
+    );
     expect(result.code).toBe(0);
     return JSON.parse(result.stdout) as Array<Record<string, unknown>>;
   }
@@ -95,6 +96,15 @@ describe('aitrail logs', () => {
     );
     expect(rows.map((r) => r.eventId).sort()).toEqual(expected.map((r) => r.eventId).sort());
     expect(expected.length).toBeGreaterThan(0);
+  });
+
+  it('says on stderr when the output is a full page, so a cut-off list is never mistaken for all rows', async () => {
+    const full = await runCli(['logs', '--limit', '5', '--format', 'json'], { env });
+    expect(full.stderr).toMatch(
+      /^aitrail: showing the 5 newest matching rows; narrow the filters or raise --limit/,
+    );
+    const all = await runCli(['logs', '--limit', '1000', '--format', 'json'], { env });
+    expect(all.stderr).toBe('');
   });
 
   it('filters by trace id', async () => {

@@ -22,7 +22,7 @@ type Command = (args: string[]) => Promise<void>;
 const COMMANDS: Record<string, Command> = {
   migrate: (args) => migrateCommand(args, process.stderr),
   demo: (args) => demoCommand(args, process.stdout, process.stderr),
-  logs: (args) => logsCommand(args, process.stdout),
+  logs: (args) => logsCommand(args, process.stdout, process.stderr),
   verify: (args) => verifyCommand(args, process.stdout, process.stderr),
 };
 

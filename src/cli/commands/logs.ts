@@ -9,7 +9,11 @@ export const LOGS_USAGE = `aitrail logs [--action A] [--actor ID] [--tenant T] [
              [--since 24h|ISO] [--until ISO] [--limit N] [--format table|json|ndjson|csv]
              [--database-url URL]`;
 
-export async function logsCommand(args: string[], out: NodeJS.WritableStream): Promise<void> {
+export async function logsCommand(
+  args: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<void> {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -64,6 +68,11 @@ export async function logsCommand(args: string[], out: NodeJS.WritableStream): P
         format,
       )}\n`,
     );
+    if (entries.length === filter.limit) {
+      err.write(
+        `aitrail: showing the ${entries.length} newest matching rows; narrow the filters or raise --limit (at most ${MAX_QUERY_LIMIT})\n`,
+      );
+    }
   } finally {
     await store.close();
   }
