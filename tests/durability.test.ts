@@ -192,6 +192,39 @@ describe('no audit event lost', () => {
     expect(writer.stats()).toMatchObject({ received: 4_000, written: 4_000, dropped: 0 });
   });
 
+  it('a write that never answers is abandoned after writeTimeoutMs, connections are recycled, and every record arrives once', async () => {
+    const url = await freshDatabase();
+    const store = await openAuditStore({ databaseUrl: url });
+    const writer = new AuditWriter({
+      store,
+      journalDir: scratchDir(),
+      writeTimeoutMs: 500,
+      logger: { warn() {}, error() {} },
+    });
+    const blocker = postgres(url, { onnotice: () => {}, max: 1 });
+    try {
+      // Another session holds the table: inserts wait instead of failing.
+      const holding = blocker.begin(async (tx) => {
+        await tx`lock table audit_logs in access exclusive mode`;
+        await new Promise((r) => setTimeout(r, 2_000));
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300; i++) writer.enqueue(makeRecord(i));
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(writer.stats().failedWrites).toBeGreaterThan(0);
+      await holding;
+      await writer.shutdown({ deadlineMs: 20_000 });
+      expect(writer.stats()).toMatchObject({ received: 300, dropped: 0 });
+      const [count] = await store.query<{ n: number }>(
+        'select count(*)::int as n, count(distinct event_id)::int as d from audit_logs',
+      );
+      expect(count).toMatchObject({ n: 300, d: 300 });
+    } finally {
+      await blocker.end();
+      await store.close();
+    }
+  });
+
   it('a process killed with SIGKILL while its journal holds records is replayed exactly once by the next one', async () => {
     const url = await freshDatabase();
     const dataDir = scratchDir();

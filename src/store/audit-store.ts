@@ -19,6 +19,8 @@ export interface AuditStore {
    */
   insertRecords(records: readonly SealedAuditRecord[]): Promise<number>;
   insertCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
+  /** Drops and reopens connections (after a statement hung); optional. */
+  recycle?(): Promise<void>;
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;

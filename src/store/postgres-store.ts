@@ -13,6 +13,7 @@ import {
 } from './insert-sql.js';
 import { describeMigrationFailure, MIGRATION_LOCK_KEY, MIGRATIONS_FOLDER } from './migrations.js';
 import * as schema from './schema.js';
+import { isConnectionError } from './writer/write-errors.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -33,8 +34,14 @@ const COPY_SQL = `COPY audit_logs (${AUDIT_LOG_COLUMNS.join(', ')}) FROM STDIN`;
 export class PostgresStore implements AuditStore {
   readonly kind = 'postgres' as const;
   readonly location: string;
-  readonly db: AuditDatabase;
-  private readonly sql: postgres.Sql;
+  private sql: postgres.Sql;
+  private database: AuditDatabase;
+  /**
+   * COPY runs on dedicated single-connection clients, one COPY at a time each: postgres.js
+   * would otherwise pipeline other statements into a connection still in COPY mode, and a
+   * pinned (reserved) connection whose backend dies crashes the process (porsager/postgres#1208).
+   */
+  private readonly idleCopyClients: postgres.Sql[] = [];
   /**
    * COPY is the fast path; it is refused for roles subject to row-level security and fails
    * on a duplicate, so it falls back to the idempotent `unnest` insert.
@@ -43,8 +50,17 @@ export class PostgresStore implements AuditStore {
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.location = redactUrl(options.url);
-    this.sql = postgres(options.url, {
-      max: options.maxConnections ?? 4,
+    this.sql = this.client(options.maxConnections ?? 4);
+    this.database = drizzle(this.sql, { schema }) as unknown as AuditDatabase;
+  }
+
+  get db(): AuditDatabase {
+    return this.database;
+  }
+
+  private client(max: number): postgres.Sql {
+    return postgres(this.options.url, {
+      max,
       onnotice: () => {},
       connect_timeout: 10,
       // Idle connections close, so a process that has finished its work can exit.
@@ -53,7 +69,6 @@ export class PostgresStore implements AuditStore {
       backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
       connection: { application_name: 'aitrail', TimeZone: 'UTC' },
     });
-    this.db = drizzle(this.sql, { schema }) as unknown as AuditDatabase;
   }
 
   async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -78,14 +93,31 @@ export class PostgresStore implements AuditStore {
   }
 
   private async copy(records: readonly SealedAuditRecord[]): Promise<void> {
-    // A connection of its own: postgres.js would otherwise pipeline another statement down a
-    // connection that is still in COPY mode, and the server drops it (protocol out of sync).
-    const connection = await this.sql.reserve();
+    const client = this.idleCopyClients.pop() ?? this.client(1);
     try {
-      await copyOn(connection, records);
-    } finally {
-      connection.release();
+      await copyOn(client, records);
+    } catch (error) {
+      // A connection that failed mid-COPY is not reused: postgres.js 3.4.9 can leave it unable
+      // to flush another write.
+      if (isConnectionError(error)) {
+        void client.end({ timeout: 0 }).catch(() => {});
+        throw error;
+      }
+      this.idleCopyClients.push(client);
+      throw error;
     }
+    this.idleCopyClients.push(client);
+  }
+
+  /**
+   * Drops every connection and starts afresh: the writer calls this when a statement neither
+   * succeeds nor fails in time, which is how a connection poisoned by a dropped socket shows.
+   */
+  async recycle(): Promise<void> {
+    const old = [this.sql, ...this.idleCopyClients.splice(0)];
+    this.sql = this.client(this.options.maxConnections ?? 4);
+    this.database = drizzle(this.sql, { schema }) as unknown as AuditDatabase;
+    await Promise.all(old.map((client) => client.end({ timeout: 1 }).catch(() => {})));
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {
@@ -106,7 +138,8 @@ export class PostgresStore implements AuditStore {
   }
 
   async close(): Promise<void> {
-    await this.sql.end({ timeout: 5 });
+    const clients = [this.sql, ...this.idleCopyClients.splice(0)];
+    await Promise.all(clients.map((client) => client.end({ timeout: 5 })));
   }
 }
 
@@ -122,14 +155,11 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * COPY on one reserved connection. postgres.js 3.4.9 never settles a COPY writable whose data
+ * COPY on one dedicated connection. postgres.js 3.4.9 never settles a COPY writable whose data
  * the server rejects after CopyDone (porsager/postgres#1173): the error only reaches the
  * query's own `reject`. Hooking it turns that hang into a rejection.
  */
-async function copyOn(
-  sql: postgres.ReservedSql,
-  records: readonly SealedAuditRecord[],
-): Promise<void> {
+async function copyOn(sql: postgres.Sql, records: readonly SealedAuditRecord[]): Promise<void> {
   const query = sql.unsafe(COPY_SQL) as unknown as CopyQuery;
   const forwardReject = query.reject;
   if (typeof forwardReject !== 'function') {

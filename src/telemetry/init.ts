@@ -70,6 +70,8 @@ export interface InitAuditTelemetryOptions {
     flushIntervalMs?: number;
     maxQueueRecords?: number;
     maxQueueBytes?: number;
+    /** A database call that takes longer counts as failed; connections are recycled. Default 15 s. */
+    writeTimeoutMs?: number;
     /** How long shutdown (and SIGTERM/SIGINT) may spend draining before journaling the rest. Default 5 s. */
     shutdownDeadlineMs?: number;
   };
@@ -140,6 +142,7 @@ export async function initAuditTelemetry(
     flushIntervalMs: options.delivery?.flushIntervalMs,
     maxQueueRecords: options.delivery?.maxQueueRecords,
     maxQueueBytes: options.delivery?.maxQueueBytes,
+    writeTimeoutMs: options.delivery?.writeTimeoutMs,
     journalDir: `${dataDir}/journal`,
     prepare,
     checkpoints: { signer, onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c) },

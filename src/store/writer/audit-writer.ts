@@ -23,6 +23,8 @@ export interface AuditWriterOptions {
   serviceName?: string | null;
   /** Default: a random UUID per writer instance. */
   chainId?: string;
+  /** A store call that takes longer counts as failed and recycles the connections. Default 15 s. */
+  writeTimeoutMs?: number;
   /** Insert statements in flight at once (each on its own connection). Default 2. */
   maxInFlight?: number;
   /** Records per insert statement. Default 1000. */
@@ -123,6 +125,7 @@ export class AuditWriter {
   private prepare: (() => Promise<void>) | null;
   private preparing: Promise<void> | null = null;
   private readonly maxInFlight: number;
+  private readonly writeTimeoutMs: number;
   private checkpointing = false;
 
   private queue: QueuedRecord[] = [];
@@ -166,6 +169,7 @@ export class AuditWriter {
     this.serviceName = options.serviceName ?? null;
     this.prepare = options.prepare ?? null;
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 2);
+    this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 15_000);
     this.batchSize = positive('batchSize', options.batchSize ?? 1000);
     this.flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs ?? 100);
     this.maxQueueRecords = positive('maxQueueRecords', options.maxQueueRecords ?? 50_000);
@@ -486,7 +490,7 @@ export class AuditWriter {
   private async write(batch: SealedAuditRecord[]): Promise<Attempt> {
     const started = performance.now();
     try {
-      const inserted = await withoutTracing(async () => {
+      const inserted = await this.guarded(async () => {
         await this.ensurePrepared();
         return this.store.insertRecords(batch);
       });
@@ -501,6 +505,32 @@ export class AuditWriter {
         `writing ${batch.length} audit record(s) failed (attempt ${this.failures}), will retry: ${describeError(error)}`,
       );
       return 'transient';
+    }
+  }
+
+  /**
+   * Store I/O, untraced and with a deadline: a statement that neither succeeds nor fails in
+   * `writeTimeoutMs` counts as a transient failure, and the store's connections are recycled
+   * (a driver can be left with a connection that never flushes after a dropped socket). The
+   * abandoned attempt may still commit; the retry's `ON CONFLICT DO NOTHING` absorbs that.
+   */
+  private async guarded<T>(io: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void this.store.recycle?.().catch(() => {});
+        reject(
+          Object.assign(new Error(`no answer from the database within ${this.writeTimeoutMs} ms`), {
+            code: 'WRITE_TIMEOUT',
+          }),
+        );
+      }, this.writeTimeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([withoutTracing(io), timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -527,7 +557,7 @@ export class AuditWriter {
       if (isChainCollision(error)) return this.keepCollided(poison);
       const degraded = degradePoisonRecord(poison, describeError(error));
       try {
-        const inserted = await withoutTracing(() => this.store.insertRecords([degraded]));
+        const inserted = await this.guarded(() => this.store.insertRecords([degraded]));
         this.committed([degraded], inserted);
         this.counters.poisoned += 1;
         this.logger.error(
@@ -707,7 +737,7 @@ export class AuditWriter {
       signature: signer ? signer.sign(unsigned) : null,
     };
     try {
-      await withoutTracing(() => this.store.insertCheckpoint(checkpoint));
+      await this.guarded(() => this.store.insertCheckpoint(checkpoint));
     } catch (error) {
       const when = final ? 'at shutdown' : 'periodically';
       this.logger.warn(`storing a checkpoint ${when} failed: ${describeError(error)}`);
