@@ -4,6 +4,15 @@ import type { AuditStore } from '../store/audit-store.js';
 import { openAuditStore, resolveDataDir } from '../store/open-store.js';
 import { UsageError } from './usage-error.js';
 
+/** `--database-url`, else `DATABASE_URL`; undefined means the embedded store. */
+export function resolveDatabaseUrl(option: string | undefined): string | undefined {
+  const url = option ?? (process.env.DATABASE_URL || undefined);
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError(`--database-url must be a postgres:// URL, got "${url.slice(0, 40)}"`);
+  }
+  return url;
+}
+
 /**
  * The store the CLI reads: `--database-url`, else `DATABASE_URL`, else the embedded store.
  * The embedded store is migrated on open (it is ours); a Postgres URL is used as given, so a
@@ -13,10 +22,7 @@ export async function openCliStore(
   databaseUrl: string | undefined,
   migrate = false,
 ): Promise<AuditStore> {
-  const url = databaseUrl ?? (process.env.DATABASE_URL || undefined);
-  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
-    throw new UsageError(`--database-url must be a postgres:// URL, got "${url.slice(0, 40)}"`);
-  }
+  const url = resolveDatabaseUrl(databaseUrl);
   if (url === undefined && !migrate) {
     const directory = join(resolveDataDir(), 'pglite');
     if (!existsSync(directory)) {

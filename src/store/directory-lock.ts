@@ -1,16 +1,8 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessAlive } from './process-alive.js';
 
 const LOCK_FILE = 'aitrail.lock';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * One process at a time per embedded store: PGlite corrupts a directory that two processes
@@ -32,7 +24,12 @@ export class DirectoryLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const owner = Number(readFileSync(path, 'utf8').trim());
-        if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        if (
+          Number.isInteger(owner) &&
+          owner > 0 &&
+          owner !== process.pid &&
+          isProcessAlive(owner)
+        ) {
           throw new Error(
             `the embedded store at ${directory} is in use by process ${owner} (one process at a time); ` +
               'stop that process, or share Postgres between them with DATABASE_URL',

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
-import type { AiAuditMetadata } from './metadata.js';
 import { auditLogs } from './schema.js';
 
 export interface AuditLogFilter {
@@ -23,32 +23,10 @@ export interface AuditLogFilter {
 }
 
 /** One audit row, camelCase, timestamps as ISO 8601 UTC strings with microseconds. */
-export interface AuditLogEntry {
-  id: string;
-  eventId: string;
-  occurredAt: string;
+export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson'> & {
+  /** When the database stored the row (its default `now()`). */
   recordedAt: string;
-  tenantId: string | null;
-  actorType: string;
-  actorId: string;
-  action: string;
-  outcome: string;
-  resourceType: string | null;
-  resourceId: string | null;
-  conversationId: string | null;
-  taskId: string | null;
-  agentName: string | null;
-  toolName: string | null;
-  approvalId: string | null;
-  metadata: AiAuditMetadata;
-  traceId: string;
-  spanId: string;
-  serviceName: string | null;
-  chainId: string;
-  chainSeq: number;
-  prevHash: string;
-  hash: string;
-}
+};
 
 const FILTER_KEYS = new Set([
   'action',

@@ -244,16 +244,7 @@ export function removeClusterTree(rootDir: string): void {
   rmSync(rootDir, { recursive: true, force: true });
 }
 
-/** `postgres://user:secret@host/db` with the password masked, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
+export { redactUrl } from '../../src/store/postgres-store.js';
 
 // Clusters this process started and has not stopped; killed on exit so no server outlives us.
 const liveClusters = new Set<ClusterControl>();

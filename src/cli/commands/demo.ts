@@ -7,8 +7,8 @@ import { verifyAuditChains } from '../../store/verify/index.js';
 import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
 import { initAuditTelemetry } from '../../telemetry/init.js';
 import { formatEntries, withTraceUrl } from '../format.js';
-import { openCliStore } from '../open-cli-store.js';
-import { CheckFailed, UsageError } from '../usage-error.js';
+import { openCliStore, resolveDatabaseUrl } from '../open-cli-store.js';
+import { CheckFailed } from '../usage-error.js';
 
 export const DEMO_USAGE = 'aitrail demo [--database-url URL]';
 
@@ -29,12 +29,7 @@ export async function demoCommand(
     strict: true,
     options: { 'database-url': { type: 'string' } },
   });
-  const databaseUrl = values['database-url'] ?? (process.env.DATABASE_URL || undefined);
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new UsageError(
-      `--database-url must be a postgres:// URL, got "${databaseUrl.slice(0, 40)}"`,
-    );
-  }
+  const databaseUrl = resolveDatabaseUrl(values['database-url']);
   const startedAt = new Date(Date.now() - 1_000);
   const serviceName = process.env.OTEL_SERVICE_NAME || 'aitrail-demo';
   const telemetry = await initAuditTelemetry({ serviceName, databaseUrl, handleSignals: false });

@@ -127,7 +127,7 @@ async function assertSeesEveryRow(store: AuditStore): Promise<void> {
        (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) AS sees_all,
        (SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass('audit_logs')) AS rls`,
   );
-  if (scope && scope.rls && !scope.sees_all) {
+  if (scope?.rls && !scope.sees_all) {
     throw new VerifyScopeError(
       `verify must see every row, but role "${scope.role}" is subject to row-level security on audit_logs; ` +
         'run it as a superuser or a BYPASSRLS role such as aitrail_auditor',

@@ -1,27 +1,9 @@
 import { canonicalJson } from '../canonical-json.js';
 import { chainHash, computeRowHash, type HashedFields } from '../hash-chain.js';
 
-export interface RowForVerify {
-  id: string;
-  event_id: string;
-  occurred_at: string;
-  tenant_id: string | null;
-  actor_type: string;
-  actor_id: string;
-  action: string;
-  outcome: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  conversation_id: string | null;
-  task_id: string | null;
-  agent_name: string | null;
-  tool_name: string | null;
-  approval_id: string | null;
-  metadata: string;
-  trace_id: string;
-  span_id: string;
-  service_name: string | null;
-  chain_id: string;
+/** A row as verify reads it: the hashed fields (metadata as jsonb text), plus its links. */
+export interface RowForVerify extends Omit<HashedFields, 'chain_seq'> {
+  /** bigint: postgres.js returns it as text. */
   chain_seq: string | number;
   prev_hash: string;
   hash: string;

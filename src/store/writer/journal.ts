@@ -15,6 +15,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { SealedAuditRecord } from '../audit-record.js';
+import { isProcessAlive } from '../process-alive.js';
 
 /** A closed or open segment file of one chain's journal. */
 export interface JournalSegment {
@@ -41,15 +42,6 @@ const MAX_SEGMENT_RECORDS = 10_000;
 
 function checksum(json: string): string {
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -145,7 +137,7 @@ export class Journal {
     } catch {
       return false;
     }
-    if (owner.host !== hostname() || isAlive(owner.pid)) return false;
+    if (owner.host !== hostname() || isProcessAlive(owner.pid)) return false;
     writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid, host: hostname() }));
     this.claimed.add(dir.slice(this.root.length + 1));
     return true;
