@@ -5,12 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { openAuditStore } from '../src/store/open-store.js';
 import {
   createDatabase,
   dropDatabase,
+  findFreePort,
   startThrowawayCluster,
   type ThrowawayCluster,
 } from '../tests/support/pg-cluster.js';
@@ -79,7 +79,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       }
       const url = new URL(database.url);
       url.hostname = '127.0.0.1';
-      url.port = String(await closedPort());
+      url.port = String(await findFreePort());
       return url.toString();
     },
     async close() {
@@ -106,17 +106,4 @@ function startReaper(baseDir: string): void {
     },
   );
   reaper.unref();
-}
-
-/** A loopback port nothing listens on (bound, read, released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function oneLine(text: string): string {
-  return (text.split('\n')[0] ?? '').replace(/^aitrail: /, '').trim();
+  return (text.split('\n')[0] ?? '').trim();
 }
 
 /**

@@ -425,7 +425,8 @@ function postgresUser(): { uid: number; gid: number } {
   }
 }
 
-function findFreePort(): Promise<number> {
+/** A loopback port nothing listens on right now (bound, read, released). */
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

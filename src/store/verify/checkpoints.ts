@@ -3,7 +3,8 @@ import type { AuditStore } from '../audit-store.js';
 import type { CheckpointSigner } from '../writer/checkpoint-signer.js';
 import type { ChainFailure, ChainReport } from './report.js';
 
-export interface StoredCheckpoint extends CheckpointRecord {}
+/** A checkpoint as stored, with the signed `createdAt` restored. */
+export type StoredCheckpoint = CheckpointRecord;
 
 interface CheckpointRow {
   chain_id: string;

@@ -7,7 +7,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -197,17 +196,6 @@ export class Journal {
       return true;
     } catch {
       return false;
-    }
-  }
-
-  /** Bytes currently journaled by this writer (for the stats). */
-  ownBytes(): number {
-    try {
-      return readdirSync(this.ownDir)
-        .filter((f) => f.endsWith(SEGMENT_SUFFIX))
-        .reduce((sum, f) => sum + statSync(join(this.ownDir, f)).size, 0);
-    } catch {
-      return 0;
     }
   }
 
