@@ -19,7 +19,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { ExportResultCode } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  BasicTracerProvider,
   BatchSpanProcessor,
   InMemorySpanExporter,
   type ReadableSpan,
@@ -27,7 +26,8 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../src/attributes.js';
 import { withAuditContext } from '../src/instrument/audit-context.js';
 import { traceToolCall } from '../src/instrument/tool-call.js';
@@ -159,8 +159,8 @@ function inAuditContext<T>(fn: () => T): T {
 
 const TOOL_RESULT = { found: 12, delayed: 3 };
 
-function provider(sampler: Sampler | undefined, processors: SpanProcessor[]): BasicTracerProvider {
-  return new BasicTracerProvider({
+function provider(sampler: Sampler | undefined, processors: SpanProcessor[]): TracerProvider {
+  return new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'bench-app' }),
     ...(sampler ? { sampler } : {}),
     spanProcessors: processors,
@@ -191,9 +191,9 @@ function appSpansVariant(
             ...(recognisers ? { recognisers } : {}),
           }),
         );
-        sampler = recognisers ? new AuditSampler(undefined, recognisers) : new AuditSampler();
+        sampler = recognisers ? new AuditSampler({ recognisers }) : new AuditSampler();
       }
-      processors.push(new BatchSpanProcessor(exporter));
+      processors.push(new BatchSpanProcessor({ exporter }));
       const tracerProvider = provider(sampler, processors);
       const tracer = tracerProvider.getTracer('bench-app');
       return {
@@ -236,7 +236,7 @@ function toolCallVariant(
       });
       const tracerProvider = provider(new AuditSampler(), [
         processor,
-        new BatchSpanProcessor(exporter),
+        new BatchSpanProcessor({ exporter }),
       ]);
       trace.disable();
       trace.setGlobalTracerProvider(tracerProvider);
@@ -345,7 +345,7 @@ async function measure(variant: Variant, spans: number): Promise<RunResult> {
 /** Per-record cost of each deferred step, on spans `traceToolCall` made. */
 async function deferredBreakdown(runs: number): Promise<Figure[]> {
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = provider(new AuditSampler(), [new SimpleSpanProcessor(exporter)]);
+  const tracerProvider = provider(new AuditSampler(), [new SimpleSpanProcessor({ exporter })]);
   trace.disable();
   trace.setGlobalTracerProvider(tracerProvider);
   for (let i = 0; i < 2000; i++) {

@@ -1,17 +1,75 @@
-// Compiles src/ to dist/ and ships the SQL migrations beside the code that applies them.
+// Builds the package twice from src/: ESM into dist/esm (tsc, with the declarations) and
+// CommonJS into dist/cjs (esbuild, file by file, no bundling), so `import` and `require` both
+// work. The CLI ships as ESM only. SQL migrations are copied beside the code that applies them.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 
 const require = createRequire(import.meta.url);
-const root = new URL('../', import.meta.url);
+const root = fileURLToPath(new URL('../', import.meta.url));
+const src = join(root, 'src');
+const esm = join(root, 'dist/esm');
+const cjs = join(root, 'dist/cjs');
 const tsc = require.resolve('typescript/bin/tsc');
 
-rmSync(new URL('dist', root), { recursive: true, force: true });
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-cpSync(new URL('src/store/migrations', root), new URL('dist/store/migrations', root), {
-  recursive: true,
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', esm], {
+  cwd: root,
+  stdio: 'inherit',
 });
-const cli = new URL('dist/cli/main.js', root);
-if (!existsSync(cli)) throw new Error('build: dist/cli/main.js is missing');
+
+// CommonJS has no import.meta: module-relative paths come from __filename instead.
+const IMPORT_META_URL = '__aitrail_import_meta_url';
+const IMPORT_META_SHIM = `const ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;\n`;
+for (const file of walk(src)) {
+  const path = relative(src, file);
+  if (path.endsWith('.d.ts') || path.startsWith('cli/') || path.startsWith('demo/')) continue;
+  const out = join(cjs, path.replace(/\.ts$/, '.js'));
+  const source = readFileSync(file, 'utf8');
+  const { code } = transformSync(source, {
+    loader: 'ts',
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcefile: path,
+    define: { 'import.meta.url': IMPORT_META_URL },
+    banner: source.includes('import.meta.url') ? IMPORT_META_SHIM : '',
+  });
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, code);
+}
+// The same declarations describe both builds; inside a "commonjs" package scope they are read as CJS.
+for (const file of walk(esm)) {
+  if (!file.endsWith('.d.ts')) continue;
+  const path = relative(esm, file);
+  if (path.startsWith('cli/') || path.startsWith('demo/')) continue;
+  cpSync(file, join(cjs, path));
+}
+writeFileSync(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+
+for (const out of [esm, cjs]) {
+  cpSync(join(src, 'store/migrations'), join(out, 'store/migrations'), { recursive: true });
+}
+const cli = join(esm, 'cli/main.js');
+if (!existsSync(cli)) throw new Error('build: dist/esm/cli/main.js is missing');
 chmodSync(cli, 0o755);
+
+function* walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.name.endsWith('.ts')) yield path;
+  }
+}

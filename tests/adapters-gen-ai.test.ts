@@ -1,12 +1,7 @@
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
-  traceToolCall,
-  withAuditContext,
-} from '../src/index.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceToolCall, withAuditContext } from '../src/index.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { openTestStore, type TestStore } from './support/stores.js';
 

@@ -8,16 +8,16 @@ import {
   setTracingDisabled,
   Usage,
 } from '@openai/agents';
-import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { generateText, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { queryAuditLogs } from '../src/entries/store.js';
 import {
   AI_AUDIT_ACTIONS,
   type AuditTelemetry,
   initAuditTelemetry,
-  queryAuditLogs,
   withAuditContext,
 } from '../src/index.js';
 import { scratchDir } from './support/stores.js';

@@ -12,21 +12,18 @@ import {
   Usage,
 } from '@openai/agents';
 import { trace } from '@opentelemetry/api';
-import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
   approveAgentsToolCall,
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
-  queryAuditLogs,
   recordAgentsApprovalRequests,
   rejectAgentsToolCall,
-  traceToolCall,
-  withAuditContext,
-} from '../src/index.js';
+} from '../src/entries/openai-agents.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceToolCall, withAuditContext } from '../src/index.js';
 import { importOptionalPeer } from '../src/instrument/optional-peer.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';

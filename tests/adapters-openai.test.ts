@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
-import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import type OpenAIClient from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AI_AUDIT_ACTIONS, queryAuditLogs, traceChat, withAuditContext } from '../src/index.js';
+import { queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceChat, withAuditContext } from '../src/index.js';
 import { type FakeOpenAI, startFakeOpenAI } from './support/fake-openai.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';

@@ -1,17 +1,11 @@
 import { trace } from '@opentelemetry/api';
-import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { generateText, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
-  traceChat,
-  traceToolCall,
-  withAuditContext,
-} from '../src/index.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceChat, traceToolCall, withAuditContext } from '../src/index.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';
 

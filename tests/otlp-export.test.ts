@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
 import { type SpanContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
 import {
   AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
   initAuditTelemetry,
-  queryAuditLogs,
   recordApproval,
   traceChat,
   traceToolCall,

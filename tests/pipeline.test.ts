@@ -1,10 +1,9 @@
 import { trace } from '@opentelemetry/api';
-import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
 import {
   AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
   recordApproval,
   recordAuditEvent,
   recordBudgetExceeded,

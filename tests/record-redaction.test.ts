@@ -1,9 +1,9 @@
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
+import { queryAuditLogs } from '../src/entries/store.js';
 import {
   type CaptureContent,
   initAuditTelemetry,
-  queryAuditLogs,
   recordApproval,
   recordBudgetExceeded,
   recordRateLimited,

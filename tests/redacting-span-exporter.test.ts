@@ -2,11 +2,11 @@ import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  BasicTracerProvider,
   InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRedactor,
@@ -19,18 +19,18 @@ const OPENAI_KEY = 'sk-proj-FAKEabcdefghijklmnopqrstuvwxyz0123456789';
 const CARD = '4111 1111 1111 1111';
 
 interface Harness {
-  provider: BasicTracerProvider;
+  provider: TracerProvider;
   inner: InMemorySpanExporter;
   exported(): ReadableSpan[];
 }
 
-const providers: BasicTracerProvider[] = [];
+const providers: TracerProvider[] = [];
 
 function setUp(redactor?: Redactor, resource?: Resource): Harness {
   const inner = new InMemorySpanExporter();
   const exporter = new RedactingSpanExporter(inner, redactor ? { redactor } : {});
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  const provider = new TracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
     ...(resource ? { resource } : {}),
   });
   providers.push(provider);
@@ -42,7 +42,7 @@ afterEach(async () => {
 });
 
 /** Starts and ends a span carrying secrets in every place a span can carry them. */
-function emitSpanWithSecrets(provider: BasicTracerProvider): ReadableSpan {
+function emitSpanWithSecrets(provider: TracerProvider): ReadableSpan {
   const tracer = provider.getTracer('aitrail-test');
   const linked = tracer.startSpan('linked');
   linked.end();

@@ -1,4 +1,4 @@
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditTelemetry, initAuditTelemetry, recordAuditEvent } from '../src/index.js';
 import { scratchDir } from './support/stores.js';

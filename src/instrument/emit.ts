@@ -7,6 +7,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
+import { whyNotRecording } from '../telemetry/registration.js';
 import { VERSION } from '../version.js';
 import { getAuditContext } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
@@ -49,7 +50,7 @@ function warnNotRecording(name: string): void {
   if (warnedNotRecording) return;
   warnedNotRecording = true;
   console.warn(
-    `aitrail: "${name}" was not recorded: initAuditTelemetry() has not run (or has shut down), or the OpenTelemetry SDK in use does not wrap its sampler in AuditSampler. Audit records made before the SDK starts are lost.`,
+    `aitrail: "${name}" was not recorded: ${whyNotRecording()}. Audit records made before the SDK starts are lost.`,
   );
 }
 

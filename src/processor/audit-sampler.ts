@@ -5,7 +5,7 @@ import {
   type Sampler,
   SamplingDecision,
   type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { AUDIT_ATTRS, CHECKPOINT_ATTRS } from '../attributes.js';
 import { BUILT_IN_RECOGNISERS, startRecogniser } from './recognisers/index.js';
 
@@ -17,6 +17,13 @@ const BUILT_IN_START_RECOGNISERS: readonly StartRecogniser[] = [
 ];
 
 export interface AuditSamplerOptions {
+  /** The sampler that decides what is exported. Default parent-based always-on. */
+  root?: Sampler;
+  /**
+   * Tell at span start which third-party spans will become audit records. Default the built-in
+   * recognisers (Vercel AI SDK, GenAI conventions); `[]` keeps only spans with `audit.action`.
+   */
+  recognisers?: readonly StartRecogniser[];
   /**
    * Record (without exporting) the spans the wrapped sampler drops, so `audit.action` set after
    * a span started, or on a span event, is still audited. Costs a span object per dropped span.
@@ -35,15 +42,20 @@ export class AuditSampler implements Sampler {
   private readonly recognisers: readonly StartRecogniser[];
   private readonly recordUnsampled: boolean;
 
-  constructor(
-    delegate?: Sampler,
-    recognisers: readonly StartRecogniser[] = BUILT_IN_START_RECOGNISERS,
-    options: AuditSamplerOptions = {},
-  ) {
-    if (delegate !== undefined && typeof delegate?.shouldSample !== 'function') {
-      throw new TypeError('AuditSampler: the sampler to wrap must have a shouldSample() method');
+  constructor(options: AuditSamplerOptions = {}) {
+    if (options === null || typeof options !== 'object' || 'shouldSample' in options) {
+      throw new TypeError(
+        'AuditSampler: expected an options object, e.g. new AuditSampler({ root: yourSampler })',
+      );
     }
-    this.delegate = delegate ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    const { root, recognisers = BUILT_IN_START_RECOGNISERS } = options;
+    if (root !== undefined && typeof root?.shouldSample !== 'function') {
+      throw new TypeError('AuditSampler: root must be a Sampler (an object with shouldSample())');
+    }
+    if (!Array.isArray(recognisers)) {
+      throw new TypeError('AuditSampler: recognisers must be an array of functions');
+    }
+    this.delegate = root ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
     this.recognisers = recognisers;
     this.recordUnsampled = options.recordUnsampledSpans === true;
   }

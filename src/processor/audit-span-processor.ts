@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { AUDIT_ATTRS } from '../attributes.js';
 import { getAuditContext } from '../instrument/audit-context.js';
 import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';

@@ -1,5 +1,5 @@
 import { type Attributes, type Context, trace } from '@opentelemetry/api';
-import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { AuditRecord } from '../store/audit-record.js';

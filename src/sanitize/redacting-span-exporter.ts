@@ -1,7 +1,7 @@
 import { type Attributes, context, type Link, type SpanContext } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
-import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
 import { getDefaultRedactor } from './redactor.js';
 import { REDACTION_FAILED } from './replacement.js';
 import type { Redactor } from './types.js';

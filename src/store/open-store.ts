@@ -1,7 +1,5 @@
 import { join, resolve } from 'node:path';
 import type { AuditStore } from './audit-store.js';
-import { PgliteStore } from './pglite-store.js';
-import { PostgresStore } from './postgres-store.js';
 import { isConnectionError } from './writer/write-errors.js';
 
 export interface OpenAuditStoreOptions {
@@ -38,8 +36,11 @@ export async function openAuditStore(target?: string | OpenAuditStoreOptions): P
   let store: AuditStore;
   if (databaseUrl !== undefined) {
     assertPostgresUrl(databaseUrl);
+    // Loaded on first use, so importing aitrail never loads a driver the app does not use.
+    const { PostgresStore } = await import('./postgres-store.js');
     store = new PostgresStore({ url: databaseUrl, maxConnections: options.maxConnections });
   } else {
+    const { PgliteStore } = await import('./pglite-store.js');
     store = await PgliteStore.open(join(resolveDataDir(options.dataDir), 'pglite'));
   }
   if (options.migrate !== false) {

@@ -24,6 +24,7 @@ const DELIVERY_KEYS = [
   'flushIntervalMs',
   'maxQueueRecords',
   'maxQueueBytes',
+  'writeTimeoutMs',
   'shutdownDeadlineMs',
 ];
 

@@ -1,14 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import {
-  BatchSpanProcessor,
-  type Sampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AitrailError } from '../errors.js';
 import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
 import {
   type InstrumentOpenAIAgentsOptions,
@@ -16,13 +9,8 @@ import {
   type OpenAIAgentsInstrumentation,
 } from '../instrument/openai-agents.js';
 import { configureInstrumentation, resetInstrumentation } from '../instrument/settings.js';
-import { AuditSampler } from '../processor/audit-sampler.js';
-import { type AuditProcessorStats, AuditSpanProcessor } from '../processor/audit-span-processor.js';
-import {
-  createRedactor,
-  PERSONAL_DATA_DETECTORS,
-  RedactingSpanExporter,
-} from '../sanitize/index.js';
+import type { AuditProcessorStats } from '../processor/audit-span-processor.js';
+import { createRedactor, PERSONAL_DATA_DETECTORS } from '../sanitize/index.js';
 import type { RedactionPolicy } from '../sanitize/types.js';
 import type { CheckpointRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';
@@ -31,15 +19,44 @@ import {
   openAuditStore,
   resolveDataDir,
 } from '../store/open-store.js';
-import { AuditWriter } from '../store/writer/audit-writer.js';
-import { createCheckpointSigner } from '../store/writer/checkpoint-signer.js';
 import { consoleLogger } from '../store/writer/logger.js';
 import { describeError, isConnectionError } from '../store/writer/write-errors.js';
 import { emitCheckpointSpan } from './checkpoint-span.js';
-import { samplerFromEnv } from './env-sampler.js';
 import { checkInitOptions } from './init-options.js';
+import { assertNoTracerProvider } from './registration.js';
 import { registerSelfMetrics } from './self-metrics.js';
 import { installShutdownHooks } from './shutdown-hooks.js';
+import type { InstrumentationLike } from './trace-sdk.js';
+
+/**
+ * The SDK parts, loaded on the first `initAuditTelemetry()` call so that importing the helpers
+ * costs neither the trace SDK, the exporter nor the writer.
+ */
+async function loadSdkParts() {
+  const [exporter, sdkTrace, sampler, processor, writer, signer, traceSdk, envSampler, sanitize] =
+    await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/sdk-trace'),
+      import('../processor/audit-sampler.js'),
+      import('../processor/audit-span-processor.js'),
+      import('../store/writer/audit-writer.js'),
+      import('../store/writer/checkpoint-signer.js'),
+      import('./trace-sdk.js'),
+      import('./env-sampler.js'),
+      import('../sanitize/redacting-span-exporter.js'),
+    ]);
+  return {
+    OTLPTraceExporter: exporter.OTLPTraceExporter,
+    BatchSpanProcessor: sdkTrace.BatchSpanProcessor,
+    AuditSampler: sampler.AuditSampler,
+    AuditSpanProcessor: processor.AuditSpanProcessor,
+    AuditWriter: writer.AuditWriter,
+    createCheckpointSigner: signer.createCheckpointSigner,
+    startTraceSdk: traceSdk.startTraceSdk,
+    samplerFromEnv: envSampler.samplerFromEnv,
+    RedactingSpanExporter: sanitize.RedactingSpanExporter,
+  };
+}
 
 export interface InitAuditTelemetryOptions {
   /** `service.name`; default `OTEL_SERVICE_NAME`, else `aitrail-app`. */
@@ -61,9 +78,9 @@ export interface InitAuditTelemetryOptions {
   /** Decides what is exported; wrapped by `AuditSampler`. Default from `OTEL_TRACES_SAMPLER`. */
   sampler?: Sampler;
   /** OpenTelemetry instrumentations to register (HTTP, database, AI SDKs, …). */
-  instrumentations?: NodeSDKConfiguration['instrumentations'];
-  /** Metric readers; aitrail's own delivery counters are reported through them. */
-  metricReaders?: NodeSDKConfiguration['metricReaders'];
+  instrumentations?: ReadonlyArray<InstrumentationLike | ReadonlyArray<InstrumentationLike>>;
+  /** `@opentelemetry/sdk-metrics` metric readers; aitrail's own delivery counters are reported through them. */
+  metricReaders?: readonly object[];
   /** Delivery tuning (see README "Delivery guarantees"). */
   delivery?: {
     batchSize?: number;
@@ -110,10 +127,15 @@ export async function initAuditTelemetry(
 ): Promise<AuditTelemetry> {
   checkInitOptions(options);
   if (active) {
-    throw new Error(
+    throw new AitrailError(
+      'ALREADY_INITIALISED',
       'initAuditTelemetry: already initialised in this process; call shutdown() on the running instance first',
     );
   }
+  // Before anything is opened: aitrail cannot add its processor to a provider built elsewhere.
+  assertNoTracerProvider();
+  const sdkParts = await loadSdkParts();
+  const { AuditSampler, AuditSpanProcessor, AuditWriter, BatchSpanProcessor } = sdkParts;
   const serviceName = options.serviceName ?? (process.env.OTEL_SERVICE_NAME || 'aitrail-app');
   const captureContent = resolveCaptureContent(options.captureContent);
   const redactor = createRedactor(options.redaction);
@@ -122,14 +144,16 @@ export async function initAuditTelemetry(
     disable: [...(options.redaction?.disable ?? []), ...PERSONAL_DATA_DETECTORS],
   });
   const signingKey = options.signingKey ?? (process.env.AITRAIL_SIGNING_KEY || undefined);
-  const signer = signingKey === undefined ? null : createCheckpointSigner(signingKey);
+  const signer = signingKey === undefined ? null : sdkParts.createCheckpointSigner(signingKey);
   const dataDir = resolveDataDir(options.dataDir);
   // Before anything is opened: a missing optional SDK fails the start with nothing to undo.
   const agents = await openAIAgentsOption(options.openAIAgents);
 
   // Everything that can fail on configuration alone fails before the store is opened.
-  const exporter = otlpExporter(options.otlpEndpoint);
-  const sampler = new AuditSampler(options.sampler ?? samplerFromEnvOrDefault(), undefined, {
+  const exporter = otlpExporter(sdkParts.OTLPTraceExporter, options.otlpEndpoint);
+  const sampler = new AuditSampler({
+    root:
+      options.sampler ?? (process.env.OTEL_TRACES_SAMPLER ? sdkParts.samplerFromEnv() : undefined),
     recordUnsampledSpans: options.recordUnsampledSpans === true,
   });
 
@@ -158,19 +182,26 @@ export async function initAuditTelemetry(
   });
   const spanProcessors: SpanProcessor[] = [processor];
   if (exporter)
-    spanProcessors.push(new BatchSpanProcessor(new RedactingSpanExporter(exporter, { redactor })));
+    spanProcessors.push(
+      new BatchSpanProcessor({
+        exporter: new sdkParts.RedactingSpanExporter(exporter, { redactor }),
+      }),
+    );
 
-  const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
-    serviceName,
-    sampler,
-    spanProcessors,
-    instrumentations: options.instrumentations ?? [],
-    // NodeSDK otherwise starts OTLP metric and log exporters on its own from (empty) env.
-    metricReaders: options.metricReaders ?? [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
+  let sdk: Awaited<ReturnType<typeof sdkParts.startTraceSdk>>;
+  try {
+    sdk = await sdkParts.startTraceSdk({
+      serviceName,
+      sampler,
+      spanProcessors,
+      instrumentations: options.instrumentations ?? [],
+      metricReaders: options.metricReaders ?? [],
+    });
+  } catch (error) {
+    await writer.shutdown({ deadlineMs: 1_000 }).catch(() => {});
+    await store.close().catch(() => {});
+    throw error;
+  }
   configureInstrumentation({ captureContent, redactor, secretsOnlyRedactor });
   const unregisterMetrics = registerSelfMetrics(() => processor.stats());
 
@@ -194,9 +225,6 @@ export async function initAuditTelemetry(
         await writer.shutdown({ deadlineMs: left(400) });
         await Promise.race([sdk.shutdown(), delay(left(200))]);
         await Promise.race([store.close(), delay(left(0))]);
-        trace.disable();
-        context.disable();
-        propagation.disable();
         resetInstrumentation();
         active = null;
       })();
@@ -262,21 +290,20 @@ async function openAIAgentsOption(
   return instrumentOpenAIAgents(option);
 }
 
-function samplerFromEnvOrDefault(): Sampler | undefined {
-  return process.env.OTEL_TRACES_SAMPLER ? samplerFromEnv() : undefined;
-}
-
-function otlpExporter(endpointOption?: string): OTLPTraceExporter | null {
+function otlpExporter(
+  Exporter: typeof OTLPTraceExporter,
+  endpointOption?: string,
+): OTLPTraceExporter | null {
   if (endpointOption !== undefined) {
     if (!/^https?:\/\//.test(endpointOption)) {
       throw new TypeError(
         `initAuditTelemetry: otlpEndpoint must be an http(s) URL, got ${JSON.stringify(endpointOption)}`,
       );
     }
-    return new OTLPTraceExporter({ url: `${endpointOption.replace(/\/+$/, '')}/v1/traces` });
+    return new Exporter({ url: `${endpointOption.replace(/\/+$/, '')}/v1/traces` });
   }
   if (process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
-    return new OTLPTraceExporter();
+    return new Exporter();
   }
   return null;
 }

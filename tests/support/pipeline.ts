@@ -2,12 +2,12 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  BasicTracerProvider,
   InMemorySpanExporter,
   type ReadableSpan,
   type Sampler,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { AuditSampler } from '../../src/processor/audit-sampler.js';
 import {
   AuditSpanProcessor,
@@ -22,7 +22,7 @@ export const TEST_SERVICE = 'aitrail-test';
 export interface TestPipeline {
   processor: AuditSpanProcessor;
   exporter: InMemorySpanExporter;
-  provider: BasicTracerProvider;
+  provider: TracerProvider;
   /** Spans the exporter received, by name. */
   exported(name?: string): ReadableSpan[];
   flush(): Promise<void>;
@@ -46,12 +46,13 @@ export function startTestPipeline(
     serviceName: TEST_SERVICE,
     writerOptions: { flushIntervalMs: 10, ...options.writer },
   });
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': TEST_SERVICE }),
-    sampler: new AuditSampler(options.sampler, undefined, {
+    sampler: new AuditSampler({
+      root: options.sampler,
       recordUnsampledSpans: options.recordUnsampledSpans,
     }),
-    spanProcessors: [processor, new SimpleSpanProcessor(exporter)],
+    spanProcessors: [processor, new SimpleSpanProcessor({ exporter })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);

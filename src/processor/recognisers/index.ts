@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { AuditRecord } from '../../store/audit-record.js';
 import type { StartRecogniser } from '../audit-sampler.js';
 import { genAiSemconvRecogniser } from './gen-ai-semconv.js';

@@ -1,5 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../../attributes.js';
 import type { JsonValue } from '../../sanitize/types.js';
 import type { AuditRecord } from '../../store/audit-record.js';

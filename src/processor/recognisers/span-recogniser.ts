@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureContent } from '../../instrument/content-capture.js';
 import type { Redactor } from '../../sanitize/types.js';
 import type { MappingEnvironment } from '../span-to-records.js';
