@@ -4,7 +4,8 @@
  * latest.md, the same table in Markdown).
  *
  *   --full              full sizes and 5+ runs per figure (~13 min on 2 cores; quick ~2.5 min)
- *   --only a,b          run only these benchmarks (hot-path, redactor, ingest, verify, queries, memory)
+ *   --only a,b          run only these benchmarks (import-time, hot-path, redactor, ingest, verify,
+ *                       queries, memory); import-time reads dist/ (npm run build first)
  *   --runs N            runs per figure (default: quick 3, full 5; the hot path runs 7 in full)
  *   --out FILE          JSON output (default bench/results/latest.json)
  */
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { killRunningChildren } from './child.js';
 import { type Dataset, describeDataset, generateDataset } from './dataset.js';
 import { benchHotPath } from './hot-path.js';
+import { benchImportTime } from './import-time.js';
 import { benchIngest } from './ingest.js';
 import { describeMachine, describeMachineText, type MachineInfo } from './machine.js';
 import { benchMemory } from './memory.js';
@@ -26,7 +28,15 @@ import { withDeadline } from './runtime.js';
 import { type Figure, formatDuration, renderMarkdownTable, renderTable } from './stats.js';
 import { benchVerify } from './verify.js';
 
-const BENCHMARKS = ['hot-path', 'redactor', 'ingest', 'verify', 'queries', 'memory'] as const;
+const BENCHMARKS = [
+  'import-time',
+  'hot-path',
+  'redactor',
+  'ingest',
+  'verify',
+  'queries',
+  'memory',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -121,6 +131,7 @@ async function runBenchmarks(
     figures.push(...(await withDeadline(run(), deadlineMs, `benchmark "${name}"`)));
     log(`  done in ${formatDuration(performance.now() - started)}`);
   };
+  await step('import-time', () => benchImportTime({ runs: config.runs }));
   await step('hot-path', () =>
     benchHotPath({ runs: config.hotPathRuns, spansPerRun: config.hotPathSpans, postgres }),
   );

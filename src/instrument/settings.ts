@@ -1,4 +1,6 @@
-import { createRedactor, getDefaultRedactor, PERSONAL_DATA_DETECTORS } from '../sanitize/index.js';
+// Not the sanitize barrel: it also holds the span exporter, which the helpers never need.
+import { PERSONAL_DATA_DETECTORS } from '../sanitize/detectors.js';
+import { createRedactor, getDefaultRedactor } from '../sanitize/redactor.js';
 import type { Redactor } from '../sanitize/types.js';
 import { type CaptureContent, resolveCaptureContent } from './content-capture.js';
 

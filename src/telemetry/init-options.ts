@@ -1,7 +1,8 @@
 import { KeyObject } from 'node:crypto';
 import type { InitAuditTelemetryOptions } from './init.js';
 
-const OPTION_KEYS = new Set<string>([
+/** The option keys `initAuditTelemetry` accepts (docs/configuration.md documents each). */
+export const OPTION_KEYS = new Set<string>([
   'serviceName',
   'databaseUrl',
   'dataDir',
@@ -19,7 +20,7 @@ const OPTION_KEYS = new Set<string>([
   'recordUnsampledSpans',
 ]);
 
-const DELIVERY_KEYS = [
+export const DELIVERY_KEYS = [
   'batchSize',
   'flushIntervalMs',
   'maxQueueRecords',

@@ -10,7 +10,8 @@ import {
 } from '../instrument/openai-agents.js';
 import { configureInstrumentation, resetInstrumentation } from '../instrument/settings.js';
 import type { AuditProcessorStats } from '../processor/audit-span-processor.js';
-import { createRedactor, PERSONAL_DATA_DETECTORS } from '../sanitize/index.js';
+import { PERSONAL_DATA_DETECTORS } from '../sanitize/detectors.js';
+import { createRedactor } from '../sanitize/redactor.js';
 import type { RedactionPolicy } from '../sanitize/types.js';
 import type { CheckpointRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';

@@ -1,0 +1,140 @@
+/**
+ * The docs cannot drift from the code: every ```ts and ```js block of README.md and docs/*.md
+ * runs as an ESM program against the packed package (built and packed once, installed into a
+ * temp app, the way a user meets it), with DATABASE_URL set to a fresh Postgres database.
+ * TypeScript blocks run through Node's type stripping. Illustrative snippets are fenced
+ * ```text or ```sh and are not run.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from './support/postgres.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface CodeBlock {
+  file: string;
+  line: number;
+  language: 'ts' | 'js';
+  code: string;
+}
+
+function codeBlocks(file: string): CodeBlock[] {
+  const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+  const blocks: CodeBlock[] = [];
+  let open: { language: string; line: number; body: string[] } | null = null;
+  for (const [index, line] of lines.entries()) {
+    const fence = /^```(\S*)\s*$/.exec(line);
+    if (!fence) {
+      open?.body.push(line);
+      continue;
+    }
+    if (open === null) {
+      open = { language: fence[1] ?? '', line: index + 1, body: [] };
+      continue;
+    }
+    if (open.language === 'ts' || open.language === 'js') {
+      blocks.push({ file, line: open.line, language: open.language, code: open.body.join('\n') });
+    }
+    open = null;
+  }
+  return blocks;
+}
+
+const documents = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`),
+];
+const blocks = documents.flatMap(codeBlocks);
+
+describe('code blocks in README.md and docs/', () => {
+  let work: string;
+  let app: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'aitrail-docs-'));
+    app = join(work, 'app');
+    // `npm pack` runs `prepare`, which builds dist/ from the current source first.
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    ) as Array<{ filename: string }>;
+    mkdirSync(app);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'docs-app', private: true, type: 'module' }),
+    );
+    execFileSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed[0]!.filename)],
+      { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }, 600_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('finds the code blocks to run', () => {
+    expect(blocks.length).toBeGreaterThan(0);
+    expect(blocks.some((block) => block.file === 'README.md')).toBe(true);
+  });
+
+  it.each(blocks.map((block) => [`${block.file}:${block.line}`, block] as const))(
+    '%s runs to completion against the packed package',
+    async (_name, block) => {
+      const script = join(
+        app,
+        `${block.file.replace(/\W+/g, '-')}-${block.line}.${block.language === 'ts' ? 'mts' : 'mjs'}`,
+      );
+      writeFileSync(script, `${block.code}\n`);
+      const dataDir = mkdtempSync(join(work, 'data-'));
+      const { code, output } = await new Promise<{ code: number | null; output: string }>(
+        (resolve) => {
+          execFile(
+            process.execPath,
+            [script],
+            {
+              cwd: app,
+              timeout: 90_000,
+              env: {
+                ...process.env,
+                DATABASE_URL: databaseUrlFor(block),
+                AITRAIL_DATA_DIR: dataDir,
+                NODE_OPTIONS: '',
+                NODE_NO_WARNINGS: '1',
+              },
+            },
+            (error, stdout, stderr) =>
+              resolve({
+                code: error ? ((error as { code?: number }).code ?? 1) : 0,
+                output: `${stdout}${stderr}`,
+              }),
+          );
+        },
+      );
+      expect(code, `${block.file}:${block.line} failed:\n${output}`).toBe(0);
+    },
+    120_000,
+  );
+
+  // One fresh database per block, made before the block runs.
+  const urls = new Map<CodeBlock, string>();
+  beforeAll(async () => {
+    for (const block of blocks) urls.set(block, await testDatabaseUrl());
+  });
+  function databaseUrlFor(block: CodeBlock): string {
+    const url = urls.get(block);
+    if (!url) throw new Error(`no database for ${block.file}:${block.line}`);
+    return url;
+  }
+});
