@@ -201,8 +201,8 @@ describe('tamper evidence on real Postgres', () => {
     const rows = await sql`
       select id::text, event_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
         tenant_id, actor_type, actor_id, action, outcome, resource_type, resource_id, conversation_id, task_id,
-        agent_name, tool_name, approval_id, metadata::text as metadata, trace_id, span_id, service_name, chain_id,
-        chain_seq, prev_hash, hash
+        agent_name, tool_name, approval_id, metadata::text as metadata, trace_id, span_id, service_name, subject_id,
+        chain_id, chain_seq, prev_hash, hash
       from audit_logs where chain_id = ${chainId} order by chain_seq`;
     let prev = GENESIS_HASH;
     await tamper(async (tx) => {
@@ -223,6 +223,7 @@ describe('tamper evidence on real Postgres', () => {
           ...hashed,
           outcome,
           metadata: canonicalJson(JSON.parse(metadata)),
+          subject_id: (row.subject_id as string | null) ?? undefined,
           chain_seq: seq,
         };
         const hash = computeRowHash(prev, fields);

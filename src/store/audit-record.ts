@@ -12,6 +12,8 @@ export interface AuditRecord {
   tenantId: string | null;
   actorType: string;
   actorId: string;
+  /** The data subject the record is about (a person's id), or null. */
+  subjectId: string | null;
   action: string;
   outcome: string;
   resourceType: string | null;

@@ -8,6 +8,8 @@ export interface AuditLogFilter {
   /** One action or several. */
   action?: string | string[];
   actorId?: string;
+  /** Rows about this data subject. */
+  subjectId?: string;
   /** Scopes the query to one tenant, also through row-level security (`aitrail.tenant_id`). */
   tenantId?: string;
   conversationId?: string;
@@ -31,6 +33,7 @@ export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson'> & {
 const FILTER_KEYS = new Set([
   'action',
   'actorId',
+  'subjectId',
   'tenantId',
   'conversationId',
   'traceId',
@@ -53,6 +56,7 @@ const SELECTION = {
   tenantId: auditLogs.tenantId,
   actorType: auditLogs.actorType,
   actorId: auditLogs.actorId,
+  subjectId: auditLogs.subjectId,
   action: auditLogs.action,
   outcome: auditLogs.outcome,
   resourceType: auditLogs.resourceType,
@@ -93,6 +97,7 @@ function conditions(filter: AuditLogFilter): SQL[] {
     );
   }
   if (filter.actorId !== undefined) where.push(eq(auditLogs.actorId, filter.actorId));
+  if (filter.subjectId !== undefined) where.push(eq(auditLogs.subjectId, filter.subjectId));
   if (filter.tenantId !== undefined) where.push(eq(auditLogs.tenantId, filter.tenantId));
   if (filter.conversationId !== undefined)
     where.push(eq(auditLogs.conversationId, filter.conversationId));

@@ -34,6 +34,8 @@ export const auditLogs = pgTable(
     tenantId: text('tenant_id'),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id').notNull(),
+    /** The data subject the row is about. */
+    subjectId: text('subject_id'),
     action: text('action').notNull(),
     outcome: text('outcome').notNull(),
     resourceType: text('resource_type'),

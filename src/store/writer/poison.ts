@@ -44,6 +44,7 @@ export function degradePoisonRecord(record: SealedAuditRecord, reason: string): 
     tenantId: shorten(record.tenantId),
     actorType: shorten(record.actorType) as string,
     actorId: shorten(record.actorId) as string,
+    subjectId: shorten(record.subjectId ?? null),
     action: shorten(record.action) as string,
     outcome: shorten(record.outcome) as string,
     resourceType: shorten(record.resourceType),
