@@ -2,7 +2,14 @@ import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-or
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
-import { auditLogs } from './schema.js';
+import {
+  byActor,
+  bySubject,
+  PERSONAL_JOIN,
+  PERSONAL_SELECTION,
+  readBack,
+} from './erasure/personal-view.js';
+import { auditLogs, auditPersonalData } from './schema.js';
 
 export interface AuditLogFilter {
   /** One action or several. */
@@ -24,10 +31,15 @@ export interface AuditLogFilter {
   order?: 'asc' | 'desc';
 }
 
-/** One audit row, camelCase, timestamps as ISO 8601 UTC strings with microseconds. */
-export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson'> & {
+/**
+ * One audit row, camelCase, timestamps as ISO 8601 UTC strings with microseconds, personal
+ * values read back from the vault (`[ERASED]` where an erasure removed them).
+ */
+export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson' | 'personal'> & {
   /** When the database stored the row (its default `now()`). */
   recordedAt: string;
+  /** The receipt of the erasure that removed personal values of this row, if any. */
+  erasedBy: string | null;
 };
 
 const FILTER_KEYS = new Set([
@@ -96,8 +108,8 @@ function conditions(filter: AuditLogFilter): SQL[] {
         : inArray(auditLogs.action, actions),
     );
   }
-  if (filter.actorId !== undefined) where.push(eq(auditLogs.actorId, filter.actorId));
-  if (filter.subjectId !== undefined) where.push(eq(auditLogs.subjectId, filter.subjectId));
+  if (filter.actorId !== undefined) where.push(byActor(filter.actorId));
+  if (filter.subjectId !== undefined) where.push(bySubject(filter.subjectId));
   if (filter.tenantId !== undefined) where.push(eq(auditLogs.tenantId, filter.tenantId));
   if (filter.conversationId !== undefined)
     where.push(eq(auditLogs.conversationId, filter.conversationId));
@@ -156,11 +168,12 @@ export async function queryAuditLogs(
   const direction = filter.order === 'asc' ? asc : desc;
   const rows = await withTenant(store, filter.tenantId, (db) =>
     db
-      .select(SELECTION)
+      .select({ ...SELECTION, ...PERSONAL_SELECTION })
       .from(auditLogs)
+      .leftJoin(auditPersonalData, PERSONAL_JOIN)
       .where(where.length > 0 ? and(...where) : undefined)
       .orderBy(direction(auditLogs.occurredAt), direction(auditLogs.chainSeq))
       .limit(limit),
   );
-  return rows.map((row) => ({ ...row, chainSeq: Number(row.chainSeq) })) as AuditLogEntry[];
+  return rows.map((row) => readBack({ ...row, chainSeq: Number(row.chainSeq) })) as AuditLogEntry[];
 }

@@ -60,5 +60,20 @@ export function degradePoisonRecord(record: SealedAuditRecord, reason: string): 
     occurredAt: storableTimestamp(record.occurredAt),
     metadata: metadata as unknown as SealedAuditRecord['metadata'],
     metadataJson: canonicalJson(metadata),
+    ...(record.personal && {
+      personal: {
+        ...record.personal,
+        subjectId: shorten(record.personal.subjectId),
+        actorId: shorten(record.personal.actorId) as string,
+        personal:
+          record.personal.personal === null
+            ? null
+            : {
+                aitrailPoison: Buffer.from(canonicalJson(record.personal.personal)).toString(
+                  'base64',
+                ),
+              },
+      },
+    }),
   };
 }
