@@ -31,6 +31,8 @@ export const AUDIT_ATTRS = {
   ACTOR_TYPE: 'audit.actor.type',
   ACTOR_ID: 'audit.actor.id',
   TENANT_ID: 'audit.tenant.id',
+  /** The data subject the record is about (default: the actor, when the actor is a user). */
+  SUBJECT_ID: 'audit.subject.id',
   REASON: 'audit.reason',
   RESOURCE_TYPE: 'audit.resource.type',
   RESOURCE_ID: 'audit.resource.id',

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../src/store/audit-store.js';
@@ -107,7 +105,7 @@ describe('tamper evidence on real Postgres', () => {
     const target = await eventIdAt(chainId, 3);
     await tamper(
       (tx) =>
-        tx`update audit_logs set metadata = jsonb_set(metadata, '{toolParams,amount}', '0') where event_id = ${target}`,
+        tx`update audit_logs set metadata = jsonb_set(metadata, '{toolName}', '"refund"') where event_id = ${target}`,
     );
     expectFailure(await firstFailure(chainId), 'modified_row', target);
   });
@@ -201,8 +199,8 @@ describe('tamper evidence on real Postgres', () => {
     const rows = await sql`
       select id::text, event_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
         tenant_id, actor_type, actor_id, action, outcome, resource_type, resource_id, conversation_id, task_id,
-        agent_name, tool_name, approval_id, metadata::text as metadata, trace_id, span_id, service_name, chain_id,
-        chain_seq, prev_hash, hash
+        agent_name, tool_name, approval_id, metadata::text as metadata, trace_id, span_id, service_name, subject_id,
+        chain_id, chain_seq, prev_hash, hash
       from audit_logs where chain_id = ${chainId} order by chain_seq`;
     let prev = GENESIS_HASH;
     await tamper(async (tx) => {
@@ -223,6 +221,7 @@ describe('tamper evidence on real Postgres', () => {
           ...hashed,
           outcome,
           metadata: canonicalJson(JSON.parse(metadata)),
+          subject_id: (row.subject_id as string | null) ?? undefined,
           chain_seq: seq,
         };
         const hash = computeRowHash(prev, fields);
@@ -284,7 +283,10 @@ describe('tamper evidence on real Postgres', () => {
     expect(failure?.detail).toContain('final checkpoint');
   });
 
-  it('keeps a record whose chain position someone else took, and verify points at the break', async () => {
+  // audit_logs is partitioned by occurred_at (0004), so a chain position is unique only
+  // together with its time: a squatter at another time is not refused by the database, and
+  // verify is what finds it.
+  it('verify points at a chain position someone else took', async () => {
     const journalDir = scratchDir();
     const writer = new AuditWriter({ store, journalDir, checkpoints: { signer } });
     for (let i = 0; i < 10; i++) writer.enqueue(makeRecord(i));
@@ -304,9 +306,7 @@ describe('tamper evidence on real Postgres', () => {
     const late = Array.from({ length: 5 }, (_, i) => makeRecord(100 + i));
     for (const record of late) writer.enqueue(record);
     await writer.shutdown();
-    expect(writer.stats()).toMatchObject({ collisions: 1, dropped: 0 });
-    const deadLetter = readFileSync(join(journalDir, 'dead-letter.jnl'), 'utf8');
-    expect(deadLetter).toContain(late[0]?.eventId);
+    expect(writer.stats()).toMatchObject({ dropped: 0 });
     const report = await verifyAuditChains(store, { chainId: writer.chainId, signer });
     expect(report.ok).toBe(false);
     expect(report.chains[0]?.firstFailure).toMatchObject({ chainSeq: 11 });

@@ -9,9 +9,17 @@ export interface CommonOptions {
   conversationId?: string;
   /** The agent acting (for the actor, when an agent acts for a user). */
   agentName?: string;
+  /** The data subject (a person's id) the record is about; default the actor when it is a user. */
+  subject?: string;
 }
 
-export const COMMON_OPTION_KEYS = ['actor', 'tenantId', 'conversationId', 'agentName'] as const;
+export const COMMON_OPTION_KEYS = [
+  'actor',
+  'tenantId',
+  'conversationId',
+  'agentName',
+  'subject',
+] as const;
 
 /** Strict check of a helper's options: common ones plus `own` keys. */
 export function checkHelperOptions(
@@ -25,4 +33,5 @@ export function checkHelperOptions(
   checkOptionalString(fn, 'tenantId', o.tenantId);
   checkOptionalString(fn, 'conversationId', o.conversationId);
   checkOptionalString(fn, 'agentName', o.agentName);
+  checkOptionalString(fn, 'subject', o.subject);
 }

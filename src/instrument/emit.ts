@@ -9,7 +9,7 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { whyNotRecording } from '../telemetry/registration.js';
 import { VERSION } from '../version.js';
-import { getAuditContext } from './audit-context.js';
+import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
 import { rememberSanitized } from './sanitized-values.js';
 import { instrumentSettings } from './settings.js';
@@ -28,14 +28,17 @@ export function identityAttributes(options: CommonOptions): Attributes {
   const context = getAuditContext();
   const actor = options.actor ?? context?.actor;
   const tenantId = options.tenantId ?? context?.tenantId;
+  // An explicit actor brings its own default subject; the context's subject goes with its actor.
+  const subject = options.subject ?? subjectOf(actor, options.actor ? undefined : context?.subject);
+  const conversationId = options.conversationId ?? context?.conversationId;
   const attributes: Attributes = {};
   if (actor) {
     attributes[AUDIT_ATTRS.ACTOR_TYPE] = actor.type;
     attributes[AUDIT_ATTRS.ACTOR_ID] = actor.id;
   }
   if (tenantId !== undefined) attributes[AUDIT_ATTRS.TENANT_ID] = tenantId;
-  if (options.conversationId !== undefined)
-    attributes[GEN_AI_ATTRS.CONVERSATION_ID] = options.conversationId;
+  if (subject !== undefined) attributes[AUDIT_ATTRS.SUBJECT_ID] = subject;
+  if (conversationId !== undefined) attributes[GEN_AI_ATTRS.CONVERSATION_ID] = conversationId;
   if (options.agentName !== undefined) attributes[GEN_AI_ATTRS.AGENT_NAME] = options.agentName;
   return attributes;
 }

@@ -1,7 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { AUDIT_ATTRS } from '../attributes.js';
-import { getAuditContext } from '../instrument/audit-context.js';
+import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { getAuditContext, subjectOf } from '../instrument/audit-context.js';
 import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
 import { createRedactor, getDefaultRedactor, PERSONAL_DATA_DETECTORS } from '../sanitize/index.js';
 import type { Redactor } from '../sanitize/types.js';
@@ -106,6 +106,15 @@ export class AuditSpanProcessor implements SpanProcessor {
       if (span.attributes[AUDIT_ATTRS.ACTOR_ID] === undefined) {
         span.setAttribute(AUDIT_ATTRS.ACTOR_TYPE, audit.actor.type);
         span.setAttribute(AUDIT_ATTRS.ACTOR_ID, audit.actor.id);
+        const subject = subjectOf(audit.actor, audit.subject);
+        if (subject !== undefined && span.attributes[AUDIT_ATTRS.SUBJECT_ID] === undefined)
+          span.setAttribute(AUDIT_ATTRS.SUBJECT_ID, subject);
+      }
+      if (
+        audit.conversationId !== undefined &&
+        span.attributes[GEN_AI_ATTRS.CONVERSATION_ID] === undefined
+      ) {
+        span.setAttribute(GEN_AI_ATTRS.CONVERSATION_ID, audit.conversationId);
       }
       if (audit.tenantId !== undefined && span.attributes[AUDIT_ATTRS.TENANT_ID] === undefined) {
         span.setAttribute(AUDIT_ATTRS.TENANT_ID, audit.tenantId);

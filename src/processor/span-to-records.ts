@@ -136,6 +136,7 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
     tenantId: text(attrs[AUDIT_ATTRS.TENANT_ID]),
     actorType: text(attrs[AUDIT_ATTRS.ACTOR_TYPE]),
     actorId: text(attrs[AUDIT_ATTRS.ACTOR_ID]),
+    subjectId: text(attrs[AUDIT_ATTRS.SUBJECT_ID]),
     action: text(attrs[AUDIT_ATTRS.ACTION]) as string,
     outcome: text(attrs[AUDIT_ATTRS.OUTCOME]),
     resourceType: safe(attrs[AUDIT_ATTRS.RESOURCE_TYPE]),
@@ -172,6 +173,7 @@ const INHERITED_BY_EVENTS = [
   AUDIT_ATTRS.ACTOR_TYPE,
   AUDIT_ATTRS.ACTOR_ID,
   AUDIT_ATTRS.TENANT_ID,
+  AUDIT_ATTRS.SUBJECT_ID,
   GEN_AI_ATTRS.CONVERSATION_ID,
   GEN_AI_ATTRS.AGENT_NAME,
 ] as const;
@@ -203,12 +205,15 @@ function buildRecord(
   // `extra` may name a recogniser as the source; otherwise the instrumentation scope does.
   const metadata: AiAuditMetadata = { ...fields.metadata, source, ...extra };
   if (fields.actorId === null) metadata.actorSource = 'default';
+  const actorType = fields.actorId === null ? 'service' : (fields.actorType ?? 'user');
   return {
     eventId,
     occurredAt,
     tenantId: fields.tenantId,
-    actorType: fields.actorId === null ? 'service' : (fields.actorType ?? 'user'),
+    actorType,
     actorId: fields.actorId ?? serviceName ?? 'unknown',
+    // Whose data this is: as stamped, else the acting user themself.
+    subjectId: fields.subjectId ?? (actorType === 'user' ? fields.actorId : null),
     action: fields.action,
     outcome: outcomeOf(fields.outcome, failed),
     resourceType: fields.resourceType,

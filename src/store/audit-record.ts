@@ -1,3 +1,4 @@
+import type { PersonalValues } from './erasure/personal-fields.js';
 import type { AiAuditMetadata } from './metadata.js';
 
 /**
@@ -12,6 +13,8 @@ export interface AuditRecord {
   tenantId: string | null;
   actorType: string;
   actorId: string;
+  /** The data subject the record is about (a person's id), or null. */
+  subjectId: string | null;
   action: string;
   outcome: string;
   resourceType: string | null;
@@ -38,6 +41,12 @@ export interface SealedAuditRecord extends AuditRecord {
   hash: string;
   /** The canonical JSON of `metadata`, computed once and reused for hashing, inserting and journaling. */
   metadataJson: string;
+  /**
+   * The personal values behind the commitments in `actorId`, `subjectId` and
+   * `metadata.personal`, bound for the vault table. Absent: the record is stored as it is (its
+   * values in plain text in the chained row) and the vault indexes those plain values.
+   */
+  personal?: PersonalValues;
 }
 
 /** A signed statement of a chain's head. */

@@ -31,6 +31,11 @@ export interface HashedFields {
   trace_id: string;
   span_id: string;
   service_name: string | null;
+  /**
+   * Hashed only when present: rows sealed before data subjects existed (no subject) keep
+   * their hashes, and adding or removing a subject later still breaks the row's hash.
+   */
+  subject_id?: string;
   chain_id: string;
   chain_seq: number;
 }
@@ -54,6 +59,7 @@ const SORTED_FIELDS = [
   ['resource_type', 'resourceType'],
   ['service_name', 'serviceName'],
   ['span_id', 'spanId'],
+  ['subject_id', 'subjectId'],
   ['task_id', 'taskId'],
   ['tenant_id', 'tenantId'],
   ['tool_name', 'toolName'],
@@ -68,7 +74,8 @@ export function canonicalHashedFields(fields: HashedFields): string {
   let out = '{';
   for (let i = 0; i < SORTED_FIELDS.length; i++) {
     const column = (SORTED_FIELDS[i] as (typeof SORTED_FIELDS)[number])[0];
-    out += `${i === 0 ? '"' : ',"'}${column}":${JSON.stringify(fields[column])}`;
+    if (fields[column] === undefined) continue;
+    out += `${out.length === 1 ? '"' : ',"'}${column}":${JSON.stringify(fields[column])}`;
   }
   return `${out}}`;
 }
@@ -97,6 +104,7 @@ function canonicalOfRecord(r: Omit<SealedAuditRecord, 'prevHash' | 'hash'>): str
     resource_type: r.resourceType,
     service_name: r.serviceName,
     span_id: r.spanId,
+    subject_id: r.subjectId ?? undefined,
     task_id: r.taskId,
     tenant_id: r.tenantId,
     tool_name: r.toolName,
@@ -143,6 +151,7 @@ export function hashedFieldsOf(record: Omit<SealedAuditRecord, 'prevHash' | 'has
     trace_id: record.traceId,
     span_id: record.spanId,
     service_name: record.serviceName,
+    ...(record.subjectId === null ? {} : { subject_id: record.subjectId }),
     chain_id: record.chainId,
     chain_seq: record.chainSeq,
   };
@@ -177,6 +186,7 @@ export class HashChain {
       tenantId: record.tenantId,
       actorType: record.actorType,
       actorId: record.actorId,
+      subjectId: record.subjectId ?? null,
       action: record.action,
       outcome: record.outcome,
       resourceType: record.resourceType,

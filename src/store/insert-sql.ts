@@ -1,4 +1,6 @@
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
+import { canonicalJson } from './canonical-json.js';
+import { plaintextValues } from './erasure/personal-fields.js';
 
 /** Column order shared by the COPY and `unnest` insert paths. */
 export const AUDIT_LOG_COLUMNS = [
@@ -21,6 +23,7 @@ export const AUDIT_LOG_COLUMNS = [
   'trace_id',
   'span_id',
   'service_name',
+  'subject_id',
   'chain_id',
   'chain_seq',
   'prev_hash',
@@ -47,22 +50,58 @@ const COLUMN_TYPES: Record<(typeof AUDIT_LOG_COLUMNS)[number], string> = {
   trace_id: 'text',
   span_id: 'text',
   service_name: 'text',
+  subject_id: 'text',
   chain_id: 'text',
   chain_seq: 'int8',
   prev_hash: 'text',
   hash: 'text',
 };
 
+/** Vault columns (`audit_personal_data`), shared by the COPY and `unnest` paths. */
+export const VAULT_COLUMNS = [
+  'row_id',
+  'occurred_at',
+  'tenant_id',
+  'subject_id',
+  'actor_id',
+  'personal',
+  'salts',
+] as const;
+
+const VAULT_TYPES: Record<(typeof VAULT_COLUMNS)[number], string> = {
+  row_id: 'uuid',
+  occurred_at: 'timestamptz',
+  tenant_id: 'text',
+  subject_id: 'text',
+  actor_id: 'text',
+  personal: 'jsonb',
+  salts: 'jsonb',
+};
+
+const BATCH_COLUMNS = [...AUDIT_LOG_COLUMNS, ...VAULT_COLUMNS.map((c) => `v_${c}`)];
+const cast = (column: string, type: string) => (type === 'text' ? column : `${column}::${type}`);
+
 /**
  * One statement for any batch size: each column travels as one array parameter, so the
  * bind-parameter cap (65534) never limits the batch. Arrays are sent as text[] and cast in
  * SQL, so no driver-side array serializer (which drizzle replaces for date types) is involved.
+ * The chained rows and their vault rows go in together; both idempotently, so a replay also
+ * completes a vault write that a crash interrupted. Returns the number of new audit rows.
  */
-export const UNNEST_INSERT_SQL = `INSERT INTO audit_logs (${AUDIT_LOG_COLUMNS.join(', ')})
-SELECT ${AUDIT_LOG_COLUMNS.map((c) => (COLUMN_TYPES[c] === 'text' ? c : `${c}::${COLUMN_TYPES[c]}`)).join(', ')}
-FROM unnest(${AUDIT_LOG_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')})
-  AS batch(${AUDIT_LOG_COLUMNS.join(', ')})
-ON CONFLICT (event_id) DO NOTHING`;
+export const UNNEST_INSERT_SQL = `WITH batch AS (
+  SELECT * FROM unnest(${BATCH_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')})
+    AS b(${BATCH_COLUMNS.join(', ')})
+), inserted AS (
+  INSERT INTO audit_logs (${AUDIT_LOG_COLUMNS.join(', ')})
+  SELECT ${AUDIT_LOG_COLUMNS.map((c) => cast(c, COLUMN_TYPES[c])).join(', ')} FROM batch
+  ON CONFLICT (event_id, occurred_at) DO NOTHING
+  RETURNING 1
+), vault AS (
+  INSERT INTO audit_personal_data (${VAULT_COLUMNS.join(', ')})
+  SELECT ${VAULT_COLUMNS.map((c) => cast(`v_${c}`, VAULT_TYPES[c])).join(', ')} FROM batch
+  ON CONFLICT (row_id, occurred_at) DO NOTHING
+)
+SELECT count(*)::int AS inserted FROM inserted`;
 
 export type ColumnValue = string | number | null;
 
@@ -88,6 +127,7 @@ export function rowValues(r: SealedAuditRecord): ColumnValue[] {
     r.traceId,
     r.spanId,
     r.serviceName,
+    r.subjectId ?? null,
     r.chainId,
     r.chainSeq,
     r.prevHash,
@@ -95,16 +135,33 @@ export function rowValues(r: SealedAuditRecord): ColumnValue[] {
   ];
 }
 
-/** Column-major arrays for the `unnest` statement. */
+/** The vault row's values in `VAULT_COLUMNS` order; jsonb as canonical JSON text. */
+export function vaultValues(r: SealedAuditRecord): ColumnValue[] {
+  const p = r.personal ?? plaintextValues(r);
+  return [
+    r.id,
+    r.occurredAt,
+    r.tenantId,
+    p.subjectId,
+    p.actorId,
+    p.personal === null ? null : canonicalJson(p.personal),
+    p.salts === null ? null : canonicalJson(p.salts),
+  ];
+}
+
+/** Column-major arrays for the `unnest` statement: the audit columns, then the vault's. */
 export function unnestParameters(
   records: readonly SealedAuditRecord[],
 ): Array<Array<string | null>> {
-  const columns: Array<Array<string | null>> = AUDIT_LOG_COLUMNS.map(
-    () => new Array(records.length),
-  );
+  const columns: Array<Array<string | null>> = BATCH_COLUMNS.map(() => new Array(records.length));
+  const audit = AUDIT_LOG_COLUMNS.length;
   records.forEach((record, row) => {
     rowValues(record).forEach((value, column) => {
       (columns[column] as Array<string | null>)[row] =
+        typeof value === 'number' ? String(value) : value;
+    });
+    vaultValues(record).forEach((value, column) => {
+      (columns[audit + column] as Array<string | null>)[row] =
         typeof value === 'number' ? String(value) : value;
     });
   });

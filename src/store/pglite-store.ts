@@ -12,6 +12,7 @@ import {
   unnestParameters,
 } from './insert-sql.js';
 import { describeMigrationFailure, MIGRATIONS_FOLDER } from './migrations.js';
+import { PartitionKeeper } from './partitions.js';
 import * as schema from './schema.js';
 
 /**
@@ -22,6 +23,7 @@ export class PgliteStore implements AuditStore {
   readonly kind = 'pglite' as const;
   readonly db: AuditDatabase;
   private readonly pg: PGlite;
+  private readonly partitions: PartitionKeeper;
 
   private constructor(
     readonly location: string,
@@ -29,6 +31,7 @@ export class PgliteStore implements AuditStore {
     private readonly lock: DirectoryLock,
   ) {
     this.pg = pg;
+    this.partitions = new PartitionKeeper((text, params) => pg.query(text, params));
     this.db = drizzle(pg, { schema }) as unknown as AuditDatabase;
   }
 
@@ -52,8 +55,12 @@ export class PgliteStore implements AuditStore {
 
   async insertRecords(records: readonly SealedAuditRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const result = await this.pg.query(UNNEST_INSERT_SQL, unnestParameters(records));
-    return result.affectedRows ?? 0;
+    await this.partitions.ensureFor(records);
+    const result = await this.pg.query<{ inserted: number }>(
+      UNNEST_INSERT_SQL,
+      unnestParameters(records),
+    );
+    return result.rows[0]?.inserted ?? 0;
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {

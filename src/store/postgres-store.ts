@@ -3,15 +3,17 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
-import { toCopyText } from './copy-text.js';
+import { toCopyText, toVaultCopyText } from './copy-text.js';
 import {
   AUDIT_LOG_COLUMNS,
   checkpointValues,
   INSERT_CHECKPOINT_SQL,
   UNNEST_INSERT_SQL,
   unnestParameters,
+  VAULT_COLUMNS,
 } from './insert-sql.js';
 import { describeMigrationFailure, MIGRATION_LOCK_KEY, MIGRATIONS_FOLDER } from './migrations.js';
+import { PartitionKeeper } from './partitions.js';
 import * as schema from './schema.js';
 import { isConnectionError } from './writer/write-errors.js';
 
@@ -29,6 +31,7 @@ interface CopyQuery {
 }
 
 const COPY_SQL = `COPY audit_logs (${AUDIT_LOG_COLUMNS.join(', ')}) FROM STDIN`;
+const VAULT_COPY_SQL = `COPY audit_personal_data (${VAULT_COLUMNS.join(', ')}) FROM STDIN`;
 
 /** Postgres through postgres.js. */
 export class PostgresStore implements AuditStore {
@@ -47,6 +50,7 @@ export class PostgresStore implements AuditStore {
    * on a duplicate, so it falls back to the idempotent `unnest` insert.
    */
   private copyAllowed = true;
+  private readonly partitions = new PartitionKeeper((text, params) => this.query(text, params));
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.location = redactUrl(options.url);
@@ -78,6 +82,7 @@ export class PostgresStore implements AuditStore {
 
   async insertRecords(records: readonly SealedAuditRecord[]): Promise<number> {
     if (records.length === 0) return 0;
+    await this.partitions.ensureFor(records);
     if (this.copyAllowed) {
       try {
         await this.copy(records);
@@ -88,14 +93,21 @@ export class PostgresStore implements AuditStore {
         else if (code !== UNIQUE_VIOLATION) throw error;
       }
     }
-    const result = await this.sql.unsafe(UNNEST_INSERT_SQL, unnestParameters(records) as never[]);
-    return result.count;
+    const [result] = await this.sql.unsafe<{ inserted: number }[]>(
+      UNNEST_INSERT_SQL,
+      unnestParameters(records) as never[],
+    );
+    return result?.inserted ?? 0;
   }
 
   private async copy(records: readonly SealedAuditRecord[]): Promise<void> {
     const client = this.idleCopyClients.pop() ?? this.client(1);
     try {
-      await copyOn(client, records);
+      // The vault first: a crash between the two leaves vault rows without a chained row
+      // (invisible), never a chained row whose values are lost; the replay's idempotent
+      // `unnest` insert completes the pair.
+      await copyOn(client, VAULT_COPY_SQL, toVaultCopyText(records));
+      await copyOn(client, COPY_SQL, toCopyText(records));
     } catch (error) {
       // A connection that failed mid-COPY is not reused: postgres.js 3.4.9 can leave it unable
       // to flush another write.
@@ -159,8 +171,8 @@ export function redactUrl(url: string): string {
  * the server rejects after CopyDone (porsager/postgres#1173): the error only reaches the
  * query's own `reject`. Hooking it turns that hang into a rejection.
  */
-async function copyOn(sql: postgres.Sql, records: readonly SealedAuditRecord[]): Promise<void> {
-  const query = sql.unsafe(COPY_SQL) as unknown as CopyQuery;
+async function copyOn(sql: postgres.Sql, statement: string, text: string): Promise<void> {
+  const query = sql.unsafe(statement) as unknown as CopyQuery;
   const forwardReject = query.reject;
   if (typeof forwardReject !== 'function') {
     throw Object.assign(new Error('COPY unavailable'), { code: FEATURE_NOT_SUPPORTED });
@@ -179,7 +191,7 @@ async function copyOn(sql: postgres.Sql, records: readonly SealedAuditRecord[]):
     // `on`, not `once`: a second, late error must not become an uncaught 'error' event.
     stream.on('error', reject);
     stream.once('finish', resolve);
-    stream.end(toCopyText(records));
+    stream.end(text);
   });
   await Promise.race([finished, serverRejected]);
 }

@@ -2,12 +2,21 @@ import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-or
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
-import { auditLogs } from './schema.js';
+import {
+  byActor,
+  bySubject,
+  PERSONAL_JOIN,
+  PERSONAL_SELECTION,
+  readBack,
+} from './erasure/personal-view.js';
+import { auditLogs, auditPersonalData } from './schema.js';
 
 export interface AuditLogFilter {
   /** One action or several. */
   action?: string | string[];
   actorId?: string;
+  /** Rows about this data subject. */
+  subjectId?: string;
   /** Scopes the query to one tenant, also through row-level security (`aitrail.tenant_id`). */
   tenantId?: string;
   conversationId?: string;
@@ -22,15 +31,21 @@ export interface AuditLogFilter {
   order?: 'asc' | 'desc';
 }
 
-/** One audit row, camelCase, timestamps as ISO 8601 UTC strings with microseconds. */
-export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson'> & {
+/**
+ * One audit row, camelCase, timestamps as ISO 8601 UTC strings with microseconds, personal
+ * values read back from the vault (`[ERASED]` where an erasure removed them).
+ */
+export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson' | 'personal'> & {
   /** When the database stored the row (its default `now()`). */
   recordedAt: string;
+  /** The receipt of the erasure that removed personal values of this row, if any. */
+  erasedBy: string | null;
 };
 
 const FILTER_KEYS = new Set([
   'action',
   'actorId',
+  'subjectId',
   'tenantId',
   'conversationId',
   'traceId',
@@ -53,6 +68,7 @@ const SELECTION = {
   tenantId: auditLogs.tenantId,
   actorType: auditLogs.actorType,
   actorId: auditLogs.actorId,
+  subjectId: auditLogs.subjectId,
   action: auditLogs.action,
   outcome: auditLogs.outcome,
   resourceType: auditLogs.resourceType,
@@ -92,7 +108,8 @@ function conditions(filter: AuditLogFilter): SQL[] {
         : inArray(auditLogs.action, actions),
     );
   }
-  if (filter.actorId !== undefined) where.push(eq(auditLogs.actorId, filter.actorId));
+  if (filter.actorId !== undefined) where.push(byActor(filter.actorId));
+  if (filter.subjectId !== undefined) where.push(bySubject(filter.subjectId));
   if (filter.tenantId !== undefined) where.push(eq(auditLogs.tenantId, filter.tenantId));
   if (filter.conversationId !== undefined)
     where.push(eq(auditLogs.conversationId, filter.conversationId));
@@ -151,11 +168,12 @@ export async function queryAuditLogs(
   const direction = filter.order === 'asc' ? asc : desc;
   const rows = await withTenant(store, filter.tenantId, (db) =>
     db
-      .select(SELECTION)
+      .select({ ...SELECTION, ...PERSONAL_SELECTION })
       .from(auditLogs)
+      .leftJoin(auditPersonalData, PERSONAL_JOIN)
       .where(where.length > 0 ? and(...where) : undefined)
       .orderBy(direction(auditLogs.occurredAt), direction(auditLogs.chainSeq))
       .limit(limit),
   );
-  return rows.map((row) => ({ ...row, chainSeq: Number(row.chainSeq) })) as AuditLogEntry[];
+  return rows.map((row) => readBack({ ...row, chainSeq: Number(row.chainSeq) })) as AuditLogEntry[];
 }

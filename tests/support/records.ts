@@ -13,6 +13,7 @@ export function makeRecord(index: number, overrides: Partial<AuditRecord> = {}):
     tenantId: index % 2 === 0 ? 'acme' : 'globex',
     actorType: 'user',
     actorId: `user_${index % 5}`,
+    subjectId: `user_${index % 5}`,
     action: 'ai.tool_call',
     outcome: 'success',
     resourceType: null,

@@ -5,7 +5,7 @@ import { openCliStore } from '../open-cli-store.js';
 import { parseTimeBound } from '../time-bound.js';
 import { UsageError } from '../usage-error.js';
 
-export const LOGS_USAGE = `aitrail logs [--action A] [--actor ID] [--tenant T] [--conversation C] [--trace T]
+export const LOGS_USAGE = `aitrail logs [--action A] [--actor ID] [--subject ID] [--tenant T] [--conversation C] [--trace T]
              [--since 24h|ISO] [--until ISO] [--limit N] [--format table|json|ndjson|csv]
              [--database-url URL]`;
 
@@ -21,6 +21,7 @@ export async function logsCommand(
     options: {
       action: { type: 'string', multiple: true },
       actor: { type: 'string' },
+      subject: { type: 'string' },
       tenant: { type: 'string' },
       conversation: { type: 'string' },
       trace: { type: 'string' },
@@ -52,6 +53,7 @@ export async function logsCommand(
   }
   if (values.action) filter.action = values.action;
   if (values.actor !== undefined) filter.actorId = values.actor;
+  if (values.subject !== undefined) filter.subjectId = values.subject;
   if (values.tenant !== undefined) filter.tenantId = values.tenant;
   if (values.conversation !== undefined) filter.conversationId = values.conversation;
   if (values.trace !== undefined) filter.traceId = values.trace;

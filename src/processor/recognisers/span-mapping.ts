@@ -59,6 +59,7 @@ const IDENTITY_ATTRIBUTES = [
   AUDIT_ATTRS.ACTOR_TYPE,
   AUDIT_ATTRS.ACTOR_ID,
   AUDIT_ATTRS.TENANT_ID,
+  AUDIT_ATTRS.SUBJECT_ID,
 ] as const;
 
 export function readField(attributes: Attributes, source: FieldSource): unknown {

@@ -2,7 +2,8 @@ import { canonicalJson } from '../canonical-json.js';
 import { chainHash, computeRowHash, type HashedFields } from '../hash-chain.js';
 
 /** A row as verify reads it: the hashed fields (metadata as jsonb text), plus its links. */
-export interface RowForVerify extends Omit<HashedFields, 'chain_seq'> {
+export interface RowForVerify extends Omit<HashedFields, 'chain_seq' | 'subject_id'> {
+  subject_id: string | null;
   /** bigint: postgres.js returns it as text. */
   chain_seq: string | number;
   prev_hash: string;
@@ -13,7 +14,7 @@ export const ROW_COLUMNS = `id::text, event_id,
   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
   tenant_id, actor_type, actor_id, action, outcome, resource_type, resource_id, conversation_id,
   task_id, agent_name, tool_name, approval_id, metadata::text AS metadata, trace_id, span_id,
-  service_name, chain_id, chain_seq, prev_hash, hash`;
+  service_name, subject_id, chain_id, chain_seq, prev_hash, hash`;
 
 function fieldsOf(row: RowForVerify, metadataJson: string, chainSeq: number): HashedFields {
   return {
@@ -36,6 +37,7 @@ function fieldsOf(row: RowForVerify, metadataJson: string, chainSeq: number): Ha
     trace_id: row.trace_id,
     span_id: row.span_id,
     service_name: row.service_name,
+    ...(row.subject_id === null ? {} : { subject_id: row.subject_id }),
     chain_id: row.chain_id,
     chain_seq: chainSeq,
   };

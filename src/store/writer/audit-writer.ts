@@ -4,6 +4,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { AuditRecord, CheckpointRecord, SealedAuditRecord } from '../audit-record.js';
 import type { AuditStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
+import { type PersonalValues, splitPersonalData } from '../erasure/personal-fields.js';
 import { HashChain } from '../hash-chain.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
 import { CommitTracker } from './commit-tracker.js';
@@ -81,7 +82,9 @@ export interface WriterStats {
 }
 
 interface QueuedRecord {
+  /** The chained view: commitments in place of personal values. */
   record: AuditRecord;
+  personal: PersonalValues;
   metadataJson: string;
   bytes: number;
 }
@@ -193,20 +196,25 @@ export class AuditWriter {
   /** Accepts a record. Never throws, never waits on I/O unless memory is past its bound. */
   enqueue(record: AuditRecord): void {
     this.counters.received += 1;
+    // Personal values leave the record here, before it is sealed: the chain covers commitments.
+    let split: ReturnType<typeof splitPersonalData>;
     let metadataJson: string;
     try {
-      metadataJson = canonicalJson(record.metadata);
+      split = splitPersonalData(record);
+      metadataJson = canonicalJson(split.chained.metadata);
     } catch (error) {
-      metadataJson = canonicalJson({
-        aitrailError: `metadata not serializable: ${describeError(error)}`,
+      split = splitPersonalData({
+        ...record,
+        metadata: { aitrailError: `metadata not serializable: ${describeError(error)}` },
       });
+      metadataJson = canonicalJson(split.chained.metadata);
     }
     const bytes = RECORD_OVERHEAD_BYTES + metadataJson.length;
     if (this.closed && !this.journal) {
       this.drop(1, 'a record arrived after shutdown and there is no journal to hold it');
       return;
     }
-    this.queue.push({ record, metadataJson, bytes });
+    this.queue.push({ record: split.chained, personal: split.personal, metadataJson, bytes });
     this.queueBytes += bytes;
     if (this.overBound()) this.spill();
     if (this.closed) {
@@ -398,7 +406,9 @@ export class AuditWriter {
     for (let i = 0; i < taken.length; i++) {
       const item = taken[i] as QueuedRecord;
       this.queueBytes -= item.bytes;
-      batch[i] = this.chain.seal(item.record, item.metadataJson);
+      const sealed = this.chain.seal(item.record, item.metadataJson);
+      sealed.personal = item.personal;
+      batch[i] = sealed;
     }
     return batch;
   }

@@ -44,6 +44,7 @@ export function degradePoisonRecord(record: SealedAuditRecord, reason: string): 
     tenantId: shorten(record.tenantId),
     actorType: shorten(record.actorType) as string,
     actorId: shorten(record.actorId) as string,
+    subjectId: shorten(record.subjectId ?? null),
     action: shorten(record.action) as string,
     outcome: shorten(record.outcome) as string,
     resourceType: shorten(record.resourceType),
@@ -59,5 +60,20 @@ export function degradePoisonRecord(record: SealedAuditRecord, reason: string): 
     occurredAt: storableTimestamp(record.occurredAt),
     metadata: metadata as unknown as SealedAuditRecord['metadata'],
     metadataJson: canonicalJson(metadata),
+    ...(record.personal && {
+      personal: {
+        ...record.personal,
+        subjectId: shorten(record.personal.subjectId),
+        actorId: shorten(record.personal.actorId) as string,
+        personal:
+          record.personal.personal === null
+            ? null
+            : {
+                aitrailPoison: Buffer.from(canonicalJson(record.personal.personal)).toString(
+                  'base64',
+                ),
+              },
+      },
+    }),
   };
 }
