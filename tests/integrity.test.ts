@@ -146,6 +146,7 @@ describe('tamper evidence on real Postgres', () => {
       trace_id: 'f'.repeat(32),
       span_id: 'e'.repeat(16),
       service_name: 'integrity-test',
+      subject_id: null,
       chain_id: chainId,
       chain_seq: ROWS + 1,
     } satisfies HashedFields;
@@ -273,6 +274,7 @@ describe('tamper evidence on real Postgres', () => {
       trace_id: 'c'.repeat(32),
       span_id: 'd'.repeat(16),
       service_name: 'integrity-test',
+      subject_id: null,
       chain_id: chainId,
       chain_seq: ROWS + 1,
     } satisfies HashedFields;
