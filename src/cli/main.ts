@@ -3,7 +3,9 @@ import { VERSION } from '../version.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { PROVE_USAGE, proveCommand } from './commands/prove.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
+import { VERIFY_PROOF_USAGE, verifyProofCommand } from './commands/verify-proof.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `aitrail ${VERSION}: audit trail for AI features
@@ -13,6 +15,8 @@ usage:
   ${DEMO_USAGE}
   ${LOGS_USAGE}
   ${VERIFY_USAGE}
+  ${PROVE_USAGE}
+  ${VERIFY_PROOF_USAGE}
 
 --database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
 AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
@@ -24,6 +28,8 @@ const COMMANDS: Record<string, Command> = {
   demo: (args) => demoCommand(args, process.stdout, process.stderr),
   logs: (args) => logsCommand(args, process.stdout, process.stderr),
   verify: (args) => verifyCommand(args, process.stdout, process.stderr),
+  prove: (args) => proveCommand(args, process.stdout),
+  'verify-proof': (args) => verifyProofCommand(args, process.stdout),
 };
 
 /** Runs the CLI and returns its exit code. */

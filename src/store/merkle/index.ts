@@ -7,4 +7,10 @@ export { canonicalColumns, HASHED_COLUMNS, type HashedFields } from '../hashed-c
 export { CompactTree } from './compact-tree.js';
 export { inclusionPath, rootFromInclusionPath } from './inclusion.js';
 export { rowLeafHash } from './leaf.js';
+export {
+  INCLUSION_PROOF_FORMAT,
+  type InclusionProof,
+  type ProofVerdict,
+  verifyInclusionProof,
+} from './proof.js';
 export { EMPTY_TREE_HASH, leafHash, nodeHash, treeHash } from './tree-hash.js';

@@ -133,6 +133,14 @@ export async function verifyAuditChains(
         options.onProgress?.(report.rowsChecked, rowsTotal);
       },
     });
+    if (witness && Number(summary.rows) > 0 && !witness.chains.has(summary.chain_id)) {
+      record(chain, {
+        kind: 'unwitnessed_chain',
+        eventId: null,
+        chainSeq: null,
+        detail: `${summary.rows} row(s), but the witness holds no tree head of this chain: it was made up in the database${chain.legacy ? ', or it is a legacy chain written before tree heads (verify those without --witness)' : ''}`,
+      });
+    }
     report.witness.heads += chain.checkpoints.witnessed;
     checkpointsSeen += chain.checkpoints.total;
     signedSeen += chain.checkpoints.signed;
@@ -309,9 +317,12 @@ async function verifyChain(
   checkAgainstWitness(checkpoints, options.witnessHeads, maxSeq, signer, fail);
   for (const head of options.witnessHeads) expect(head, 'witness');
   const tree = new CompactTree();
+  const checkedSizes = new Set<number>();
+  // At the row whose seq is a head's size: the root over the rows present up to it.
   const checkRoot = (size: number, eventId: string | null) => {
     const heads = expected.get(size);
     if (!heads) return;
+    checkedSizes.add(size);
     const root = tree.root().toString('hex');
     for (const { head, source } of heads) {
       if (head.rootHash === root) continue;
@@ -449,10 +460,21 @@ async function verifyChain(
       // The leaf is the row as stored: a modified row changes the root, as it should.
       const leafText = check.ok ? check.canonical : `${row.hash}:${seq}:unverifiable`;
       tree.append(rowLeafHash(leafText));
-      checkRoot(tree.size, row.event_id);
+      checkRoot(seq, row.event_id);
     }
   }
 
+  if (recomputeTree) {
+    for (const [size, heads] of expected) {
+      if (checkedSizes.has(size) || size > (maxSeq ?? 0)) continue;
+      fail({
+        kind: 'rewritten_chain',
+        eventId: null,
+        chainSeq: size,
+        detail: `the ${heads[0]?.source}'s ${heads[0]?.head.kind} tree head at size ${size} cannot be reproduced: the row at seq ${size} is missing`,
+      });
+    }
+  }
   const latest = report.checkpoints.latestSeq;
   if (latest !== null && latest > 0 && (maxSeq === null || latest > maxSeq)) {
     fail({

@@ -22,6 +22,8 @@ export type TamperKind =
   | 'missing_checkpoint'
   /** The witness holds a chain the database lacks entirely. */
   | 'missing_chain'
+  /** With a witness: a chain with rows the witness never saw a tree head of (made up, or legacy). */
+  | 'unwitnessed_chain'
   /** The witness holds a larger tree head than the database's rows reach: the chain was rolled back. */
   | 'rolled_back'
   /** Rows newer than the chain's last tree head, older than `maxUnanchoredAgeMs`. */
