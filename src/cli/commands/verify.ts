@@ -91,7 +91,7 @@ function renderTable(report: VerifyReport): string {
     const failure = chain.firstFailure;
     const result = failure
       ? printable(
-          `FAILED (${chain.failures}) ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}`,
+          `FAILED ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}${chain.failures > 1 ? ` (and ${chain.failures - 1} more below)` : ''}`,
         )
       : `ok${chain.legacy ? ' (legacy chain)' : ''}${chain.degradedRows ? ` (${chain.degradedRows} degraded row(s) verified)` : ''}${chain.unanchored.rows ? ` (${chain.unanchored.rows} unanchored row(s))` : ''}`;
     lines.push(
