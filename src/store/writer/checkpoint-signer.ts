@@ -114,6 +114,7 @@ function ed25519Signer(key: string | KeyObject): CheckpointSigner {
     },
     verify: (c) =>
       c.signature !== null &&
+      isCanonicalBase64(c.signature) &&
       verify(
         null,
         Buffer.from(checkpointPayload(c)),
@@ -127,4 +128,9 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A signature has one spelling: unused trailing bits of base64 must not give a second one. */
+function isCanonicalBase64(text: string): boolean {
+  return Buffer.from(text, 'base64').toString('base64') === text;
 }
