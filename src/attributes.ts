@@ -63,4 +63,8 @@ export const CHECKPOINT_ATTRS = {
   KEY_ID: 'aitrail.checkpoint.key_id',
   SIGNATURE: 'aitrail.checkpoint.signature',
   SERVICE_NAME: 'aitrail.checkpoint.service_name',
+  KIND: 'aitrail.checkpoint.kind',
+  ROOT_HASH: 'aitrail.checkpoint.root_hash',
+  PREV_CHECKPOINT_HASH: 'aitrail.checkpoint.prev_checkpoint_hash',
+  HASH_VERSION: 'aitrail.checkpoint.hash_version',
 } as const;

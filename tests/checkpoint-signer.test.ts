@@ -9,7 +9,11 @@ import { openTestStore, type TestStore } from './support/stores.js';
 
 const unsigned: Omit<CheckpointRecord, 'signature'> = {
   chainId: 'chain-1',
+  kind: 'periodic',
   chainSeq: 42,
+  rootHash: 'c'.repeat(64),
+  prevCheckpointHash: 'd'.repeat(64),
+  hashVersion: 2,
   headHash: 'a'.repeat(64),
   createdAt: '2026-11-27T10:00:00.000Z',
   serviceName: 'svc',

@@ -2,7 +2,12 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
-import { computeRowHash, GENESIS_HASH, type HashedFields } from '../src/store/hash-chain.js';
+import {
+  computeRowHash,
+  GENESIS_HASH,
+  HashChain,
+  type HashedFields,
+} from '../src/store/hash-chain.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { type TamperKind, verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
@@ -144,6 +149,7 @@ describe('tamper evidence on real Postgres', () => {
       trace_id: 'f'.repeat(32),
       span_id: 'e'.repeat(16),
       service_name: 'integrity-test',
+      subject_id: null,
       chain_id: chainId,
       chain_seq: ROWS + 1,
     } satisfies HashedFields;
@@ -272,6 +278,7 @@ describe('tamper evidence on real Postgres', () => {
       trace_id: 'c'.repeat(32),
       span_id: 'd'.repeat(16),
       service_name: 'integrity-test',
+      subject_id: null,
       chain_id: chainId,
       chain_seq: ROWS + 1,
     } satisfies HashedFields;
@@ -376,5 +383,84 @@ describe('tamper evidence on real Postgres', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toContain('FAILED modified_row');
     expect(tampered.stderr).toContain('verify failed');
+  });
+
+  /** A chain as the release before tree heads wrote it: hash version 1, legacy head checkpoints. */
+  async function writeLegacyChain(options: { checkpoint: boolean }): Promise<string> {
+    const chain = new HashChain(`legacy-${Math.random().toString(36).slice(2)}`, undefined, 1);
+    const sealed = Array.from({ length: 12 }, (_, i) => {
+      const record = makeRecord(i);
+      return chain.seal(record, canonicalJson(record.metadata));
+    });
+    await store.insertRecords(sealed);
+    if (options.checkpoint) {
+      const unsigned = {
+        chainId: chain.chainId,
+        kind: 'legacy' as const,
+        chainSeq: 10,
+        headHash: (sealed[9] as { hash: string }).hash,
+        rootHash: null,
+        prevCheckpointHash: null,
+        hashVersion: 1 as const,
+        createdAt: new Date().toISOString(),
+        serviceName: 'legacy-release',
+        algorithm: signer.algorithm,
+        keyId: signer.keyId,
+        final: false,
+      };
+      await store.insertCheckpoint({ ...unsigned, signature: signer.sign(unsigned) });
+    }
+    return chain.chainId;
+  }
+
+  it('a chain written before tree heads still verifies, reported as legacy, its tail as unanchored', async () => {
+    const chainId = await writeLegacyChain({ checkpoint: true });
+    const report = await verifyAuditChains(store, { chainId, signer });
+    expect(report.failures).toEqual([]);
+    expect(report.chains[0]).toMatchObject({
+      legacy: true,
+      rowsChecked: 12,
+      unanchored: { rows: 2 },
+      checkpoints: { verified: 1 },
+    });
+    expect(report.notes.join('\n')).toMatch(/1 legacy chain\(s\)/);
+  });
+
+  it('with a key, a legacy-looking chain that no signed checkpoint vouches for is a forgery', async () => {
+    const chainId = await writeLegacyChain({ checkpoint: false });
+    const report = await verifyAuditChains(store, { chainId, signer });
+    expect(report.failures.map((f) => f.kind)).toEqual(['forged_chain']);
+    expect((await verifyAuditChains(store, { chainId })).ok).toBe(true);
+  });
+
+  it('writes a signed genesis before the first row, and at shutdown the final tree head last, with no failed checkpoint', async () => {
+    const warnings: string[] = [];
+    const own = await openAuditStore(url);
+    const writer = new AuditWriter({
+      store: own,
+      journalDir: null,
+      batchSize: 50,
+      // A periodic head after every batch and on a 1 ms timer: shutdown meets one in flight.
+      checkpoints: { everyRecords: 1, everyMs: 1, signer },
+      logger: { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    for (let i = 0; i < 2000; i++) writer.enqueue(makeRecord(i));
+    await writer.shutdown();
+    // The connections close right after, as initAuditTelemetry's shutdown does.
+    await own.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const heads = await sql`select kind, chain_seq, created_at from audit_checkpoints
+      where chain_id = ${writer.chainId} order by created_at, chain_seq`;
+    const [first] =
+      await sql`select min(recorded_at) as at from audit_logs where chain_id = ${writer.chainId}`;
+    expect(warnings).toEqual([]);
+    expect(heads[0]).toMatchObject({ kind: 'genesis', chain_seq: '0' });
+    expect(new Date(heads[0]?.created_at).getTime()).toBeLessThanOrEqual(
+      new Date(first?.at).getTime(),
+    );
+    expect(heads.at(-1)).toMatchObject({ kind: 'final', chain_seq: '2000' });
+    const report = await verifyAuditChains(store, { chainId: writer.chainId, signer });
+    expect(report.failures).toEqual([]);
+    expect(report.chains[0]?.unanchored.rows).toBe(0);
   });
 });

@@ -5,7 +5,9 @@ import { ERASE_USAGE, eraseCommand } from './commands/erase.js';
 import { HOLD_USAGE, holdCommand } from './commands/hold.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { PROVE_USAGE, proveCommand } from './commands/prove.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
+import { VERIFY_PROOF_USAGE, verifyProofCommand } from './commands/verify-proof.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `aitrail ${VERSION}: audit trail for AI features
@@ -17,6 +19,8 @@ usage:
   ${VERIFY_USAGE}
   ${ERASE_USAGE}
   ${HOLD_USAGE}
+  ${PROVE_USAGE}
+  ${VERIFY_PROOF_USAGE}
 
 --database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
 AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
@@ -30,6 +34,8 @@ const COMMANDS: Record<string, Command> = {
   verify: (args) => verifyCommand(args, process.stdout, process.stderr),
   erase: (args) => eraseCommand(args, process.stdout),
   hold: (args) => holdCommand(args, process.stdout),
+  prove: (args) => proveCommand(args, process.stdout),
+  'verify-proof': (args) => verifyProofCommand(args, process.stdout),
 };
 
 /** Runs the CLI and returns its exit code. */

@@ -30,6 +30,8 @@ export interface AuditRecord {
   /** 16 lowercase hex characters. */
   spanId: string;
   serviceName: string | null;
+  /** The data subject the record is about (hashed from hash version 2 on); absent means none. */
+  subjectId?: string | null;
 }
 
 /** A record with its place in a writer's hash chain; assigned once, before the first write. */
@@ -49,11 +51,24 @@ export interface SealedAuditRecord extends AuditRecord {
   personal?: PersonalValues;
 }
 
-/** A signed statement of a chain's head. */
+/**
+ * A signed tree head of a chain (or, `kind: 'legacy'`, a head written before tree heads existed:
+ * it names the chain's head row hash only). `chainSeq` is the tree size: rows 1..chainSeq are
+ * the tree's leaves.
+ */
 export interface CheckpointRecord {
   chainId: string;
+  /** `genesis` (size 0, before the first row), `periodic`, `final` (clean shutdown), or `legacy`. */
+  kind: CheckpointKind;
   chainSeq: number;
+  /** `hash` of the row at `chainSeq` (the hash-chain head); all zeros for a genesis. */
   headHash: string;
+  /** RFC 9162 Merkle tree hash over the chain's first `chainSeq` rows; null for legacy heads. */
+  rootHash: string | null;
+  /** `checkpointHash` of the chain's previous tree head; null for a genesis and legacy heads. */
+  prevCheckpointHash: string | null;
+  /** How the chain's rows are hashed (see `HashVersion`). */
+  hashVersion: 1 | 2;
   createdAt: string;
   serviceName: string | null;
   algorithm: 'hmac-sha256' | 'ed25519' | 'none';
@@ -62,3 +77,5 @@ export interface CheckpointRecord {
   /** The chain's last checkpoint, written at a clean shutdown: no row may follow it. */
   final: boolean;
 }
+
+export type CheckpointKind = 'genesis' | 'periodic' | 'final' | 'legacy';

@@ -1,127 +1,72 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { AuditRecord, SealedAuditRecord } from './audit-record.js';
+import {
+  CURRENT_HASH_VERSION,
+  canonicalColumns,
+  type HashedFields,
+  type HashVersion,
+} from './hashed-columns.js';
 import { uuidv7 } from './uuidv7.js';
+
+export type { HashedFields, HashVersion } from './hashed-columns.js';
 
 /** `prev_hash` of the first row of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/**
- * The fields a row's hash covers, by column name. `recorded_at` (set by the database) and
- * `prev_hash`/`hash` themselves are not covered; `prev_hash` is chained in front instead.
- */
-export interface HashedFields {
-  id: string;
-  event_id: string;
-  occurred_at: string;
-  tenant_id: string | null;
-  actor_type: string;
-  actor_id: string;
-  action: string;
-  outcome: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  conversation_id: string | null;
-  task_id: string | null;
-  agent_name: string | null;
-  tool_name: string | null;
-  approval_id: string | null;
-  /** Canonical JSON text of the metadata column. */
-  metadata: string;
-  trace_id: string;
-  span_id: string;
-  service_name: string | null;
-  /**
-   * Hashed only when present: rows sealed before data subjects existed (no subject) keep
-   * their hashes, and adding or removing a subject later still breaks the row's hash.
-   */
-  subject_id?: string;
-  chain_id: string;
-  chain_seq: number;
-}
-
-/** Hashed fields in canonical (UTF-16 sorted) order: column name, and the record property. */
-const SORTED_FIELDS = [
-  ['action', 'action'],
-  ['actor_id', 'actorId'],
-  ['actor_type', 'actorType'],
-  ['agent_name', 'agentName'],
-  ['approval_id', 'approvalId'],
-  ['chain_id', 'chainId'],
-  ['chain_seq', 'chainSeq'],
-  ['conversation_id', 'conversationId'],
-  ['event_id', 'eventId'],
-  ['id', 'id'],
-  ['metadata', 'metadataJson'],
-  ['occurred_at', 'occurredAt'],
-  ['outcome', 'outcome'],
-  ['resource_id', 'resourceId'],
-  ['resource_type', 'resourceType'],
-  ['service_name', 'serviceName'],
-  ['span_id', 'spanId'],
-  ['subject_id', 'subjectId'],
-  ['task_id', 'taskId'],
-  ['tenant_id', 'tenantId'],
-  ['tool_name', 'toolName'],
-  ['trace_id', 'traceId'],
-] as const satisfies ReadonlyArray<readonly [keyof HashedFields, keyof SealedAuditRecord]>;
+const CANONICAL = {
+  1: canonicalColumns(1).map((c) => c.column),
+  2: canonicalColumns(2).map((c) => c.column),
+} as const;
+const CANONICAL_PROPERTIES = {
+  1: canonicalColumns(1).map((c) => [c.column, c.property] as const),
+  2: canonicalColumns(2).map((c) => [c.column, c.property] as const),
+} as const;
 
 /**
- * `canonicalJson(fields)` for this one fixed shape, without sorting keys per row: sealing is on
- * the writer's busiest path. A test holds it equal to `canonicalJson`.
+ * The canonical JSON of a row's hashed fields (what `canonicalJson(fields)` gives, without
+ * sorting keys per row: sealing is on the writer's busiest path). A test holds them equal.
+ * These bytes are the row's Merkle leaf and what its `hash` chains over.
  */
-export function canonicalHashedFields(fields: HashedFields): string {
+export function canonicalHashedFields(
+  fields: HashedFields,
+  version: HashVersion = CURRENT_HASH_VERSION,
+): string {
+  const columns = CANONICAL[version];
   let out = '{';
-  for (let i = 0; i < SORTED_FIELDS.length; i++) {
-    const column = (SORTED_FIELDS[i] as (typeof SORTED_FIELDS)[number])[0];
-    if (fields[column] === undefined) continue;
-    out += `${out.length === 1 ? '"' : ',"'}${column}":${JSON.stringify(fields[column])}`;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i] as keyof HashedFields;
+    out += `${i === 0 ? '"' : ',"'}${column}":${JSON.stringify(fields[column] ?? null)}`;
   }
   return `${out}}`;
 }
 
-/**
- * The same canonical text, read straight from a record: an object literal whose keys are
- * written in sorted order, serialised by one native `JSON.stringify` (none of these keys is an
- * array index, so insertion order is enumeration order).
- */
-function canonicalOfRecord(r: Omit<SealedAuditRecord, 'prevHash' | 'hash'>): string {
-  return JSON.stringify({
-    action: r.action,
-    actor_id: r.actorId,
-    actor_type: r.actorType,
-    agent_name: r.agentName,
-    approval_id: r.approvalId,
-    chain_id: r.chainId,
-    chain_seq: r.chainSeq,
-    conversation_id: r.conversationId,
-    event_id: r.eventId,
-    id: r.id,
-    metadata: r.metadataJson,
-    occurred_at: r.occurredAt,
-    outcome: r.outcome,
-    resource_id: r.resourceId,
-    resource_type: r.resourceType,
-    service_name: r.serviceName,
-    span_id: r.spanId,
-    subject_id: r.subjectId ?? undefined,
-    task_id: r.taskId,
-    tenant_id: r.tenantId,
-    tool_name: r.toolName,
-    trace_id: r.traceId,
-  });
+/** The same canonical text, read straight from a sealed record. */
+export function canonicalOfRecord(
+  r: Omit<SealedAuditRecord, 'prevHash' | 'hash'>,
+  version: HashVersion = CURRENT_HASH_VERSION,
+): string {
+  const columns = CANONICAL_PROPERTIES[version];
+  let out = '{';
+  for (let i = 0; i < columns.length; i++) {
+    const [column, property] = columns[i] as (typeof columns)[number];
+    out += `${i === 0 ? '"' : ',"'}${column}":${JSON.stringify(r[property] ?? null)}`;
+  }
+  return `${out}}`;
 }
 
-/** `sha256(prev_hash ‖ "
-" ‖ canonical JSON of the hashed fields)`, lowercase hex. */
-export function computeRowHash(prevHash: string, fields: HashedFields): string {
-  return chainHash(prevHash, canonicalHashedFields(fields));
+/** `sha256(prev_hash ‖ "\n" ‖ canonical JSON of the hashed fields)`, lowercase hex. */
+export function computeRowHash(
+  prevHash: string,
+  fields: HashedFields,
+  version: HashVersion = CURRENT_HASH_VERSION,
+): string {
+  return chainHash(prevHash, canonicalHashedFields(fields, version));
 }
 
 /** The chain step over an already canonical JSON text. */
 export function chainHash(prevHash: string, canonicalFields: string): string {
-  return sha256Hex(`${prevHash}
-${canonicalFields}`);
+  return sha256Hex(`${prevHash}\n${canonicalFields}`);
 }
 
 // One-shot hashing (Node >= 20.12) skips a Hash object per row; older 20.x falls back.
@@ -131,30 +76,10 @@ function sha256Hex(data: string): string {
 }
 
 export function hashedFieldsOf(record: Omit<SealedAuditRecord, 'prevHash' | 'hash'>): HashedFields {
-  return {
-    id: record.id,
-    event_id: record.eventId,
-    occurred_at: record.occurredAt,
-    tenant_id: record.tenantId,
-    actor_type: record.actorType,
-    actor_id: record.actorId,
-    action: record.action,
-    outcome: record.outcome,
-    resource_type: record.resourceType,
-    resource_id: record.resourceId,
-    conversation_id: record.conversationId,
-    task_id: record.taskId,
-    agent_name: record.agentName,
-    tool_name: record.toolName,
-    approval_id: record.approvalId,
-    metadata: record.metadataJson,
-    trace_id: record.traceId,
-    span_id: record.spanId,
-    service_name: record.serviceName,
-    ...(record.subjectId === null ? {} : { subject_id: record.subjectId }),
-    chain_id: record.chainId,
-    chain_seq: record.chainSeq,
-  };
+  const fields: Record<string, unknown> = {};
+  for (const [column, property] of CANONICAL_PROPERTIES[2])
+    fields[column] = record[property] ?? null;
+  return fields as HashedFields;
 }
 
 /** Numbers a writer's records contiguously and links each to the previous one. */
@@ -165,6 +90,7 @@ export class HashChain {
   constructor(
     readonly chainId: string,
     start: { seq: number; head: string } = { seq: 0, head: GENESIS_HASH },
+    readonly hashVersion: HashVersion = CURRENT_HASH_VERSION,
   ) {
     this.seq = start.seq;
     this.head = start.head;
@@ -186,7 +112,6 @@ export class HashChain {
       tenantId: record.tenantId,
       actorType: record.actorType,
       actorId: record.actorId,
-      subjectId: record.subjectId ?? null,
       action: record.action,
       outcome: record.outcome,
       resourceType: record.resourceType,
@@ -200,6 +125,7 @@ export class HashChain {
       traceId: record.traceId,
       spanId: record.spanId,
       serviceName: record.serviceName,
+      subjectId: record.subjectId ?? null,
       id: uuidv7(),
       chainId: this.chainId,
       chainSeq: this.seq + 1,
@@ -207,7 +133,7 @@ export class HashChain {
       hash: '',
       metadataJson,
     };
-    sealed.hash = chainHash(this.head, canonicalOfRecord(sealed));
+    sealed.hash = chainHash(this.head, canonicalOfRecord(sealed, this.hashVersion));
     this.seq += 1;
     this.head = sealed.hash;
     return sealed;

@@ -1,58 +1,17 @@
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import { canonicalJson } from './canonical-json.js';
 import { plaintextValues } from './erasure/personal-fields.js';
+import { HASHED_COLUMNS } from './hashed-columns.js';
 
-/** Column order shared by the COPY and `unnest` insert paths. */
+/** Column order shared by the COPY and `unnest` insert paths: the hashed columns, then the links. */
 export const AUDIT_LOG_COLUMNS = [
-  'id',
-  'event_id',
-  'occurred_at',
-  'tenant_id',
-  'actor_type',
-  'actor_id',
-  'action',
-  'outcome',
-  'resource_type',
-  'resource_id',
-  'conversation_id',
-  'task_id',
-  'agent_name',
-  'tool_name',
-  'approval_id',
-  'metadata',
-  'trace_id',
-  'span_id',
-  'service_name',
-  'subject_id',
-  'chain_id',
-  'chain_seq',
+  ...HASHED_COLUMNS.map((c) => c.column),
   'prev_hash',
   'hash',
 ] as const;
 
-const COLUMN_TYPES: Record<(typeof AUDIT_LOG_COLUMNS)[number], string> = {
-  id: 'uuid',
-  event_id: 'text',
-  occurred_at: 'timestamptz',
-  tenant_id: 'text',
-  actor_type: 'text',
-  actor_id: 'text',
-  action: 'text',
-  outcome: 'text',
-  resource_type: 'text',
-  resource_id: 'text',
-  conversation_id: 'text',
-  task_id: 'text',
-  agent_name: 'text',
-  tool_name: 'text',
-  approval_id: 'text',
-  metadata: 'jsonb',
-  trace_id: 'text',
-  span_id: 'text',
-  service_name: 'text',
-  subject_id: 'text',
-  chain_id: 'text',
-  chain_seq: 'int8',
+const COLUMN_TYPES: Record<string, string> = {
+  ...Object.fromEntries(HASHED_COLUMNS.map((c) => [c.column, c.sqlType])),
   prev_hash: 'text',
   hash: 'text',
 };
@@ -107,32 +66,12 @@ export type ColumnValue = string | number | null;
 
 /** The row's values in `AUDIT_LOG_COLUMNS` order; metadata as its canonical JSON text. */
 export function rowValues(r: SealedAuditRecord): ColumnValue[] {
-  return [
-    r.id,
-    r.eventId,
-    r.occurredAt,
-    r.tenantId,
-    r.actorType,
-    r.actorId,
-    r.action,
-    r.outcome,
-    r.resourceType,
-    r.resourceId,
-    r.conversationId,
-    r.taskId,
-    r.agentName,
-    r.toolName,
-    r.approvalId,
-    r.metadataJson,
-    r.traceId,
-    r.spanId,
-    r.serviceName,
-    r.subjectId ?? null,
-    r.chainId,
-    r.chainSeq,
-    r.prevHash,
-    r.hash,
-  ];
+  const values: ColumnValue[] = new Array(HASHED_COLUMNS.length + 2);
+  for (let i = 0; i < HASHED_COLUMNS.length; i++)
+    values[i] = r[(HASHED_COLUMNS[i] as (typeof HASHED_COLUMNS)[number]).property] ?? null;
+  values[HASHED_COLUMNS.length] = r.prevHash;
+  values[HASHED_COLUMNS.length + 1] = r.hash;
+  return values;
 }
 
 /** The vault row's values in `VAULT_COLUMNS` order; jsonb as canonical JSON text. */
@@ -180,10 +119,15 @@ export function checkpointValues(c: CheckpointRecord): unknown[] {
     c.keyId,
     c.signature,
     c.final,
+    c.kind,
+    c.rootHash,
+    c.prevCheckpointHash,
+    c.hashVersion,
   ];
 }
 
 export const INSERT_CHECKPOINT_SQL = `INSERT INTO audit_checkpoints
-  (chain_id, chain_seq, head_hash, created_at, service_name, algorithm, key_id, signature, final)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  (chain_id, chain_seq, head_hash, created_at, service_name, algorithm, key_id, signature, final,
+   kind, root_hash, prev_checkpoint_hash, hash_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (chain_id, chain_seq, final) DO NOTHING`;

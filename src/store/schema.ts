@@ -7,6 +7,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -54,6 +55,8 @@ export const auditLogs = pgTable(
     traceId: text('trace_id').notNull(),
     spanId: text('span_id').notNull(),
     serviceName: text('service_name'),
+    /** The data subject the record is about (hashed from hash version 2 on). */
+    subjectId: text('subject_id'),
     chainId: text('chain_id').notNull(),
     chainSeq: bigint('chain_seq', { mode: 'number' }).notNull(),
     prevHash: text('prev_hash').notNull(),
@@ -156,6 +159,10 @@ export interface PrunedChainRange {
 }
 
 /** Signed statements of a chain's head, so a truncated tail or a rewritten chain is detectable. */
+/**
+ * Signed tree heads of each chain (RFC 9162 Merkle tree over its rows), chained to each other
+ * from a signed genesis: a truncated tail, a rewritten or made-up chain is detectable.
+ */
 export const auditCheckpoints = pgTable(
   'audit_checkpoints',
   {
@@ -175,6 +182,19 @@ export const auditCheckpoints = pgTable(
     final: boolean('final').notNull().default(false),
     keyId: text('key_id'),
     signature: text('signature'),
+    /** `genesis` (size 0), `periodic`, `final`, or `legacy` (written before tree heads existed). */
+    kind: text('kind')
+      .$type<'genesis' | 'periodic' | 'final' | 'legacy'>()
+      .notNull()
+      .default('legacy'),
+    /** Merkle tree hash over rows 1..chain_seq; null for legacy heads. */
+    rootHash: text('root_hash'),
+    /** Hash of the chain's previous tree head; null for a genesis. */
+    prevCheckpointHash: text('prev_checkpoint_hash'),
+    /** 1: before tree heads (no subject_id hashed); 2: tree heads, subject_id hashed. */
+    hashVersion: smallint('hash_version').notNull().default(1),
+    /** Same as chain_seq: the number of leaves the head covers. */
+    treeSize: bigint('tree_size', { mode: 'number' }).generatedAlwaysAs(sql`chain_seq`),
   },
   (t) => [uniqueIndex('audit_checkpoints_chain_seq_key').on(t.chainId, t.chainSeq, t.final)],
 );

@@ -4,7 +4,7 @@ import type { CheckpointRecord } from '../store/audit-record.js';
 import { VERSION } from '../version.js';
 
 /**
- * Emits a stored checkpoint as a root span, so the trace backend keeps an independent copy:
+ * Emits a stored tree head as a root span, so the trace backend keeps an independent copy:
  * deleting a chain together with its checkpoint rows still leaves this trail behind.
  */
 export function emitCheckpointSpan(checkpoint: CheckpointRecord): void {
@@ -14,7 +14,12 @@ export function emitCheckpointSpan(checkpoint: CheckpointRecord): void {
     [CHECKPOINT_ATTRS.HEAD_HASH]: checkpoint.headHash,
     [CHECKPOINT_ATTRS.CREATED_AT]: checkpoint.createdAt,
     [CHECKPOINT_ATTRS.ALGORITHM]: checkpoint.algorithm,
+    [CHECKPOINT_ATTRS.KIND]: checkpoint.kind,
+    [CHECKPOINT_ATTRS.HASH_VERSION]: checkpoint.hashVersion,
   };
+  if (checkpoint.rootHash !== null) attributes[CHECKPOINT_ATTRS.ROOT_HASH] = checkpoint.rootHash;
+  if (checkpoint.prevCheckpointHash !== null)
+    attributes[CHECKPOINT_ATTRS.PREV_CHECKPOINT_HASH] = checkpoint.prevCheckpointHash;
   if (checkpoint.serviceName !== null)
     attributes[CHECKPOINT_ATTRS.SERVICE_NAME] = checkpoint.serviceName;
   if (checkpoint.keyId !== null) attributes[CHECKPOINT_ATTRS.KEY_ID] = checkpoint.keyId;

@@ -11,6 +11,8 @@ export const OPTION_KEYS = new Set<string>([
   'captureContent',
   'redaction',
   'signingKey',
+  'witnessDir',
+  'witnessUrl',
   'sampler',
   'instrumentations',
   'metricReaders',
@@ -65,6 +67,8 @@ export function checkInitOptions(options: unknown): asserts options is InitAudit
   optionalString('databaseUrl', o.databaseUrl);
   optionalString('dataDir', o.dataDir);
   optionalString('otlpEndpoint', o.otlpEndpoint);
+  optionalString('witnessDir', o.witnessDir);
+  optionalString('witnessUrl', o.witnessUrl);
   if (typeof o.otlpEndpoint === 'string' && !/^https?:\/\//.test(o.otlpEndpoint)) {
     fail(`otlpEndpoint must be an http(s) URL, got ${JSON.stringify(o.otlpEndpoint)}`);
   }

@@ -76,6 +76,10 @@ export interface InitAuditTelemetryOptions {
   redaction?: RedactionPolicy;
   /** HMAC secret or Ed25519 private key (PEM) for checkpoints; default `AITRAIL_SIGNING_KEY`. */
   signingKey?: string | KeyObject;
+  /** Directory every signed tree head is also appended to; default `AITRAIL_WITNESS_DIR`. */
+  witnessDir?: string;
+  /** HTTP endpoint every signed tree head is also POSTed to; default `AITRAIL_WITNESS_URL`. */
+  witnessUrl?: string;
   /** Decides what is exported; wrapped by `AuditSampler`. Default from `OTEL_TRACES_SAMPLER`. */
   sampler?: Sampler;
   /** OpenTelemetry instrumentations to register (HTTP, database, AI SDKs, …). */
@@ -170,7 +174,12 @@ export async function initAuditTelemetry(
     writeTimeoutMs: options.delivery?.writeTimeoutMs,
     journalDir: `${dataDir}/journal`,
     prepare,
-    checkpoints: { signer, onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c) },
+    checkpoints: {
+      signer,
+      onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c),
+      witnessDir: options.witnessDir ?? (process.env.AITRAIL_WITNESS_DIR || null),
+      witnessUrl: options.witnessUrl ?? (process.env.AITRAIL_WITNESS_URL || null),
+    },
     logger: consoleLogger,
   });
   const processor = new AuditSpanProcessor({

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ChainReport, VerifyReport } from '../../store/verify/index.js';
 import { VerifyScopeError, verifyAuditChains } from '../../store/verify/index.js';
@@ -8,7 +9,7 @@ import { parseTimeBound } from '../time-bound.js';
 import { CheckFailed, UsageError } from '../usage-error.js';
 
 export const VERIFY_USAGE =
-  'aitrail verify [--chain ID] [--since 24h|ISO] [--format table|json] [--database-url URL]';
+  'aitrail verify [--witness DIR] [--max-unanchored-age 10m] [--chain ID] [--since 24h|ISO] [--format table|json] [--database-url URL]';
 
 const FORMATS = ['table', 'json'] as const;
 
@@ -27,6 +28,8 @@ export async function verifyCommand(
     options: {
       chain: { type: 'string' },
       since: { type: 'string' },
+      witness: { type: 'string' },
+      'max-unanchored-age': { type: 'string' },
       format: { type: 'string' },
       'database-url': { type: 'string' },
     },
@@ -36,6 +39,12 @@ export async function verifyCommand(
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
   }
   const since = values.since === undefined ? undefined : parseTimeBound('--since', values.since);
+  const maxAge = values['max-unanchored-age'];
+  const maxUnanchoredAgeMs =
+    maxAge === undefined ? null : parseDuration('--max-unanchored-age', maxAge);
+  const witnessDir = values.witness ?? (process.env.AITRAIL_WITNESS_DIR || null);
+  if (witnessDir !== null && !existsSync(witnessDir))
+    throw new UsageError(`--witness: directory ${witnessDir} does not exist`);
   const key = process.env.AITRAIL_SIGNING_KEY || undefined;
   const signer = key === undefined ? null : createCheckpointSigner(key);
   const store = await openCliStore(values['database-url']);
@@ -46,6 +55,8 @@ export async function verifyCommand(
       chainId: values.chain,
       since,
       signer,
+      witnessDir,
+      maxUnanchoredAgeMs,
       onProgress: progress?.update,
     });
     progress?.done();
@@ -59,7 +70,7 @@ export async function verifyCommand(
   if (!report.ok) {
     const failed = report.chains.filter((c) => c.failures > 0).length;
     throw new CheckFailed(
-      `verify failed: ${failed} of ${report.chains.length} chain(s) do not hold`,
+      `verify failed: ${report.failureCount} failure(s) in ${failed} of ${report.chains.length} chain(s)`,
     );
   }
 }
@@ -80,12 +91,25 @@ function renderTable(report: VerifyReport): string {
     const failure = chain.firstFailure;
     const result = failure
       ? printable(
-          `FAILED ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}`,
+          `FAILED ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}${chain.failures > 1 ? ` (and ${chain.failures - 1} more below)` : ''}`,
         )
-      : `ok${chain.degradedRows ? ` (${chain.degradedRows} degraded row(s) verified)` : ''}`;
+      : `ok${chain.legacy ? ' (legacy chain)' : ''}${chain.degradedRows ? ` (${chain.degradedRows} degraded row(s) verified)` : ''}${chain.unanchored.rows ? ` (${chain.unanchored.rows} unanchored row(s))` : ''}`;
     lines.push(
       `${printable(chain.chainId).padEnd(38)}${String(chain.rowsChecked).padStart(10)}  ${range.padEnd(16)}${checkpointSummary(chain).padEnd(20)}${result}`,
     );
+  }
+  if (report.failures.length > 0) {
+    lines.push('');
+    lines.push('FAILURES (kind, chain, seq, event id: detail)');
+    for (const f of report.failures) {
+      lines.push(
+        printable(
+          `  ${f.kind}  ${f.chainId}  seq ${f.chainSeq ?? '-'}  ${f.eventId ?? '-'}: ${f.detail}`,
+        ),
+      );
+    }
+    if (report.failureCount > report.failures.length)
+      lines.push(`  … and ${report.failureCount - report.failures.length} more`);
   }
   lines.push('');
   lines.push(
@@ -114,4 +138,20 @@ function progressBar(stream: NodeJS.WritableStream) {
       if (last > 0) stream.write('\r\x1b[K');
     },
   };
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** `90s`, `10m`, `1h`, `0`. */
+function parseDuration(option: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match || (match[2] === undefined && Number(match[1]) !== 0))
+    throw new UsageError(`${option} expects a duration like 90s, 10m, 1h, got "${value}"`);
+  return Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] as number);
 }

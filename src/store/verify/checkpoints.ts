@@ -16,8 +16,15 @@ interface CheckpointRow {
   key_id: string | null;
   signature: string | null;
   final: boolean;
+  kind: CheckpointRecord['kind'];
+  root_hash: string | null;
+  prev_checkpoint_hash: string | null;
+  hash_version: string | number;
 }
 
+const KIND_ORDER = { genesis: 0, legacy: 1, periodic: 1, final: 2 } as const;
+
+/** A chain's checkpoints by tree size; at one size the genesis comes first and the final last. */
 export async function loadCheckpoints(
   store: AuditStore,
   chainId: string,
@@ -25,55 +32,66 @@ export async function loadCheckpoints(
   const rows = await store.query<CheckpointRow>(
     `SELECT chain_id, chain_seq, head_hash,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-       service_name, algorithm, key_id, signature, final
+       service_name, algorithm, key_id, signature, final, kind, root_hash, prev_checkpoint_hash,
+       hash_version
      FROM audit_checkpoints WHERE chain_id = $1 ORDER BY chain_seq, final`,
     [chainId],
   );
-  return rows.map((c) => ({
-    chainId: c.chain_id,
-    chainSeq: Number(c.chain_seq),
-    headHash: c.head_hash,
-    // The signature covers the ISO string the writer produced: milliseconds.
-    createdAt: `${c.created_at.slice(0, 23)}Z`,
-    serviceName: c.service_name,
-    algorithm: c.algorithm,
-    keyId: c.key_id,
-    signature: c.signature,
-    final: c.final === true,
-  }));
+  return rows
+    .map((c) => ({
+      chainId: c.chain_id,
+      kind: c.kind,
+      chainSeq: Number(c.chain_seq),
+      headHash: c.head_hash,
+      rootHash: c.root_hash,
+      prevCheckpointHash: c.prev_checkpoint_hash,
+      hashVersion: Number(c.hash_version) === 2 ? (2 as const) : (1 as const),
+      // The signature covers the ISO string the writer produced: milliseconds.
+      createdAt: `${c.created_at.slice(0, 23)}Z`,
+      serviceName: c.service_name,
+      algorithm: c.algorithm,
+      keyId: c.key_id,
+      signature: c.signature,
+      final: c.final === true,
+    }))
+    .sort((a, b) => a.chainSeq - b.chainSeq || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
 }
 
 /**
  * Signature checks. Without a key nothing can be proven about a checkpoint; with one, every
  * checkpoint must be signed by it — an unsigned checkpoint in a keyed deployment is how a
- * rewritten chain would try to pass.
+ * rewritten chain would try to pass. Returns the checkpoints whose signature verified.
  */
 export function checkSignatures(
   checkpoints: readonly StoredCheckpoint[],
   signer: CheckpointSigner | null,
   report: ChainReport,
-  fail: (failure: ChainFailure) => void,
-): void {
+  fail: (failure: Omit<ChainFailure, 'chainId'>) => void,
+): Set<StoredCheckpoint> {
+  const verified = new Set<StoredCheckpoint>();
   for (const checkpoint of checkpoints) {
     const signed = checkpoint.signature !== null && checkpoint.algorithm !== 'none';
     if (signed) report.checkpoints.signed += 1;
     if (!signer) continue;
+    const what = `${checkpoint.kind} checkpoint at seq ${checkpoint.chainSeq}`;
     if (!signed) {
       fail({
         kind: 'forged_checkpoint',
         eventId: null,
         chainSeq: checkpoint.chainSeq,
-        detail: `checkpoint at seq ${checkpoint.chainSeq} is unsigned, but a signing key was given: checkpoints of a keyed deployment are always signed`,
+        detail: `${what} is unsigned, but a signing key was given: checkpoints of a keyed deployment are always signed`,
       });
     } else if (checkpoint.keyId !== signer.keyId || !signer.verify(checkpoint)) {
       fail({
         kind: 'forged_checkpoint',
         eventId: null,
         chainSeq: checkpoint.chainSeq,
-        detail: `checkpoint at seq ${checkpoint.chainSeq} has a signature that does not verify with key ${signer.keyId}`,
+        detail: `${what} has a signature that does not verify with key ${signer.keyId}`,
       });
     } else {
       report.checkpoints.verified += 1;
+      verified.add(checkpoint);
     }
   }
+  return verified;
 }

@@ -2,7 +2,7 @@ import type { CheckpointSigner } from '../writer/checkpoint-signer.js';
 
 /** What `verify` found wrong with a chain. */
 export type TamperKind =
-  /** The row's content no longer matches its hash. */
+  /** The row's content no longer matches its hash (for a degraded row: its preserved original). */
   | 'modified_row'
   /** Sequence numbers are missing: rows were deleted. */
   | 'deleted_row'
@@ -14,11 +14,24 @@ export type TamperKind =
   | 'truncated_tail'
   /** A checkpoint whose signature does not verify, or that is unsigned although a key was given. */
   | 'forged_checkpoint'
-  /** A validly signed checkpoint whose head hash differs from the row at its sequence: the chain was recomputed. */
-  | 'rewritten_chain';
+  /** A tree head (or legacy head hash) the stored rows do not reproduce: the chain was recomputed. */
+  | 'rewritten_chain'
+  /** With a key: a chain with rows but no signed genesis (nor, for a legacy chain, any signed head). */
+  | 'forged_chain'
+  /** A tree head names a predecessor the database lacks, or the witness holds a head the database lacks. */
+  | 'missing_checkpoint'
+  /** The witness holds a chain the database lacks entirely. */
+  | 'missing_chain'
+  /** With a witness: a chain with rows the witness never saw a tree head of (made up, or legacy). */
+  | 'unwitnessed_chain'
+  /** The witness holds a larger tree head than the database's rows reach: the chain was rolled back. */
+  | 'rolled_back'
+  /** Rows newer than the chain's last tree head, older than `maxUnanchoredAgeMs`. */
+  | 'unanchored_rows';
 
 export interface ChainFailure {
   kind: TamperKind;
+  chainId: string;
   /** The row where the failure shows (for a deletion: the first row after the gap). */
   eventId: string | null;
   chainSeq: number | null;
@@ -27,6 +40,8 @@ export interface ChainFailure {
 
 export interface ChainReport {
   chainId: string;
+  /** Written before tree heads existed (hash version 1, no genesis): checked as before. */
+  legacy: boolean;
   rowsChecked: number;
   firstSeq: number | null;
   lastSeq: number | null;
@@ -36,10 +51,16 @@ export interface ChainReport {
     total: number;
     signed: number;
     verified: number;
+    /** Tree heads (genesis, periodic, final) among them; the rest are legacy heads. */
+    treeHeads: number;
+    /** Witness heads compared with this chain's rows and checkpoints. */
+    witnessed: number;
     latestSeq: number | null;
     /** Sequence of the final checkpoint written at a clean shutdown, if any. */
     finalSeq: number | null;
   };
+  /** Rows after the chain's last tree head: not yet covered by any signed statement. */
+  unanchored: { rows: number; oldestAgeMs: number | null };
   failures: number;
   firstFailure: ChainFailure | null;
 }
@@ -48,8 +69,14 @@ export interface VerifyReport {
   ok: boolean;
   rowsChecked: number;
   chains: ChainReport[];
+  /** Every failure, in the order found, up to `maxFailures`. */
+  failures: ChainFailure[];
+  /** All failures, including those past the cap. */
+  failureCount: number;
   /** How far checkpoint signatures could be checked. */
   signatures: 'verified' | 'unsigned' | 'not_checked' | 'none';
+  /** Whether a witness was compared, and how many of its heads. */
+  witness: { checked: boolean; heads: number; unreadableLines: number };
   notes: string[];
 }
 
@@ -60,9 +87,15 @@ export interface VerifyOptions {
   since?: Date | string;
   /**
    * Key to check checkpoint signatures with (HMAC secret or Ed25519 key). With a key, every
-   * checkpoint must carry a valid signature: an unsigned one is reported as forged.
+   * checkpoint must carry a valid signature, and every chain with rows a signed genesis.
    */
   signer?: CheckpointSigner | null;
+  /** Witness directory (`AITRAIL_WITNESS_DIR` of the writers) to compare the database with. */
+  witnessDir?: string | null;
+  /** Fail when a chain has rows after its last tree head older than this. */
+  maxUnanchoredAgeMs?: number | null;
+  /** Failures listed in the report; the rest are counted. Default 1000. */
+  maxFailures?: number;
   /** Rows per page; memory stays constant whatever the table size. Default 5000. */
   pageSize?: number;
   /** How far from its position a row is searched for when checking reordering. Default 1000. */

@@ -1,52 +1,51 @@
 import { canonicalJson } from '../canonical-json.js';
-import { chainHash, computeRowHash, type HashedFields } from '../hash-chain.js';
+import { chainHash, computeRowHash } from '../hash-chain.js';
+import {
+  canonicalColumns,
+  HASHED_COLUMNS,
+  type HashedFields,
+  type HashVersion,
+  selectExpression,
+} from '../hashed-columns.js';
+import { shorten, storableTimestamp } from '../writer/poison.js';
 
-/** A row as verify reads it: the hashed fields (metadata as jsonb text), plus its links. */
-export interface RowForVerify extends Omit<HashedFields, 'chain_seq' | 'subject_id'> {
-  subject_id: string | null;
+/** A row as verify reads it: the hashed fields (metadata as jsonb text), its links, its arrival. */
+export type RowForVerify = Omit<HashedFields, 'chain_seq'> & {
   /** bigint: postgres.js returns it as text. */
   chain_seq: string | number;
   prev_hash: string;
   hash: string;
-}
+  /** Set by the database: only used for the age of unanchored rows. */
+  recorded_at: string;
+};
 
-export const ROW_COLUMNS = `id::text, event_id,
-  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
-  tenant_id, actor_type, actor_id, action, outcome, resource_type, resource_id, conversation_id,
-  task_id, agent_name, tool_name, approval_id, metadata::text AS metadata, trace_id, span_id,
-  service_name, subject_id, chain_id, chain_seq, prev_hash, hash`;
+/** Verify's SELECT list, derived from the hashed-columns declaration. */
+export const ROW_COLUMNS = [
+  ...HASHED_COLUMNS.map(selectExpression),
+  'prev_hash',
+  'hash',
+  `to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_at`,
+].join(', ');
 
 function fieldsOf(row: RowForVerify, metadataJson: string, chainSeq: number): HashedFields {
-  return {
-    id: row.id,
-    event_id: row.event_id,
-    occurred_at: row.occurred_at,
-    tenant_id: row.tenant_id,
-    actor_type: row.actor_type,
-    actor_id: row.actor_id,
-    action: row.action,
-    outcome: row.outcome,
-    resource_type: row.resource_type,
-    resource_id: row.resource_id,
-    conversation_id: row.conversation_id,
-    task_id: row.task_id,
-    agent_name: row.agent_name,
-    tool_name: row.tool_name,
-    approval_id: row.approval_id,
-    metadata: metadataJson,
-    trace_id: row.trace_id,
-    span_id: row.span_id,
-    service_name: row.service_name,
-    ...(row.subject_id === null ? {} : { subject_id: row.subject_id }),
-    chain_id: row.chain_id,
-    chain_seq: chainSeq,
-  };
+  return { ...row, metadata: metadataJson, chain_seq: chainSeq } as HashedFields;
 }
 
-export type RowCheck = { ok: true; degraded: boolean } | { ok: false; sealedAtSeq: number | null };
+export type RowCheck =
+  | { ok: true; degraded: boolean; canonical: string }
+  | { ok: false; sealedAtSeq: number | null; detail?: string };
 
-/** Does the row's content match its hash? Degraded rows are checked against their preserved original. */
-export function checkRowHash(row: RowForVerify, seq: number, reorderWindow: number): RowCheck {
+/**
+ * Does the row's content match its hash? A degraded row is checked against its preserved
+ * original: the hash over the original, and every column compared with what degrading the
+ * original gives (a changed `actor_id` behind the poison wrapper fails like any other change).
+ */
+export function checkRowHash(
+  row: RowForVerify,
+  seq: number,
+  reorderWindow: number,
+  version: HashVersion,
+): RowCheck {
   let metadata: unknown;
   try {
     metadata = JSON.parse(row.metadata);
@@ -54,32 +53,81 @@ export function checkRowHash(row: RowForVerify, seq: number, reorderWindow: numb
     return { ok: false, sealedAtSeq: null };
   }
   const poison = (metadata as { aitrailPoison?: { original?: unknown } } | null)?.aitrailPoison;
-  if (poison && typeof poison.original === 'string') {
-    const original = Buffer.from(poison.original, 'base64').toString('utf8');
-    let fields: Partial<HashedFields>;
-    try {
-      fields = JSON.parse(original) as Partial<HashedFields>;
-    } catch {
-      return { ok: false, sealedAtSeq: null };
-    }
-    const consistent =
-      fields.id === row.id && fields.chain_id === row.chain_id && fields.chain_seq === seq;
-    const hash = chainHash(row.prev_hash, original);
-    return consistent && hash === row.hash
-      ? { ok: true, degraded: true }
-      : { ok: false, sealedAtSeq: null };
-  }
+  if (poison && typeof poison.original === 'string')
+    return checkDegraded(row, seq, poison.original, version);
   const metadataJson = canonicalJson(metadata);
-  if (computeRowHash(row.prev_hash, fieldsOf(row, metadataJson, seq)) === row.hash)
-    return { ok: true, degraded: false };
+  const fields = fieldsOf(row, metadataJson, seq);
+  if (computeRowHash(row.prev_hash, fields, version) === row.hash)
+    return { ok: true, degraded: false, canonical: canonicalOf(fields, version) };
   // A row moved to another position still hashes correctly at the position it was sealed at.
   for (let delta = 1; delta <= reorderWindow; delta++) {
     for (const candidate of [seq - delta, seq + delta]) {
       if (candidate < 1) continue;
-      if (computeRowHash(row.prev_hash, fieldsOf(row, metadataJson, candidate)) === row.hash) {
+      if (
+        computeRowHash(row.prev_hash, fieldsOf(row, metadataJson, candidate), version) === row.hash
+      ) {
         return { ok: false, sealedAtSeq: candidate };
       }
     }
   }
   return { ok: false, sealedAtSeq: null };
+}
+
+function canonicalOf(fields: HashedFields, version: HashVersion): string {
+  // Same bytes `computeRowHash` chained over: the row's Merkle leaf.
+  let out = '{';
+  canonicalColumns(version).forEach((c, i) => {
+    out += `${i === 0 ? '"' : ',"'}${c.column}":${JSON.stringify(fields[c.column] ?? null)}`;
+  });
+  return `${out}}`;
+}
+
+function checkDegraded(
+  row: RowForVerify,
+  seq: number,
+  encoded: string,
+  version: HashVersion,
+): RowCheck {
+  const original = Buffer.from(encoded, 'base64').toString('utf8');
+  let fields: Record<string, unknown>;
+  try {
+    fields = JSON.parse(original) as Record<string, unknown>;
+  } catch {
+    return { ok: false, sealedAtSeq: null, detail: 'the preserved original is not JSON' };
+  }
+  if (chainHash(row.prev_hash, original) !== row.hash)
+    return {
+      ok: false,
+      sealedAtSeq: null,
+      detail: 'the preserved original does not match the hash',
+    };
+  const stored = row as unknown as Record<string, unknown>;
+  for (const c of canonicalColumns(version)) {
+    if (c.column === 'metadata') continue;
+    const value = fields[c.column] ?? null;
+    let expected: unknown;
+    if (c.column === 'chain_seq') {
+      if (value !== seq) return mismatch(c.column);
+      continue;
+    }
+    if (c.column === 'occurred_at') {
+      if (typeof value !== 'string') return mismatch(c.column);
+      // Unstorable times were replaced by the time of degrading; storable ones are kept exactly.
+      if (storableTimestamp(value) !== value) continue;
+      expected = value;
+      if (Date.parse(String(stored[c.column])) !== Date.parse(value)) return mismatch(c.column);
+      continue;
+    }
+    expected = typeof value === 'string' ? shorten(value) : value;
+    if ((stored[c.column] ?? null) !== expected) return mismatch(c.column);
+  }
+  return { ok: true, degraded: true, canonical: original };
+}
+
+function mismatch(column: string): RowCheck {
+  return {
+    ok: false,
+    sealedAtSeq: null,
+    detail: `degraded row's ${column} differs from its preserved original`,
+  };
 }

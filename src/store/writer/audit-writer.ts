@@ -6,6 +6,8 @@ import type { AuditStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { type PersonalValues, splitPersonalData } from '../erasure/personal-fields.js';
 import { HashChain } from '../hash-chain.js';
+import { DirectoryWitness, HttpWitness, type TreeHeadWitness } from '../merkle/witness.js';
+import { CheckpointPublisher } from './checkpoint-publisher.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
 import { CommitTracker } from './commit-tracker.js';
 import { Journal, type JournalSegment } from './journal.js';
@@ -52,6 +54,10 @@ export interface AuditWriterOptions {
     signer?: CheckpointSigner | null;
     /** Called after each stored checkpoint, e.g. to emit it as a span. */
     onCheckpoint?: (checkpoint: CheckpointRecord) => void;
+    /** Directory where every signed tree head is also appended (one fsynced JSON line per head). */
+    witnessDir?: string | null;
+    /** HTTP endpoint every signed tree head is also POSTed to, as JSON. */
+    witnessUrl?: string | null;
   };
   logger?: AuditLogger;
 }
@@ -120,16 +126,12 @@ export class AuditWriter {
   private readonly maxQueueBytes: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
-  private readonly checkpointOptions: Required<
-    Pick<NonNullable<AuditWriterOptions['checkpoints']>, 'everyRecords' | 'everyMs'>
-  > &
-    NonNullable<AuditWriterOptions['checkpoints']>;
-  private readonly serviceName: string | null;
+  /** Tree heads: genesis, periodic, final, each signed and witnessed. */
+  private readonly checkpoints: CheckpointPublisher;
   private prepare: (() => Promise<void>) | null;
   private preparing: Promise<void> | null = null;
   private readonly maxInFlight: number;
   private readonly writeTimeoutMs: number;
-  private checkpointing = false;
 
   private queue: QueuedRecord[] = [];
   private queueBytes = 0;
@@ -147,8 +149,6 @@ export class AuditWriter {
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
-  private lastCheckpointSeq = 0;
-  private lastCheckpointAt = Date.now();
   private readonly counters = {
     received: 0,
     written: 0,
@@ -159,7 +159,6 @@ export class AuditWriter {
     dropped: 0,
     corruptJournalLines: 0,
     failedWrites: 0,
-    checkpoints: 0,
     collisions: 0,
     lastWriteLatencyMs: 0,
   };
@@ -169,7 +168,6 @@ export class AuditWriter {
     this.chainId = options.chainId ?? randomUUID();
     this.chain = new HashChain(this.chainId);
     this.commits = new CommitTracker(this.chainId);
-    this.serviceName = options.serviceName ?? null;
     this.prepare = options.prepare ?? null;
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 2);
     this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 15_000);
@@ -179,15 +177,27 @@ export class AuditWriter {
     this.maxQueueBytes = positive('maxQueueBytes', options.maxQueueBytes ?? 32 * 1024 * 1024);
     this.retryInitialMs = positive('retry.initialDelayMs', options.retry?.initialDelayMs ?? 50);
     this.retryMaxMs = positive('retry.maxDelayMs', options.retry?.maxDelayMs ?? 5_000);
-    this.checkpointOptions = {
-      ...options.checkpoints,
+    this.logger = rateLimited(options.logger ?? consoleLogger);
+    const witnesses: TreeHeadWitness[] = [];
+    if (options.checkpoints?.witnessDir)
+      witnesses.push(new DirectoryWitness(options.checkpoints.witnessDir));
+    if (options.checkpoints?.witnessUrl)
+      witnesses.push(new HttpWitness(options.checkpoints.witnessUrl));
+    this.checkpoints = new CheckpointPublisher({
+      store: this.store,
+      serviceName: options.serviceName ?? null,
+      signer: options.checkpoints?.signer ?? null,
       everyRecords: positive(
         'checkpoints.everyRecords',
         options.checkpoints?.everyRecords ?? 10_000,
       ),
       everyMs: positive('checkpoints.everyMs', options.checkpoints?.everyMs ?? 60_000),
-    };
-    this.logger = rateLimited(options.logger ?? consoleLogger);
+      witnesses,
+      onCheckpoint: options.checkpoints?.onCheckpoint,
+      logger: this.logger,
+      guard: (io) => this.guarded(io),
+    });
+    this.checkpoints.openChain(this.chainId);
     this.journal = options.journalDir ? new Journal(options.journalDir, this.chainId) : null;
     // Journals left by writers that died on this host replay as soon as the database answers.
     if (this.journal) this.schedule(0);
@@ -270,8 +280,15 @@ export class AuditWriter {
         this.queueBytes = 0;
         this.backlog = [];
       }
+      await this.checkpoints.stop();
     } else if (this.healthy) {
-      await this.writeCheckpoint(true);
+      // Final head last, after the timer stopped and any periodic head finished.
+      if (await this.checkpoints.final(this.chain.chainId, this.chain.lastSeq)) {
+        this.chain = new HashChain(randomUUID());
+        this.checkpoints.openChain(this.chain.chainId);
+      }
+    } else {
+      await this.checkpoints.stop();
     }
     this.journal?.close();
   }
@@ -293,6 +310,7 @@ export class AuditWriter {
     return {
       chainId: this.chainId,
       ...this.counters,
+      checkpoints: this.checkpoints.stats.checkpoints,
       queueDepth: this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0),
       queueBytes: this.queueBytes,
       lastSeq: this.chain.lastSeq,
@@ -502,6 +520,7 @@ export class AuditWriter {
     try {
       const inserted = await this.guarded(async () => {
         await this.ensurePrepared();
+        await this.checkpoints.beforeWrite(batch);
         return this.store.insertRecords(batch);
       });
       this.counters.lastWriteLatencyMs = performance.now() - started;
@@ -612,6 +631,7 @@ export class AuditWriter {
     this.counters.written += inserted;
     this.counters.duplicates += batch.length - inserted;
     this.commits.markCommitted(batch);
+    this.checkpoints.onCommitted(batch);
   }
 
   private overBound(): boolean {
@@ -706,62 +726,7 @@ export class AuditWriter {
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.checkpointing) return;
-    const through = this.commits.committedThrough.seq;
-    if (through <= this.lastCheckpointSeq) return;
-    const due =
-      through - this.lastCheckpointSeq >= this.checkpointOptions.everyRecords ||
-      Date.now() - this.lastCheckpointAt >= this.checkpointOptions.everyMs;
-    if (!due) return;
-    this.checkpointing = true;
-    try {
-      await this.writeCheckpoint(false);
-    } finally {
-      this.checkpointing = false;
-    }
-  }
-
-  /**
-   * Stores a checkpoint of the committed head. `final` (at a clean shutdown, everything sealed
-   * committed) closes the chain: verify then treats any later row as forged, and records that
-   * still arrive are sealed into a fresh chain.
-   */
-  private async writeCheckpoint(final: boolean): Promise<void> {
-    const { seq, hash } = this.commits.committedThrough;
-    if (hash === null) return;
-    const closesChain = final && seq === this.chain.lastSeq;
-    if (seq <= this.lastCheckpointSeq && !closesChain) return;
-    const signer = this.checkpointOptions.signer ?? null;
-    const unsigned: Omit<CheckpointRecord, 'signature'> = {
-      chainId: this.chainId,
-      chainSeq: seq,
-      headHash: hash,
-      createdAt: new Date().toISOString(),
-      serviceName: this.serviceName,
-      algorithm: signer ? signer.algorithm : 'none',
-      keyId: signer ? signer.keyId : null,
-      final: closesChain,
-    };
-    const checkpoint: CheckpointRecord = {
-      ...unsigned,
-      signature: signer ? signer.sign(unsigned) : null,
-    };
-    try {
-      await this.guarded(() => this.store.insertCheckpoint(checkpoint));
-    } catch (error) {
-      const when = final ? 'at shutdown' : 'periodically';
-      this.logger.warn(`storing a checkpoint ${when} failed: ${describeError(error)}`);
-      return;
-    }
-    this.lastCheckpointSeq = seq;
-    this.lastCheckpointAt = Date.now();
-    this.counters.checkpoints += 1;
-    if (closesChain) this.chain = new HashChain(randomUUID());
-    try {
-      this.checkpointOptions.onCheckpoint?.(checkpoint);
-    } catch (error) {
-      this.logger.warn(`the onCheckpoint callback threw: ${describeError(error)}`);
-    }
+    await this.checkpoints.maybePublish();
   }
 }
 

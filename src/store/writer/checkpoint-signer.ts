@@ -1,9 +1,11 @@
 import {
+  createHash,
   createHmac,
   createPrivateKey,
   createPublicKey,
   type KeyObject,
   sign,
+  timingSafeEqual,
   verify,
 } from 'node:crypto';
 import type { CheckpointRecord } from '../audit-record.js';
@@ -20,18 +22,47 @@ export interface CheckpointSigner {
   verify(checkpoint: CheckpointRecord): boolean;
 }
 
-/** What a checkpoint signature covers, in canonical JSON. */
+/**
+ * What a checkpoint signature covers, in canonical JSON. A tree head covers every field; a legacy
+ * head (written before tree heads existed) keeps the payload it was signed with.
+ */
 export function checkpointPayload(c: Omit<CheckpointRecord, 'signature'>): string {
+  if (c.kind === 'legacy') {
+    return canonicalJson({
+      algorithm: c.algorithm,
+      chain_id: c.chainId,
+      chain_seq: c.chainSeq,
+      created_at: c.createdAt,
+      final: c.final,
+      head_hash: c.headHash,
+      key_id: c.keyId,
+      service_name: c.serviceName,
+    });
+  }
   return canonicalJson({
     algorithm: c.algorithm,
     chain_id: c.chainId,
-    chain_seq: c.chainSeq,
     created_at: c.createdAt,
     final: c.final,
+    hash_version: c.hashVersion,
     head_hash: c.headHash,
     key_id: c.keyId,
+    kind: c.kind,
+    prev_checkpoint_hash: c.prevCheckpointHash,
+    root_hash: c.rootHash,
     service_name: c.serviceName,
+    tree_size: c.chainSeq,
+    type: 'aitrail.tree_head/v1',
   });
+}
+
+/** The hash the next tree head of the chain names as `prevCheckpointHash`: payload and signature. */
+export function checkpointHash(c: CheckpointRecord): string {
+  return createHash('sha256')
+    .update(checkpointPayload(c))
+    .update('\n')
+    .update(c.signature ?? '')
+    .digest('hex');
 }
 
 /**
@@ -55,7 +86,7 @@ function hmacSigner(secret: string): CheckpointSigner {
     algorithm: 'hmac-sha256',
     keyId,
     sign: (c) => mac(checkpointPayload(c)),
-    verify: (c) => c.signature !== null && mac(checkpointPayload(c)) === c.signature,
+    verify: (c) => c.signature !== null && safeEqual(mac(checkpointPayload(c)), c.signature),
   };
 }
 
@@ -83,6 +114,7 @@ function ed25519Signer(key: string | KeyObject): CheckpointSigner {
     },
     verify: (c) =>
       c.signature !== null &&
+      isCanonicalBase64(c.signature) &&
       verify(
         null,
         Buffer.from(checkpointPayload(c)),
@@ -90,4 +122,15 @@ function ed25519Signer(key: string | KeyObject): CheckpointSigner {
         Buffer.from(c.signature, 'base64'),
       ),
   };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A signature has one spelling: unused trailing bits of base64 must not give a second one. */
+function isCanonicalBase64(text: string): boolean {
+  return Buffer.from(text, 'base64').toString('base64') === text;
 }

@@ -15,14 +15,14 @@ export interface PoisonMetadata {
   };
 }
 
-function shorten(value: string | null): string | null {
+export function shorten(value: string | null): string | null {
   if (value === null || value.length <= MAX_DEGRADED_TEXT) return value;
   const digest = createHash('sha256').update(value).digest('hex').slice(0, 16);
   return `${value.slice(0, MAX_DEGRADED_TEXT)}…[sha256:${digest}]`;
 }
 
 /** The original time if Postgres can hold it, else now (the original stays in `original`). */
-function storableTimestamp(value: string): string {
+export function storableTimestamp(value: string): string {
   const time = Date.parse(value);
   const year = Number.isNaN(time) ? 0 : new Date(time).getUTCFullYear();
   return year >= 1 && year <= 9999 && /^\d{4}-\d{2}-\d{2}T/.test(value)
