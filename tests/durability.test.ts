@@ -102,9 +102,16 @@ describe('no audit event lost', () => {
   function journalFiles(dataDir: string): string[] {
     const root = join(dataDir, 'journal');
     if (!existsSync(root)) return [];
-    return readdirSync(root).flatMap((chain) =>
-      readdirSync(join(root, chain)).filter((f) => f.endsWith('.jnl')),
-    );
+    // <journal>/<store key>/<chain id>/*.jnl
+    return readdirSync(root, { withFileTypes: true })
+      .filter((store) => store.isDirectory())
+      .flatMap((store) =>
+        readdirSync(join(root, store.name), { withFileTypes: true })
+          .filter((chain) => chain.isDirectory())
+          .flatMap((chain) =>
+            readdirSync(join(root, store.name, chain.name)).filter((f) => f.endsWith('.jnl')),
+          ),
+      );
   }
 
   it('Postgres killed mid-emission and restarted: exactly 20,000 rows, no duplicates, chains verify', async () => {

@@ -103,8 +103,13 @@ export function traceInSpan<T>(
       if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
       return result;
     } catch (error) {
-      recordFailure(span, error);
-      onFailure?.(span);
+      // Whatever `fn` threw goes back to the caller as it was: recording it must not replace it.
+      try {
+        recordFailure(span, error);
+        onFailure?.(span);
+      } catch {
+        if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
+      }
       throw error;
     } finally {
       span.end();
@@ -112,21 +117,51 @@ export function traceInSpan<T>(
   });
 }
 
-/** Records a thrown value on the span with its message and stack already redacted. */
+/**
+ * Records a thrown value on the span with its message and stack already redacted. The outcome
+ * is set first: a value that resists every inspection (a Proxy that throws on each trap, a
+ * null-prototype object) still makes a `failure` row.
+ */
 export function recordFailure(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
-  const { redactor } = instrumentSettings();
-  const type = error instanceof Error ? error.name : typeof error;
-  const message = error instanceof Error ? error.message : String(error);
-  const eventAttributes: Attributes = {
-    [ATTR_EXCEPTION_TYPE]: type,
-    [ATTR_EXCEPTION_MESSAGE]: redactor.redactText(message),
-  };
-  if (error instanceof Error && error.stack) {
-    eventAttributes[ATTR_EXCEPTION_STACKTRACE] = redactor.redactText(error.stack);
-  }
-  span.addEvent('exception', eventAttributes);
-  span.setAttribute(ATTR_ERROR_TYPE, type);
   span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
-  span.setStatus({ code: SpanStatusCode.ERROR, message: redactor.redactText(message) });
+  const { redactor } = instrumentSettings();
+  const thrown = describeThrown(error);
+  const redact = (text: string) => {
+    try {
+      return redactor.redactText(text);
+    } catch {
+      return '[redaction failed]';
+    }
+  };
+  const eventAttributes: Attributes = {
+    [ATTR_EXCEPTION_TYPE]: thrown.type,
+    [ATTR_EXCEPTION_MESSAGE]: redact(thrown.message),
+  };
+  if (thrown.stack) eventAttributes[ATTR_EXCEPTION_STACKTRACE] = redact(thrown.stack);
+  span.addEvent('exception', eventAttributes);
+  span.setAttribute(ATTR_ERROR_TYPE, thrown.type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: redact(thrown.message) });
+}
+
+/** Type, message and stack of any thrown value; each read may throw, and is then replaced. */
+function describeThrown(error: unknown): { type: string; message: string; stack: string | null } {
+  const attempt = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch {
+      return fallback;
+    }
+  };
+  const isError = attempt(() => error instanceof Error, false);
+  if (!isError) {
+    const type = error === null ? 'null' : typeof error;
+    const message = attempt(() => String(error), `[unprintable ${type}]`);
+    return { type, message, stack: null };
+  }
+  const e = error as Error;
+  const type = attempt(() => String(e.name), 'Error');
+  const message = attempt(() => String(e.message), '[unprintable message]');
+  const stack = attempt(() => (typeof e.stack === 'string' ? e.stack : null), null);
+  return { type, message, stack };
 }

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { AuditRecord, CheckpointRecord, SealedAuditRecord } from '../audit-record.js';
 import type { AuditStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { type PersonalValues, splitPersonalData } from '../erasure/personal-fields.js';
+import { resolveDataDir } from '../data-dir.js';
 import { HashChain } from '../hash-chain.js';
 import { DirectoryWitness, HttpWitness, type TreeHeadWitness } from '../merkle/witness.js';
 import { CheckpointPublisher } from './checkpoint-publisher.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
 import { CommitTracker } from './commit-tracker.js';
+import { describeDatabase, readDatabaseIdentity } from './database-identity.js';
 import { Journal, type JournalSegment } from './journal.js';
+import { foreignJournals, storeJournalRoot } from './journal-binding.js';
 import { type AuditLogger, consoleLogger, rateLimited } from './logger.js';
 import { degradePoisonRecord } from './poison.js';
 import {
@@ -38,8 +42,20 @@ export interface AuditWriterOptions {
   maxQueueRecords?: number;
   /** Memory bound in bytes (estimated); beyond it records spill to the journal. Default 32 MiB. */
   maxQueueBytes?: number;
-  /** Spill journal directory; `null` keeps everything in memory (bounded, then dropped loudly). */
+  /**
+   * Journal directory. Default: `<AITRAIL_DATA_DIR or ./.aitrail>/journal`, so a writer (and the
+   * building-block `AuditSpanProcessor` with only a `store`) never loses an outage's records
+   * silently. `null` keeps everything in memory: bounded, then dropped, counted and logged.
+   * Journals are kept per store below it (`<journalDir>/<store key>/<chain id>/`) and bound to
+   * the database they were written for: another database's journal is reported, never replayed.
+   */
   journalDir?: string | null;
+  /**
+   * A dead writer's journal in another pid namespace (the previous life of a restarted
+   * container) is taken over once its owner's heartbeat is this old. Default
+   * `AITRAIL_JOURNAL_STALE_MS`, else 15 s.
+   */
+  journalStaleAfterMs?: number;
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
   /**
    * Runs once before the first write, retried while the database is unreachable (e.g. applying
@@ -73,7 +89,14 @@ export interface WriterStats {
   replayed: number;
   poisoned: number;
   dropped: number;
+  /** Journal lines skipped on replay: torn by a crash, or quarantined as malformed. */
   corruptJournalLines: number;
+  /** Of those, lines with a valid checksum but not an audit record: moved to the dead-letter file. */
+  quarantinedJournalLines: number;
+  /** Journals found for another database (or in the unbound layout of older versions): left alone. */
+  foreignJournals: number;
+  /** Failed journal appends (disk full, quota, I/O error); the journal is retried on a later batch. */
+  journalFailures: number;
   failedWrites: number;
   checkpoints: number;
   /** Records whose chain position another row had taken (tampering): kept in the dead-letter file. */
@@ -105,6 +128,8 @@ type Attempt = 'ok' | 'transient';
 const RECORD_OVERHEAD_BYTES = 600;
 /** Past this multiple of the memory bound, with no journal to spill to, records are dropped. */
 const HARD_LIMIT_FACTOR = 2;
+/** After a failed append, the journal is tried again on the first batch after this pause. */
+const JOURNAL_RETRY_MS = 250;
 
 /**
  * Batches audit records off the hot path into the store. One insert statement per batch
@@ -141,7 +166,13 @@ export class AuditWriter {
   private readonly journaledInFlight = new Set<SealedAuditRecord[]>();
   private pendingSegments: JournalSegment[] = [];
   private segmentsStale = true;
-  private journalBroken = false;
+  private lastSegmentScan = 0;
+  /** While the disk refuses appends: no journal attempt before this time (0: journal writable). */
+  private journalRetryAt = 0;
+  private readonly journalStaleAfterMs: number;
+  /** Segments whose malformed lines already went to the dead-letter file. */
+  private readonly quarantined = new Set<string>();
+  private databaseBound = false;
   private healthy = true;
   private failures = 0;
   private running = false;
@@ -158,6 +189,9 @@ export class AuditWriter {
     poisoned: 0,
     dropped: 0,
     corruptJournalLines: 0,
+    quarantinedJournalLines: 0,
+    foreignJournals: 0,
+    journalFailures: 0,
     failedWrites: 0,
     collisions: 0,
     lastWriteLatencyMs: 0,
@@ -198,9 +232,42 @@ export class AuditWriter {
       guard: (io) => this.guarded(io),
     });
     this.checkpoints.openChain(this.chainId);
-    this.journal = options.journalDir ? new Journal(options.journalDir, this.chainId) : null;
+    this.journalStaleAfterMs = positive(
+      'journalStaleAfterMs',
+      options.journalStaleAfterMs ?? Number(process.env.AITRAIL_JOURNAL_STALE_MS || 15_000),
+    );
+    const journalDir =
+      options.journalDir === undefined ? join(resolveDataDir(), 'journal') : options.journalDir;
+    this.journal = journalDir ? this.openJournal(journalDir) : null;
     // Journals left by writers that died on this host replay as soon as the database answers.
     if (this.journal) this.schedule(0);
+  }
+
+  private openJournal(journalDir: string): Journal {
+    const location = this.store.location;
+    const root = storeJournalRoot(journalDir, location);
+    for (const foreign of foreignJournals(journalDir, root)) {
+      this.counters.foreignJournals += 1;
+      this.logger.error(
+        foreign.location === null
+          ? `journal folder ${foreign.dir} is not bound to any database (written by an older version); left alone: move it under ${root} to replay it into ${location}`
+          : `journal folder ${foreign.dir} was written for ${foreign.location}, not ${location}; left alone (it replays when a writer for that store starts)`,
+      );
+    }
+    return new Journal({
+      root,
+      chainId: this.chainId,
+      location,
+      deadLetterPath: join(journalDir, 'dead-letter.jnl'),
+      staleAfterMs: this.journalStaleAfterMs,
+      onForeignChain: (dir, bound) => {
+        this.counters.foreignJournals += 1;
+        const here = this.journal?.boundDatabase;
+        this.logger.error(
+          `journal folder ${dir} was written for ${describeDatabase(bound)}, but ${location} is ${here ? describeDatabase(here) : 'another database'}; left alone`,
+        );
+      },
+    });
   }
 
   /** Accepts a record. Never throws, never waits on I/O unless memory is past its bound. */
@@ -298,6 +365,9 @@ export class AuditWriter {
    * everything is committed, cutting backoffs short every quarter second.
    */
   private async deliverEverything(stopped: () => boolean): Promise<void> {
+    // Dead writers' journals bound to a database are judged only once this one's is known.
+    await this.bindJournal();
+    this.segmentsStale = true;
     while (!stopped()) {
       if (this.healthy && !this.running && this.isIdle()) return;
       if (this.running) this.wake?.();
@@ -352,10 +422,12 @@ export class AuditWriter {
   private async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    // Bind the journal before anything spills, if the database answers now.
+    await this.bindJournal();
     const inFlight = new Set<Promise<void>>();
     let failed = false;
     const start = (work: Work) => {
-      const task: Promise<void> = this.perform(work).then(async (result) => {
+      const task: Promise<void> = this.performSafely(work).then(async (result) => {
         inFlight.delete(task);
         if (result === 'transient') {
           failed = true;
@@ -411,7 +483,10 @@ export class AuditWriter {
   }
 
   private refreshSegments(): JournalSegment[] {
+    // Dead writers' journals whose owner could not be judged yet (a fresh heartbeat) are looked at again.
+    if (Date.now() - this.lastSegmentScan > this.journalStaleAfterMs / 2) this.segmentsStale = true;
     if (this.journal && this.segmentsStale) {
+      this.lastSegmentScan = Date.now();
       this.pendingSegments = this.journal.pendingSegments();
       this.segmentsStale = false;
     }
@@ -429,6 +504,16 @@ export class AuditWriter {
       batch[i] = sealed;
     }
     return batch;
+  }
+
+  /** Nothing a journal or a record holds may crash the host: an unexpected error is a retry. */
+  private async performSafely(work: Work): Promise<Attempt> {
+    try {
+      return await this.perform(work);
+    } catch (error) {
+      this.logger.error(`a delivery step failed unexpectedly, will retry: ${describeError(error)}`);
+      return 'transient';
+    }
   }
 
   private async perform(work: Work): Promise<Attempt> {
@@ -468,25 +553,36 @@ export class AuditWriter {
    * did commit replay as duplicates, which the insert skips.
    */
   private appendToJournal(batch: SealedAuditRecord[]): boolean {
-    if (!this.journal || this.journalBroken) return false;
+    if (!this.journalWritable()) return false;
+    const journal = this.journal as Journal;
     try {
       const pending = [...this.inFlight].filter(
         (b) => b !== batch && !this.journaledInFlight.has(b),
       );
       for (const held of [...pending, batch].sort((a, b) => firstSeq(a) - firstSeq(b))) {
-        this.journal.append(held);
+        journal.append(held);
         this.counters.journaled += held.length;
         if (held !== batch) this.journaledInFlight.add(held);
       }
       this.segmentsStale = true;
+      if (this.journalRetryAt !== 0) {
+        this.journalRetryAt = 0;
+        this.logger.warn('the journal accepts writes again');
+      }
       return true;
     } catch (error) {
-      this.journalBroken = true;
+      this.counters.journalFailures += 1;
+      this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
       this.logger.error(
-        `journal write failed, holding records in memory instead: ${describeError(error)}`,
+        `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
       );
       return false;
     }
+  }
+
+  /** A journal exists and has not refused an append within the last `JOURNAL_RETRY_MS`. */
+  private journalWritable(): boolean {
+    return this.journal !== null && Date.now() >= this.journalRetryAt;
   }
 
   private async replay(segment: JournalSegment): Promise<Attempt> {
@@ -498,14 +594,19 @@ export class AuditWriter {
       this.pendingSegments = this.pendingSegments.filter((s) => s !== segment);
       return 'ok';
     }
+    if (contents.malformed.length > 0 && !this.quarantined.has(segment.path)) {
+      this.quarantined.add(segment.path);
+      this.quarantine(segment, contents.malformed);
+    }
     for (let i = 0; i < contents.records.length; i += this.batchSize) {
       const result = await this.write(contents.records.slice(i, i + this.batchSize));
       if (result === 'transient') return result;
     }
-    if (contents.corruptLines > 0) {
-      this.counters.corruptJournalLines += contents.corruptLines;
+    this.quarantined.delete(segment.path);
+    if (contents.tornLines > 0) {
+      this.counters.corruptJournalLines += contents.tornLines;
       this.logger.error(
-        `journal segment ${segment.path} had ${contents.corruptLines} torn or corrupt line(s); skipped`,
+        `journal segment ${segment.path} had ${contents.tornLines} torn line(s) (a write cut short by a crash); skipped`,
       );
     }
     this.counters.replayed += contents.records.length;
@@ -514,12 +615,29 @@ export class AuditWriter {
     return 'ok';
   }
 
+  /**
+   * Lines with a valid checksum that are not audit records (a bug, or a hand-edited file) are
+   * kept in the dead-letter file and never replayed; the rest of the segment replays.
+   */
+  private quarantine(
+    segment: JournalSegment,
+    malformed: ReadonlyArray<{ line: string; reason: string }>,
+  ): void {
+    const kept = (this.journal as Journal).deadLetter(malformed.map((m) => m.line));
+    this.counters.corruptJournalLines += malformed.length;
+    this.counters.quarantinedJournalLines += malformed.length;
+    this.logger.error(
+      `journal segment ${segment.path} has ${malformed.length} malformed line(s) (first: ${malformed[0]?.reason}); ${kept ? 'moved to the dead-letter file' : 'could not be kept in the dead-letter file'}, replaying the rest`,
+    );
+  }
+
   /** One insert statement; rejected data is isolated, transient failures are reported upward. */
   private async write(batch: SealedAuditRecord[]): Promise<Attempt> {
     const started = performance.now();
     try {
       const inserted = await this.guarded(async () => {
         await this.ensurePrepared();
+        await this.ensureBound();
         await this.checkpoints.beforeWrite(batch);
         return this.store.insertRecords(batch);
       });
@@ -577,6 +695,29 @@ export class AuditWriter {
       this.logger.error(`preparing the store failed; writing anyway: ${describeError(error)}`);
     }
     this.prepare = null;
+  }
+
+  private async bindJournal(): Promise<void> {
+    if (this.databaseBound || !this.journal) return;
+    await this.guarded(() => this.ensureBound()).catch(() => {});
+  }
+
+  /**
+   * Learns which database this is, once, before the first write: the journal is bound to it, and
+   * dead writers' journals bound to another database are left alone.
+   */
+  private async ensureBound(): Promise<void> {
+    if (this.databaseBound || !this.journal) return;
+    try {
+      this.journal.bindDatabase(await readDatabaseIdentity(this.store));
+      this.segmentsStale = true;
+    } catch (error) {
+      if (isConnectionError(error)) throw error;
+      this.logger.error(
+        `cannot read the database identity; journals are bound by location only: ${describeError(error)}`,
+      );
+    }
+    this.databaseBound = true;
   }
 
   /** Splits a rejected batch until the poison record is alone, then stores it degraded. */
@@ -642,7 +783,16 @@ export class AuditWriter {
   private spill(): void {
     const target = Math.floor(this.maxQueueRecords / 2);
     const targetBytes = Math.floor(this.maxQueueBytes / 2);
-    while (this.queue.length > 0 && (this.queue.length > target || this.queueBytes > targetBytes)) {
+    // Unsealed records stay in the queue while the disk refuses: they can still be dropped
+    // without leaving a gap in the chain, should memory reach its hard limit.
+    // And a failed append leaves its sealed batch in memory: never more of those than the bound.
+    const sealedHeld = () => this.backlog.reduce((n, b) => n + b.length, 0);
+    while (
+      this.journalWritable() &&
+      this.queue.length > 0 &&
+      sealedHeld() < this.maxQueueRecords &&
+      (this.queue.length > target || this.queueBytes > targetBytes)
+    ) {
       const batch = this.sealNext();
       if (this.appendToJournal(batch)) continue;
       this.backlog.push(batch);
@@ -655,20 +805,30 @@ export class AuditWriter {
       heldRecords > this.maxQueueRecords * HARD_LIMIT_FACTOR ||
       heldBytes > this.maxQueueBytes * HARD_LIMIT_FACTOR
     ) {
-      const excess = this.queue.splice(0, this.queue.length);
+      // The newest records go: memory then holds the hard limit, and never more.
+      const overBy = Math.max(
+        heldRecords - this.maxQueueRecords * HARD_LIMIT_FACTOR,
+        Math.ceil((heldBytes - this.maxQueueBytes * HARD_LIMIT_FACTOR) / RECORD_OVERHEAD_BYTES),
+      );
+      const excess = this.queue.splice(Math.max(0, this.queue.length - overBy));
       for (const item of excess) this.queueBytes -= item.bytes;
-      this.drop(excess.length, 'memory bound reached twice over and the journal is unavailable');
+      this.drop(
+        excess.length,
+        this.journal
+          ? 'memory bound reached twice over while the journal refuses writes'
+          : 'memory bound reached twice over and there is no journal',
+      );
     }
     this.schedule(0);
   }
 
+  /** Everything in memory to the journal, oldest first; while the disk refuses, it stays put. */
   private spillAll(): void {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.journalWritable()) {
       const batch = this.sealNext();
-      if (!this.appendToJournal(batch)) {
-        this.backlog.push(batch);
-      }
+      if (!this.appendToJournal(batch)) this.backlog.push(batch);
     }
+    if (!this.journalWritable()) return;
     const held = this.backlog.splice(0, this.backlog.length);
     for (const batch of held) if (!this.appendToJournal(batch)) this.backlog.push(batch);
   }
@@ -684,8 +844,10 @@ export class AuditWriter {
       if (!this.journaledInFlight.has(batch) && this.appendToJournal(batch))
         this.journaledInFlight.add(batch);
     }
+    // At exit there is no later batch: the journal gets one more try whatever its last failure.
+    this.journalRetryAt = 0;
     this.spillAll();
-    const held = this.backlog.reduce((n, b) => n + b.length, 0);
+    const held = this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0);
     if (held > 0)
       this.drop(held, 'the process exited with records in memory and no journal to hold them');
   }

@@ -1,20 +1,22 @@
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SealedAuditRecord } from '../audit-record.js';
-import { isProcessAlive } from '../process-alive.js';
+import { type DatabaseIdentity, sameDatabase } from './database-identity.js';
+import { journalLine, parseJournalLine } from './journal-line.js';
+import { JournalOwnership } from './journal-owner.js';
 
 /** A closed or open segment file of one chain's journal. */
 export interface JournalSegment {
@@ -22,72 +24,142 @@ export interface JournalSegment {
   path: string;
   /** True for the segment this writer is still appending to. */
   open: boolean;
+  /** True for this writer's own chain (false: a dead writer's, taken over). */
+  own: boolean;
 }
 
 export interface SegmentContents {
   records: SealedAuditRecord[];
   /** Lines whose checksum did not match: a write torn by a crash, skipped rather than replayed. */
-  corruptLines: number;
+  tornLines: number;
+  /** Lines with a valid checksum whose content is not a sealed record: quarantined. */
+  malformed: Array<{ line: string; reason: string }>;
 }
 
-interface OwnerInfo {
-  pid: number;
-  host: string;
+export interface JournalOptions {
+  /** This store's folder: `<journalDir>/<store key>` (see `journal-binding.ts`). */
+  root: string;
+  chainId: string;
+  /** The store's printable location, written into each chain's header. */
+  location: string;
+  /** Where never-replayed records and lines are kept as evidence. */
+  deadLetterPath: string;
+  /** A dead owner in another pid namespace is recognised by a heartbeat older than this. */
+  staleAfterMs: number;
+  /** A chain folder left for another database (same location, other identity): reported. */
+  onForeignChain?: (dir: string, bound: DatabaseIdentity) => void;
 }
 
 const SEGMENT_SUFFIX = '.jnl';
-const OWNER_FILE = 'owner.json';
+const CHAIN_HEADER = 'chain.json';
 const MAX_SEGMENT_RECORDS = 10_000;
 
-function checksum(json: string): string {
-  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+interface ChainHeader {
+  location: string;
+  database: DatabaseIdentity | null;
 }
 
 /**
- * Append-only spill journal under `<dataDir>/journal/<chainId>/`. Each line is
- * `<checksum> <json>`; every append is fsynced before it returns, so a record handed to the
- * journal survives a crash. Writes are synchronous on purpose: the journal is the fallback when
- * the database cannot keep up, and it must also absorb synchronous bursts that never yield.
+ * Append-only journal under `<root>/<chainId>/`, one line per sealed record. Its promise: when
+ * `append` returns, every byte of every record is written and fsynced; when it throws (disk
+ * full, quota, I/O error), none of the batch counts and no torn bytes are left in front of the
+ * next append (the segment is cut back, or abandoned). Writes are synchronous on purpose: they
+ * also serve `process.on('exit')`, where nothing asynchronous runs any more.
  */
 export class Journal {
   private readonly ownDir: string;
+  private readonly owner: JournalOwnership;
   private fd: number | null = null;
   private segmentPath: string | null = null;
   private segmentRecords = 0;
+  private segmentBytes = 0;
   private segmentCounter = 0;
+  /** Highest own-chain seq in each segment this writer wrote: retired once committed. */
+  private readonly lastSeqOf = new Map<string, number>();
   private readonly claimed = new Set<string>();
+  private readonly reportedForeign = new Set<string>();
+  private database: DatabaseIdentity | null = null;
 
-  constructor(
-    private readonly root: string,
-    private readonly chainId: string,
-  ) {
-    this.ownDir = join(root, chainId);
+  constructor(private readonly options: JournalOptions) {
+    this.ownDir = join(options.root, options.chainId);
+    this.owner = new JournalOwnership(options.staleAfterMs);
   }
 
-  /** Appends a sealed batch and fsyncs it. Throws when the disk refuses (full, read-only, …). */
+  /** Appends records with one write loop and one fsync. Throws, leaving nothing half-written. */
   append(records: readonly SealedAuditRecord[]): void {
     if (records.length === 0) return;
     if (this.fd === null || this.segmentRecords >= MAX_SEGMENT_RECORDS) this.rotate();
+    const fd = this.fd as number;
     let text = '';
+    let lastSeq = 0;
     for (const record of records) {
-      const json = JSON.stringify(record);
-      text += `${checksum(json)} ${json}\n`;
+      text += journalLine(record);
+      // A record of another chain is never retired by this chain's commits.
+      lastSeq =
+        record.chainId === this.options.chainId
+          ? Math.max(lastSeq, record.chainSeq)
+          : Number.POSITIVE_INFINITY;
     }
-    writeSync(this.fd as number, text);
-    fsyncSync(this.fd as number);
+    const bytes = Buffer.from(text, 'utf8');
+    try {
+      // writeSync may write less than asked (a disk filling up): loop until all of it is down.
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      fsyncSync(fd);
+    } catch (error) {
+      this.cutBack();
+      throw error;
+    }
+    this.segmentBytes += bytes.length;
     this.segmentRecords += records.length;
+    const path = this.segmentPath as string;
+    this.lastSeqOf.set(path, Math.max(this.lastSeqOf.get(path) ?? 0, lastSeq));
+  }
+
+  /** Removes the torn tail of a failed append; if even that fails, the segment is abandoned. */
+  private cutBack(): void {
+    try {
+      ftruncateSync(this.fd as number, this.segmentBytes);
+      fsyncSync(this.fd as number);
+    } catch {
+      // The torn tail stays at the end of a closed segment: a torn line, skipped on replay.
+      this.closeSegment();
+    }
   }
 
   private rotate(): void {
     this.closeSegment();
     mkdirSync(this.ownDir, { recursive: true });
-    const owner: OwnerInfo = { pid: process.pid, host: hostname() };
-    writeFileSync(join(this.ownDir, OWNER_FILE), JSON.stringify(owner));
+    this.owner.take(this.ownDir);
+    this.writeHeader();
     this.segmentCounter += 1;
     const name = `${String(Date.now()).padStart(15, '0')}-${String(this.segmentCounter).padStart(6, '0')}`;
-    this.segmentPath = join(this.ownDir, `${name}${SEGMENT_SUFFIX}`);
-    this.fd = openSync(this.segmentPath, 'a');
+    const path = join(this.ownDir, `${name}${SEGMENT_SUFFIX}`);
+    const fd = openSync(path, 'a');
+    try {
+      // The new file's name must survive a power loss too, not only its contents.
+      const dirFd = openSync(this.ownDir, 'r');
+      try {
+        fsyncSync(dirFd);
+      } finally {
+        closeSync(dirFd);
+      }
+    } catch (error) {
+      closeSync(fd);
+      rmSync(path, { force: true });
+      throw error;
+    }
+    this.fd = fd;
+    this.segmentPath = path;
     this.segmentRecords = 0;
+    this.segmentBytes = 0;
+  }
+
+  private writeHeader(): void {
+    const header: ChainHeader = { location: this.options.location, database: this.database };
+    const path = join(this.ownDir, CHAIN_HEADER);
+    writeFileSync(`${path}.tmp`, JSON.stringify(header));
+    renameSync(`${path}.tmp`, path);
   }
 
   private closeSegment(): void {
@@ -97,21 +169,42 @@ export class Journal {
   }
 
   /**
-   * Segments waiting to be replayed, oldest first: this writer's own, then those of writers on
-   * this host whose process is gone. Segments of live writers elsewhere are left to them.
+   * Binds this chain's journal to the database the writer reached, and lets dead writers'
+   * journals be compared with it: one bound to another database is left alone.
+   */
+  bindDatabase(identity: DatabaseIdentity): void {
+    this.database = identity;
+    if (this.fd !== null) {
+      try {
+        this.writeHeader();
+      } catch {
+        // The header keeps the location only; the next rotation writes the identity.
+      }
+    }
+  }
+
+  get boundDatabase(): DatabaseIdentity | null {
+    return this.database;
+  }
+
+  /**
+   * Segments waiting to be replayed, own chain first: this writer's, then those of dead writers
+   * of the same store (see `JournalOwnership`). Live writers' folders are left to them.
    */
   pendingSegments(): JournalSegment[] {
     const segments: JournalSegment[] = [];
     let chains: string[];
     try {
-      chains = readdirSync(this.root);
+      chains = readdirSync(this.options.root, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name);
     } catch {
       return segments;
     }
     for (const chainId of chains) {
-      const dir = join(this.root, chainId);
-      const own = chainId === this.chainId;
-      if (!own && !this.claimed.has(chainId) && !this.claim(dir)) continue;
+      const dir = join(this.options.root, chainId);
+      const own = chainId === this.options.chainId;
+      if (!own && !this.claimed.has(chainId) && !this.claim(chainId, dir)) continue;
       let files: string[];
       try {
         files = readdirSync(dir).filter((f) => f.endsWith(SEGMENT_SUFFIX));
@@ -120,75 +213,102 @@ export class Journal {
       }
       for (const file of files.sort()) {
         const path = join(dir, file);
-        segments.push({ chainId, path, open: path === this.segmentPath });
+        segments.push({ chainId, path, open: path === this.segmentPath, own });
       }
     }
-    return segments.sort(
-      (a, b) => Number(b.chainId === this.chainId) - Number(a.chainId === this.chainId),
-    );
+    return segments.sort((a, b) => Number(b.own) - Number(a.own));
   }
 
-  /** Takes over the journal of a writer that is no longer running on this host. */
-  private claim(dir: string): boolean {
-    let owner: OwnerInfo;
-    try {
-      owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as OwnerInfo;
-    } catch {
-      return false;
+  /** Takes over a dead writer's folder, unless it is bound to another database. */
+  private claim(chainId: string, dir: string): boolean {
+    if (!this.owner.isAbandoned(dir)) return false;
+    const bound = readHeader(dir)?.database ?? null;
+    if (bound !== null) {
+      // Compared only once this writer knows its own database; until then, wait.
+      if (this.database === null) return false;
+      if (!sameDatabase(bound, this.database)) {
+        if (!this.reportedForeign.has(dir)) {
+          this.reportedForeign.add(dir);
+          this.options.onForeignChain?.(dir, bound);
+        }
+        return false;
+      }
     }
-    if (owner.host !== hostname() || isProcessAlive(owner.pid)) return false;
-    writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid, host: hostname() }));
-    this.claimed.add(dir.slice(this.root.length + 1));
+    try {
+      this.owner.take(dir);
+    } catch {
+      // Cannot write owner.json (disk still full): replay anyway; a second taker only repeats
+      // inserts that `ON CONFLICT (event_id) DO NOTHING` absorbs.
+    }
+    this.claimed.add(chainId);
     return true;
   }
 
-  /** Reads a segment, skipping lines whose checksum fails. */
+  /** Reads a segment; torn lines are counted, malformed ones returned for quarantine. */
   read(segment: JournalSegment): SegmentContents {
     if (segment.open) this.closeSegment();
     const text = readFileSync(segment.path, 'utf8');
-    const records: SealedAuditRecord[] = [];
-    let corruptLines = 0;
+    const contents: SegmentContents = { records: [], tornLines: 0, malformed: [] };
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      const json = line.slice(17);
-      if (line[16] !== ' ' || checksum(json) !== line.slice(0, 16)) {
-        corruptLines += 1;
-        continue;
-      }
-      try {
-        records.push(JSON.parse(json) as SealedAuditRecord);
-      } catch {
-        corruptLines += 1;
-      }
+      const parsed = parseJournalLine(line);
+      if (parsed.kind === 'record') contents.records.push(parsed.record);
+      else if (parsed.kind === 'torn') contents.tornLines += 1;
+      else contents.malformed.push({ line, reason: parsed.reason });
     }
-    return { records, corruptLines };
+    return contents;
   }
 
-  /** Deletes a segment once every record in it is committed; drops the chain's folder when empty. */
+  /** Deletes a segment once every record in it is committed; drops a taken-over folder when empty. */
   remove(segment: JournalSegment): void {
-    unlinkSync(segment.path);
-    const dir = join(this.root, segment.chainId);
-    if (segment.chainId !== this.chainId) {
+    rmSync(segment.path, { force: true });
+    this.lastSeqOf.delete(segment.path);
+    if (!segment.own) {
+      const dir = join(this.options.root, segment.chainId);
       const left = readdirSync(dir).filter((f) => f.endsWith(SEGMENT_SUFFIX));
-      if (left.length === 0) rmSync(dir, { recursive: true, force: true });
+      if (left.length === 0) {
+        rmSync(dir, { recursive: true, force: true });
+        this.owner.release(dir);
+        this.claimed.delete(segment.chainId);
+      }
     }
   }
 
   /**
-   * Records that can never be written to the table (their chain position is taken) go to
-   * `dead-letter.jnl`, never replayed and never deleted: evidence for an investigation.
+   * Deletes this writer's segments whose records are all committed (through `seq`), the open one
+   * only once it is full: a write-ahead journal shrinks as the database catches up.
    */
-  deadLetter(records: readonly SealedAuditRecord[]): boolean {
+  retire(seq: number): void {
+    for (const [path, lastSeq] of this.lastSeqOf) {
+      if (lastSeq > seq) continue;
+      if (path === this.segmentPath) {
+        if (this.segmentRecords < MAX_SEGMENT_RECORDS) continue;
+        this.closeSegment();
+      }
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already replayed and removed.
+      }
+      this.lastSeqOf.delete(path);
+    }
+  }
+
+  /**
+   * Records or raw lines that must never be replayed (a chain position taken by someone else, a
+   * malformed line) go to the dead-letter file, never deleted: evidence for an investigation.
+   */
+  deadLetter(entries: ReadonlyArray<SealedAuditRecord | string>): boolean {
     try {
-      mkdirSync(this.root, { recursive: true });
-      const fd = openSync(join(this.root, 'dead-letter.jnl'), 'a');
+      mkdirSync(dirname(this.options.deadLetterPath), { recursive: true });
+      const fd = openSync(this.options.deadLetterPath, 'a');
       try {
         let text = '';
-        for (const record of records) {
-          const json = JSON.stringify(record);
-          text += `${checksum(json)} ${json}\n`;
-        }
-        writeSync(fd, text);
+        for (const entry of entries)
+          text += typeof entry === 'string' ? `${entry}\n` : journalLine(entry);
+        const bytes = Buffer.from(text, 'utf8');
+        let offset = 0;
+        while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
@@ -202,11 +322,31 @@ export class Journal {
   /** Closes the open segment; removes this writer's folder when nothing is left in it. */
   close(): void {
     this.closeSegment();
+    this.owner.stop();
     try {
       const left = readdirSync(this.ownDir).filter((f) => f.endsWith(SEGMENT_SUFFIX));
       if (left.length === 0) rmSync(this.ownDir, { recursive: true, force: true });
     } catch {
-      // Never created: nothing was spilled.
+      // Never created: nothing was journaled.
     }
+  }
+
+  /** Deletes this writer's segments outright: everything in them is committed. */
+  removeOwnCommitted(seq: number): void {
+    for (const [path, lastSeq] of this.lastSeqOf) {
+      if (lastSeq > seq) continue;
+      if (path === this.segmentPath) this.closeSegment();
+      rmSync(path, { force: true });
+      this.lastSeqOf.delete(path);
+    }
+  }
+}
+
+function readHeader(dir: string): ChainHeader | null {
+  try {
+    const value = JSON.parse(readFileSync(join(dir, CHAIN_HEADER), 'utf8')) as ChainHeader;
+    return typeof value === 'object' && value !== null ? value : null;
+  } catch {
+    return null;
   }
 }

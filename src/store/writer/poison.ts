@@ -15,14 +15,27 @@ export interface PoisonMetadata {
   };
 }
 
-export function shorten(value: string | null): string | null {
-  if (value === null || value.length <= MAX_DEGRADED_TEXT) return value;
-  const digest = createHash('sha256').update(value).digest('hex').slice(0, 16);
-  return `${value.slice(0, MAX_DEGRADED_TEXT)}…[sha256:${digest}]`;
+/** Text of at most `MAX_DEGRADED_TEXT` characters; a value that is not text at all becomes text. */
+export function shorten(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') value = safeText(value);
+  if ((value as string).length <= MAX_DEGRADED_TEXT) return value as string;
+  const text = value as string;
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return `${text.slice(0, MAX_DEGRADED_TEXT)}…[sha256:${digest}]`;
+}
+
+function safeText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** The original time if Postgres can hold it, else now (the original stays in `original`). */
-export function storableTimestamp(value: string): string {
+export function storableTimestamp(value: unknown): string {
+  if (typeof value !== 'string') return new Date().toISOString();
   const time = Date.parse(value);
   const year = Number.isNaN(time) ? 0 : new Date(time).getUTCFullYear();
   return year >= 1 && year <= 9999 && /^\d{4}-\d{2}-\d{2}T/.test(value)
@@ -36,7 +49,14 @@ export function storableTimestamp(value: string): string {
  * rejected again). Chain position and hash stay as sealed, so the chain still verifies.
  */
 export function degradePoisonRecord(record: SealedAuditRecord, reason: string): SealedAuditRecord {
-  const original = Buffer.from(canonicalJson(hashedFieldsOf(record)), 'utf8').toString('base64');
+  let canonical: string;
+  try {
+    canonical = canonicalJson(hashedFieldsOf(record));
+  } catch (error) {
+    // Never throws: a record this odd is still stored, with what can be said about it.
+    canonical = safeText({ unserializable: String(error) });
+  }
+  const original = Buffer.from(canonical, 'utf8').toString('base64');
   const metadata: PoisonMetadata = { aitrailPoison: { reason: reason.slice(0, 500), original } };
   return {
     ...record,

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { SealedAuditRecord } from '../audit-record.js';
+
+/** A journal line is `<16 hex checksum> <json>\n`; the checksum is of the JSON text. */
+export function journalLine(record: SealedAuditRecord): string {
+  const json = JSON.stringify(record);
+  return `${checksum(json)} ${json}\n`;
+}
+
+export type ParsedLine =
+  | { kind: 'record'; record: SealedAuditRecord }
+  /** Checksum mismatch: a write torn by a crash. Skipped. */
+  | { kind: 'torn' }
+  /** Checksum fine, content not a sealed record: quarantined, never replayed. */
+  | { kind: 'malformed'; reason: string };
+
+export function parseJournalLine(line: string): ParsedLine {
+  const json = line.slice(17);
+  if (line[16] !== ' ' || checksum(json) !== line.slice(0, 16)) return { kind: 'torn' };
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { kind: 'malformed', reason: 'not JSON' };
+  }
+  const problem = sealedRecordProblem(value);
+  return problem === null
+    ? { kind: 'record', record: value as SealedAuditRecord }
+    : { kind: 'malformed', reason: problem };
+}
+
+const REQUIRED_TEXT = [
+  'eventId',
+  'occurredAt',
+  'actorType',
+  'actorId',
+  'action',
+  'outcome',
+  'traceId',
+  'spanId',
+  'id',
+  'chainId',
+  'prevHash',
+  'hash',
+  'metadataJson',
+] as const satisfies ReadonlyArray<keyof SealedAuditRecord>;
+
+const NULLABLE_TEXT = [
+  'tenantId',
+  'resourceType',
+  'resourceId',
+  'conversationId',
+  'taskId',
+  'agentName',
+  'toolName',
+  'approvalId',
+  'serviceName',
+] as const satisfies ReadonlyArray<keyof SealedAuditRecord>;
+
+/** Why `value` is not a sealed record the writer can insert, or null when it is one. */
+export function sealedRecordProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
+  const v = value as Record<string, unknown>;
+  for (const key of REQUIRED_TEXT) if (typeof v[key] !== 'string') return `${key} is not a string`;
+  for (const key of NULLABLE_TEXT) {
+    if (v[key] !== null && typeof v[key] !== 'string') return `${key} is not a string or null`;
+  }
+  if (typeof v.chainSeq !== 'number' || !Number.isSafeInteger(v.chainSeq) || v.chainSeq < 1) {
+    return 'chainSeq is not a positive integer';
+  }
+  if (typeof v.metadata !== 'object' || v.metadata === null || Array.isArray(v.metadata)) {
+    return 'metadata is not an object';
+  }
+  return null;
+}
+
+function checksum(json: string): string {
+  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+}
