@@ -186,6 +186,7 @@ describe('the protection check', () => {
           CREATE TABLE audit_logs_2026_12 PARTITION OF audit_logs
             FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
           CREATE TABLE audit_checkpoints (id uuid);
+          CREATE TABLE audit_reader_tenants (role_name text, tenant_id text);
           CREATE POLICY audit_logs_tenant_read ON audit_logs FOR SELECT USING (false);
           CREATE POLICY audit_logs_insert ON audit_logs FOR INSERT WITH CHECK (true);
           CREATE POLICY audit_checkpoints_insert ON audit_checkpoints FOR INSERT WITH CHECK (true);

@@ -88,7 +88,8 @@ const GRANTS_SQL = `
   WHERE c.oid IN ${TARGET_OIDS} AND a.grantee <> c.relowner`;
 
 const EXISTS_SQL = `SELECT to_regclass('audit_logs') IS NOT NULL AS logs,
-  to_regclass('audit_checkpoints') IS NOT NULL AS checkpoints`;
+  to_regclass('audit_checkpoints') IS NOT NULL AS checkpoints,
+  to_regclass('audit_reader_tenants') IS NOT NULL AS readers`;
 
 /** A protection aitrail relies on is absent; `missing` names each one. */
 export class ProtectionsMissingError extends AitrailError {
@@ -97,9 +98,9 @@ export class ProtectionsMissingError extends AitrailError {
     readonly missing: readonly string[],
   ) {
     super(
-      missing.some((m) => m.startsWith('table ')) ? 'TABLES_MISSING' : 'PROTECTIONS_MISSING',
+      missing.some((m) => m.endsWith(' does not exist')) ? 'TABLES_MISSING' : 'PROTECTIONS_MISSING',
       `the audit tables at ${location} are not protected: ${missing.join('; ')}. ` +
-        (missing.some((m) => m.startsWith('table '))
+        (missing.some((m) => m.endsWith(' does not exist'))
           ? 'Run `aitrail migrate` as the role that owns the schema.'
           : 'Something outside aitrail changed them (drizzle-kit push without tablesFilter?): ' +
             'run `aitrail migrate --reinstall-protections` as the owner.'),
@@ -115,11 +116,15 @@ export class ProtectionsMissingError extends AitrailError {
  * remove rows (partitions and the reader mapping take no writes from anyone but the owner).
  */
 export async function findMissingProtections(query: CatalogQuery): Promise<string[]> {
-  const [exists] = await query<{ logs: boolean; checkpoints: boolean }>(EXISTS_SQL);
+  const [exists] = await query<{ logs: boolean; checkpoints: boolean; readers: boolean }>(
+    EXISTS_SQL,
+  );
   const missing: string[] = [];
   if (!exists?.logs) missing.push('table audit_logs does not exist');
   if (!exists?.checkpoints) missing.push('table audit_checkpoints does not exist');
   if (missing.length > 0) return missing;
+  // The reader mapping the policy consults (a push without tablesFilter drops it).
+  if (!exists?.readers) missing.push('table audit_reader_tenants (reader mapping)');
 
   const relations = await query<RelationRow>(RELATIONS_SQL);
   const triggers = await query<TriggerRow>(TRIGGERS_SQL);
