@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { VERSION } from '../version.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
+import { GRANT_READER_USAGE, grantReaderCommand } from './commands/grant-reader.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { REVOKE_READER_USAGE, revokeReaderCommand } from './commands/revoke-reader.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,6 +15,8 @@ usage:
   ${DEMO_USAGE}
   ${LOGS_USAGE}
   ${VERIFY_USAGE}
+  ${GRANT_READER_USAGE}
+  ${REVOKE_READER_USAGE}
 
 --database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
 AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
@@ -24,6 +28,8 @@ const COMMANDS: Record<string, Command> = {
   demo: (args) => demoCommand(args, process.stdout, process.stderr),
   logs: (args) => logsCommand(args, process.stdout, process.stderr),
   verify: (args) => verifyCommand(args, process.stdout, process.stderr),
+  'grant-reader': (args) => grantReaderCommand(args, process.stderr),
+  'revoke-reader': (args) => revokeReaderCommand(args, process.stderr),
 };
 
 /** Runs the CLI and returns its exit code. */
