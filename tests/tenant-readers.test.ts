@@ -307,6 +307,13 @@ describe('per-tenant readers and least privilege', () => {
           const [stats] = await sql`
             select reltuples::int as n from pg_class where relname = 'audit_logs'`;
           expect(stats?.n).toBe(60);
+          const [live] = await sql`
+            select n_live_tup::int as n from pg_stat_user_tables where relname = 'audit_logs'`;
+          expect(live?.n).toBe(60);
+          // Column statistics (most common values: actor ids, tenants) are hidden under RLS.
+          expect(
+            await sql`select count(*)::int as n from pg_stats where tablename = 'audit_logs'`,
+          ).toEqual([{ n: 0 }]);
           await sql`set enable_indexscan = off`;
           await sql`set enable_bitmapscan = off`;
           const plan = await sql`explain (analyze, format json) select * from audit_logs`;
