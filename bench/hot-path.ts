@@ -44,6 +44,7 @@ import type { AuditDatabase, AuditStore } from '../src/store/audit-store.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
 import { toCopyText } from '../src/store/copy-text.js';
 import { HashChain } from '../src/store/hash-chain.js';
+import type { MigrationResult } from '../src/store/migrations.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { seededRandom, toolParams } from './fixtures.js';
 import type { BenchPostgres } from './postgres.js';
@@ -91,7 +92,9 @@ class DiscardingStore implements AuditStore {
     return records.length;
   }
   async insertCheckpoint(_checkpoint: CheckpointRecord): Promise<void> {}
-  async migrate(): Promise<void> {}
+  async migrate(): Promise<MigrationResult> {
+    return { applied: 0, adopted: 0, reinstalled: 0 };
+  }
   async close(): Promise<void> {}
 }
 

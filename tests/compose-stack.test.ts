@@ -263,10 +263,11 @@ describe('Postgres init SQL', () => {
     expect(sql).not.toMatch(/GRANT SELECT[^;]*aitrail_writer/);
   });
 
-  it('grants reader and auditor SELECT on future audit tables', () => {
+  it('grants the auditor SELECT on future audit tables, and the tenant reader nothing by default', () => {
     expect(sql).toMatch(
-      /ALTER DEFAULT PRIVILEGES FOR ROLE aitrail_owner IN SCHEMA public\s+GRANT SELECT ON TABLES TO aitrail_reader, aitrail_auditor;/,
+      /ALTER DEFAULT PRIVILEGES FOR ROLE aitrail_owner IN SCHEMA public\s+GRANT SELECT ON TABLES TO aitrail_auditor;/,
     );
+    expect(sql).not.toMatch(/DEFAULT PRIVILEGES[^;]*GRANT SELECT[^;]*aitrail_reader/);
   });
 
   it('keeps aitrail_reader subject to row-level security', () => {

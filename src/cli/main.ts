@@ -6,6 +6,8 @@ import { HOLD_USAGE, holdCommand } from './commands/hold.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { PROVE_USAGE, proveCommand } from './commands/prove.js';
+import { GRANT_READER_USAGE, grantReaderCommand } from './commands/grant-reader.js';
+import { REVOKE_READER_USAGE, revokeReaderCommand } from './commands/revoke-reader.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
 import { VERIFY_PROOF_USAGE, verifyProofCommand } from './commands/verify-proof.js';
 import { UsageError } from './usage-error.js';
@@ -21,6 +23,8 @@ usage:
   ${HOLD_USAGE}
   ${PROVE_USAGE}
   ${VERIFY_PROOF_USAGE}
+  ${GRANT_READER_USAGE}
+  ${REVOKE_READER_USAGE}
 
 --database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
 AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
@@ -36,6 +40,8 @@ const COMMANDS: Record<string, Command> = {
   hold: (args) => holdCommand(args, process.stdout),
   prove: (args) => proveCommand(args, process.stdout),
   'verify-proof': (args) => verifyProofCommand(args, process.stdout),
+  'grant-reader': (args) => grantReaderCommand(args, process.stderr),
+  'revoke-reader': (args) => revokeReaderCommand(args, process.stderr),
 };
 
 /** Runs the CLI and returns its exit code. */

@@ -1,5 +1,6 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
+import type { MigrateOptions, MigrationResult } from './migrations.js';
 import type * as schema from './schema.js';
 
 export type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -21,7 +22,10 @@ export interface AuditStore {
   insertCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
   /** Drops and reopens connections (after a statement hung); optional. */
   recycle?(): Promise<void>;
-  /** Applies pending migrations; safe to call from many processes at once. */
-  migrate(): Promise<void>;
+  /**
+   * Applies pending migrations, then checks the protections (throws `ProtectionsMissingError`
+   * naming what is missing); safe to call from many processes at once.
+   */
+  migrate(options?: MigrateOptions): Promise<MigrationResult>;
   close(): Promise<void>;
 }

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { MigrationConfig } from 'drizzle-orm/migrator';
+import { AitrailError } from '../errors.js';
+import { assertProtections } from './protections.js';
 
 /** Generated and hand-written migrations ship next to this module (copied into dist by the build). */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -6,18 +10,147 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.me
 /** Serialises concurrent `migrate()` calls across processes (an arbitrary 64-bit constant). */
 export const MIGRATION_LOCK_KEY = 7_305_146_823_551_208n;
 
-export class MigrationError extends Error {
+/**
+ * aitrail records its migrations in a table of its own, so a host app's drizzle-kit (which
+ * uses `drizzle.__drizzle_migrations` and decides by the newest timestamp there) can neither
+ * skip nor repeat them, whichever runs first.
+ */
+export const MIGRATION_CONFIG: MigrationConfig = {
+  migrationsFolder: MIGRATIONS_FOLDER,
+  migrationsSchema: 'aitrail',
+  migrationsTable: 'migrations',
+};
+
+/**
+ * The migrations that install protections; each is idempotent, so `aitrail migrate
+ * --reinstall-protections` runs them again, in this order, after something removed one.
+ */
+export const PROTECTION_MIGRATIONS = [
+  '0001_append_only_and_tenant_isolation',
+  '0003_writer_checkpoint_grant',
+  '0006_least_privilege_and_tenant_readers',
+] as const;
+
+/** Runs one SQL statement (no parameters) on the migrating connection. */
+export type StatementRunner = (statement: string) => Promise<Array<Record<string, unknown>>>;
+
+/** What a migration run did. */
+export interface MigrationResult {
+  /** Migrations applied by this run. */
+  applied: number;
+  /** Migrations found in drizzle's shared table (recorded there by an earlier release) and adopted. */
+  adopted: number;
+  /** Protection migrations run again (`reinstallProtections`). */
+  reinstalled: number;
+}
+
+export class MigrationError extends AitrailError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('MIGRATION_FAILED', message, options);
     this.name = 'MigrationError';
   }
 }
 
-export function describeMigrationFailure(location: string, cause: unknown): MigrationError {
+interface JournalEntry {
+  tag: string;
+  when: number;
+}
+
+function journal(): JournalEntry[] {
+  const text = readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8');
+  return (JSON.parse(text) as { entries: JournalEntry[] }).entries;
+}
+
+/**
+ * Creates aitrail's bookkeeping table and, the first time, adopts what an earlier release
+ * recorded in drizzle's shared table: the rows whose timestamps are aitrail's own migrations,
+ * when aitrail's tables exist. Returns the number adopted. Runs under the migration lock.
+ */
+export async function prepareBookkeeping(run: StatementRunner): Promise<number> {
+  const table = `${MIGRATION_CONFIG.migrationsSchema}.${MIGRATION_CONFIG.migrationsTable}`;
+  await run(`CREATE SCHEMA IF NOT EXISTS ${MIGRATION_CONFIG.migrationsSchema}`);
+  await run(
+    `CREATE TABLE IF NOT EXISTS ${table} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
+  );
+  const [state] = await run(
+    `SELECT (SELECT count(*) FROM ${table})::int AS own,
+       to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS legacy,
+       to_regclass('audit_logs') IS NOT NULL AS tables`,
+  );
+  if (!state || Number(state.own) > 0 || !state.legacy || !state.tables) return 0;
+  const whens = journal()
+    .map((entry) => Math.trunc(entry.when))
+    .join(',');
+  const adopted = await run(
+    `INSERT INTO ${table} (hash, created_at)
+       SELECT hash, created_at FROM drizzle.__drizzle_migrations
+       WHERE created_at IN (${whens}) ORDER BY created_at
+     RETURNING id`,
+  );
+  return adopted.length;
+}
+
+/** How many migrations aitrail's bookkeeping holds. */
+export async function countApplied(run: StatementRunner): Promise<number> {
+  const [row] = await run(
+    `SELECT count(*)::int AS n FROM ${MIGRATION_CONFIG.migrationsSchema}.${MIGRATION_CONFIG.migrationsTable}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** The statements of one migration file, split at drizzle's breakpoints. */
+export function migrationStatements(tag: string): string[] {
+  return readFileSync(`${MIGRATIONS_FOLDER}/${tag}.sql`, 'utf8')
+    .split('--> statement-breakpoint')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}
+
+/** A failure while migrating, with advice; an `AitrailError` raised on purpose passes through. */
+export function describeMigrationFailure(location: string, cause: unknown): AitrailError {
+  if (cause instanceof AitrailError) return cause;
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new MigrationError(
     `applying migrations to ${location} failed: ${reason}. ` +
       'Run `aitrail migrate` with a role that owns the schema, then start with `migrate: false`.',
     { cause },
   );
+}
+
+export interface MigrateOptions {
+  /** Run the protection migrations again (after something outside aitrail removed one). */
+  reinstallProtections?: boolean;
+}
+
+/**
+ * One migration run on one connection: bookkeeping (and adoption), drizzle's migrator over
+ * aitrail's own table, optionally the protection migrations again, then the protection check.
+ * The caller holds the migration lock and turns failures into a `MigrationError`.
+ */
+export async function runMigrations(
+  run: StatementRunner,
+  applyPending: (config: MigrationConfig) => Promise<void>,
+  location: string,
+  options: MigrateOptions = {},
+): Promise<MigrationResult> {
+  const adopted = await prepareBookkeeping(run);
+  const before = await countApplied(run);
+  await applyPending(MIGRATION_CONFIG);
+  const applied = (await countApplied(run)) - before;
+  let reinstalled = 0;
+  if (options.reinstallProtections) {
+    await run('BEGIN');
+    try {
+      for (const tag of PROTECTION_MIGRATIONS) {
+        for (const statement of migrationStatements(tag)) await run(statement);
+        reinstalled += 1;
+      }
+      await run('COMMIT');
+    } catch (error) {
+      await run('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+  await assertProtections((text) => run(text) as never, location);
+  return { applied, adopted, reinstalled };
 }

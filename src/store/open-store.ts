@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { AuditStore } from './audit-store.js';
+import { assertProtections } from './protections.js';
 import { isConnectionError } from './writer/write-errors.js';
 
 export interface OpenAuditStoreOptions {
@@ -55,9 +56,10 @@ export async function openAuditStore(target?: string | OpenAuditStoreOptions): P
 }
 
 /**
- * Applies migrations; a role that may not (the insert-only writer, a reader, an auditor) gets
- * on with its work when the tables are already there, since the owner migrates those
- * deployments. Other failures, and missing tables, are errors.
+ * Applies migrations and checks the protections; a role that may not migrate (the insert-only
+ * writer, a reader, an auditor) gets on with its work when the owner has migrated and every
+ * protection is in place. Other failures, missing tables and missing protections are errors
+ * (`ProtectionsMissingError` names what is missing).
  */
 export async function migrateUnlessOwnedElsewhere(store: AuditStore): Promise<void> {
   try {
@@ -65,15 +67,12 @@ export async function migrateUnlessOwnedElsewhere(store: AuditStore): Promise<vo
   } catch (error) {
     if (store.kind !== 'postgres' || isConnectionError(error) || !isPermissionProblem(error))
       throw error;
-    const [table] = await store.query<{ found: boolean }>(
-      "SELECT to_regclass('audit_logs') IS NOT NULL AS found",
-    );
-    if (!table?.found) throw error;
+    await assertProtections((text) => store.query(text), store.location);
   }
 }
 
 /** insufficient_privilege, read_only_sql_transaction: this role is not the one that migrates. */
-function isPermissionProblem(error: unknown): boolean {
+export function isPermissionProblem(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (code === '42501' || code === '25006') return true;

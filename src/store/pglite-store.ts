@@ -11,7 +11,12 @@ import {
   UNNEST_INSERT_SQL,
   unnestParameters,
 } from './insert-sql.js';
-import { describeMigrationFailure, MIGRATIONS_FOLDER } from './migrations.js';
+import {
+  describeMigrationFailure,
+  type MigrateOptions,
+  type MigrationResult,
+  runMigrations,
+} from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import * as schema from './schema.js';
 
@@ -67,9 +72,14 @@ export class PgliteStore implements AuditStore {
     await this.pg.query(INSERT_CHECKPOINT_SQL, checkpointValues(c) as never[]);
   }
 
-  async migrate(): Promise<void> {
+  async migrate(options: MigrateOptions = {}): Promise<MigrationResult> {
     try {
-      await migrate(drizzle(this.pg), { migrationsFolder: MIGRATIONS_FOLDER });
+      return await runMigrations(
+        async (statement) => (await this.pg.query<Record<string, unknown>>(statement)).rows,
+        (config) => migrate(drizzle(this.pg), config),
+        this.location,
+        options,
+      );
     } catch (error) {
       throw describeMigrationFailure(this.location, error);
     }

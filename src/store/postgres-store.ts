@@ -12,7 +12,13 @@ import {
   unnestParameters,
   VAULT_COLUMNS,
 } from './insert-sql.js';
-import { describeMigrationFailure, MIGRATION_LOCK_KEY, MIGRATIONS_FOLDER } from './migrations.js';
+import {
+  describeMigrationFailure,
+  MIGRATION_LOCK_KEY,
+  type MigrateOptions,
+  type MigrationResult,
+  runMigrations,
+} from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import * as schema from './schema.js';
 import { isConnectionError } from './writer/write-errors.js';
@@ -136,12 +142,17 @@ export class PostgresStore implements AuditStore {
     await this.sql.unsafe(INSERT_CHECKPOINT_SQL, checkpointValues(c) as never[]);
   }
 
-  async migrate(): Promise<void> {
+  async migrate(options: MigrateOptions = {}): Promise<MigrationResult> {
     // One dedicated connection, so the session-level advisory lock covers drizzle's transaction.
     const sql = postgres(this.options.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
     try {
       await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
-      await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+      return await runMigrations(
+        (statement) => sql.unsafe(statement) as unknown as Promise<Array<Record<string, unknown>>>,
+        (config) => migrate(drizzle(sql), config),
+        this.location,
+        options,
+      );
     } catch (error) {
       throw describeMigrationFailure(this.location, error);
     } finally {

@@ -277,7 +277,9 @@ async function migrateOrDefer(
     consoleLogger.warn(
       `database unreachable at start (${describeError(error)}); records are held and written once it answers`,
     );
-    return () => store.migrate();
+    return async () => {
+      await store.migrate();
+    };
   }
 }
 

@@ -1,4 +1,4 @@
-CREATE TABLE "audit_checkpoints" (
+CREATE TABLE IF NOT EXISTS "audit_checkpoints" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"chain_id" text NOT NULL,
 	"chain_seq" bigint NOT NULL,
@@ -10,7 +10,7 @@ CREATE TABLE "audit_checkpoints" (
 	"signature" text
 );
 --> statement-breakpoint
-CREATE TABLE "audit_logs" (
+CREATE TABLE IF NOT EXISTS "audit_logs" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"event_id" text NOT NULL,
 	"occurred_at" timestamp(6) with time zone NOT NULL,
@@ -37,11 +37,11 @@ CREATE TABLE "audit_logs" (
 	"hash" text NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX "audit_checkpoints_chain_seq_key" ON "audit_checkpoints" USING btree ("chain_id","chain_seq");--> statement-breakpoint
-CREATE UNIQUE INDEX "audit_logs_event_id_key" ON "audit_logs" USING btree ("event_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "audit_logs_chain_seq_key" ON "audit_logs" USING btree ("chain_id","chain_seq");--> statement-breakpoint
-CREATE INDEX "audit_logs_tenant_occurred_idx" ON "audit_logs" USING btree ("tenant_id","occurred_at");--> statement-breakpoint
-CREATE INDEX "audit_logs_actor_occurred_idx" ON "audit_logs" USING btree ("actor_id","occurred_at");--> statement-breakpoint
-CREATE INDEX "audit_logs_action_occurred_idx" ON "audit_logs" USING btree ("action","occurred_at");--> statement-breakpoint
-CREATE INDEX "audit_logs_conversation_idx" ON "audit_logs" USING btree ("conversation_id","occurred_at");--> statement-breakpoint
-CREATE INDEX "audit_logs_trace_idx" ON "audit_logs" USING btree ("trace_id");
+CREATE UNIQUE INDEX IF NOT EXISTS "audit_checkpoints_chain_seq_key" ON "audit_checkpoints" USING btree ("chain_id","chain_seq");--> statement-breakpoint
+CREATE UNIQUE INDEX IF NOT EXISTS "audit_logs_event_id_key" ON "audit_logs" USING btree ("event_id");--> statement-breakpoint
+CREATE UNIQUE INDEX IF NOT EXISTS "audit_logs_chain_seq_key" ON "audit_logs" USING btree ("chain_id","chain_seq");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_logs_tenant_occurred_idx" ON "audit_logs" USING btree ("tenant_id","occurred_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_logs_actor_occurred_idx" ON "audit_logs" USING btree ("actor_id","occurred_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_logs_action_occurred_idx" ON "audit_logs" USING btree ("action","occurred_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_logs_conversation_idx" ON "audit_logs" USING btree ("conversation_id","occurred_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_logs_trace_idx" ON "audit_logs" USING btree ("trace_id");

@@ -11,16 +11,16 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON audit_logs
+CREATE OR REPLACE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON audit_logs
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
-CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
+CREATE OR REPLACE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
-CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+CREATE OR REPLACE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
-CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+CREATE OR REPLACE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
 
@@ -32,8 +32,12 @@ ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
 ALTER TABLE audit_logs FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
+DROP POLICY IF EXISTS audit_logs_tenant_read ON audit_logs;
+--> statement-breakpoint
 CREATE POLICY audit_logs_tenant_read ON audit_logs FOR SELECT
   USING (tenant_id = NULLIF(current_setting('aitrail.tenant_id', true), ''));
+--> statement-breakpoint
+DROP POLICY IF EXISTS audit_logs_insert ON audit_logs;
 --> statement-breakpoint
 CREATE POLICY audit_logs_insert ON audit_logs FOR INSERT WITH CHECK (true);
 --> statement-breakpoint
