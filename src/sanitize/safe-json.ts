@@ -1,3 +1,4 @@
+import type { KeyRuleMatch } from './key-rules.js';
 import { cutString, jsonStringBytes } from './string-hygiene.js';
 import type { JsonValue, RedactionLimits } from './types.js';
 
@@ -18,10 +19,12 @@ const STRING_MARKER_BYTES = 40;
 /** The redaction steps the serializer applies while it walks a value. */
 export interface SerializerHooks {
   limits: RedactionLimits;
-  /** Rule name when the whole value under `key` must be replaced, else undefined. */
-  keyRule(key: string): string | undefined;
+  /** What the key says about its value, else undefined. */
+  keyRule(key: string): KeyRuleMatch | undefined;
   /** The replacement written for a value under a sensitive key. */
   keyReplacement(rule: string): string;
+  /** Whether a string under a merely suggestive key (`password_policy`) is itself a secret. */
+  looksSecret(value: string): boolean;
   /** The key as written to the output: storable, length-limited, scanned by detectors. */
   outputKey(key: string): string;
   /** A string value: storable, scanned by detectors, cut to `maxStringLength`. */
@@ -227,9 +230,36 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   }
 
   /**
-   * Writes entries in order; a sensitive key gets its replacement without its value being read.
-   * Cut entries leave `"[truncated]": "N more keys"`.
+   * The value under a key that a key rule matched. Booleans, null and (unless the rule names a
+   * numeric secret such as a PIN) numbers are kept: `has_token: true`, `token_count: 3`. Under a
+   * `whole` rule anything else is replaced without being walked; under `by_value` a string is
+   * replaced only if it looks like a secret, and containers are walked as usual.
    */
+  function serializeKeyed(
+    rule: KeyRuleMatch,
+    read: () => unknown,
+    depth: number,
+    state: WalkState,
+  ) {
+    let value: unknown;
+    try {
+      value = read();
+    } catch {
+      return emitString(state, UNREADABLE);
+    }
+    const replacement = () => emitString(state, hooks.keyReplacement(rule.rule));
+    if (value === null || value === undefined) return serialize(value, depth, state, false);
+    if (rule.userDefined) return replacement();
+    if (typeof value === 'boolean') return serialize(value, depth, state, false);
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      return rule.numericSecret ? replacement() : serialize(value, depth, state, false);
+    }
+    if (rule.strength === 'whole') return replacement();
+    if (typeof value === 'string' && hooks.looksSecret(value)) return replacement();
+    return serializeChild(() => value, depth, state);
+  }
+
+  /** Writes entries in order. Cut entries leave `"[truncated]": "N more keys"`. */
   function serializeEntries(
     entries: Iterable<readonly [string, () => unknown]>,
     total: number,
@@ -254,7 +284,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       const item =
         rule === undefined
           ? serializeChild(read, depth + 1, state)
-          : emitString(state, hooks.keyReplacement(rule));
+          : serializeKeyed(rule, read, depth + 1, state);
       index++;
       if (item === undefined) {
         if (!state.exhausted) {
