@@ -1404,3 +1404,30 @@ describe('formats and free text', () => {
     });
   });
 });
+
+describe('secrets split across adjacent values', () => {
+  const redactor = createRedactor();
+
+  it('masks both halves of a key split across two fields of one object', () => {
+    expect(
+      redactor.redactValue({ prefix: 'sk_live_', rest: '4eC39HqLyjWDarjtT1zdp7dc', note: 'ok' }),
+    ).toEqual({
+      prefix: '[REDACTED:split_secret]',
+      rest: '[REDACTED:split_secret]',
+      note: 'ok',
+    });
+  });
+
+  it('masks both halves of a key split across two array items', () => {
+    expect(redactor.redactValue(['AKIAIOSF', 'ODNN7EXAMPLE', 'done'])).toEqual([
+      '[REDACTED:split_secret]',
+      '[REDACTED:split_secret]',
+      'done',
+    ]);
+  });
+
+  it('keeps adjacent ordinary identifiers', () => {
+    const value = { order: 'ORD-2024-000123', sku: 'ABC-123', region: 'eu-west-1' };
+    expect(redactor.redactValue(value)).toEqual(value);
+  });
+});

@@ -13,6 +13,11 @@ export const INVALID_DATE = '[Invalid Date]';
 /** Key of the marker entry added to an object whose keys were cut. */
 export const TRUNCATED_KEY = '[truncated]';
 
+/** Written for each part of a secret that was split across adjacent values. */
+export const SPLIT_SECRET = 'split_secret';
+/** A string that could be part of a token: no whitespace, no replacement marker. */
+const SPLIT_PART = /^[^\s[\]]+$/;
+
 /** Bytes kept free for the `…[truncated N chars]` marker (quotes included) of a string cut by `maxTotalBytes`. */
 const STRING_MARKER_BYTES = 40;
 
@@ -86,6 +91,37 @@ function mapKeyToString(key: unknown): string {
  */
 export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) => JsonValue {
   const { maxDepth, maxKeys, maxArrayLength, maxTotalBytes } = hooks.limits;
+
+  /**
+   * Watches the string values of one object or array as they are written: when two adjacent
+   * single-word strings that each passed the detectors form a secret together (`"sk_live_"`,
+   * `"4eC39HqLyjWDarjtT1zdp7dc"`), both are replaced. Only unchanged, marker-free, whitespace-free
+   * strings of 4–256 characters are paired, so ordinary values cost one length check.
+   */
+  function splitSecretWatch<Slot>(replace: (slot: Slot) => void) {
+    let previous: { slot: Slot; text: string } | undefined;
+    return (slot: Slot, item: JsonValue) => {
+      if (
+        typeof item !== 'string' ||
+        item.length < 4 ||
+        item.length > 256 ||
+        !SPLIT_PART.test(item)
+      ) {
+        previous = undefined;
+        return;
+      }
+      if (previous !== undefined && previous.text.length + item.length >= 16) {
+        const joined = previous.text + item;
+        if (hooks.text(joined) !== joined) {
+          replace(previous.slot);
+          replace(slot);
+          previous = undefined;
+          return;
+        }
+      }
+      previous = { slot, text: item };
+    };
+  }
 
   function charge(state: WalkState, bytes: number): boolean {
     if (state.exhausted) return false;
@@ -205,6 +241,9 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
     const iterator = isArray ? undefined : items[Symbol.iterator]();
     const cutByBudget = (remaining: number) =>
       `[truncated ${remaining} more items (maxTotalBytes)]`;
+    const split = splitSecretWatch((position: number) => {
+      output[position] = hooks.keyReplacement(SPLIT_SECRET);
+    });
     for (let index = 0; index < limit; index++) {
       if (!charge(state, 1)) {
         output.push(cutByBudget(length - index));
@@ -220,6 +259,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
         return output;
       }
       output.push(item);
+      split(output.length - 1, item);
       if (state.exhausted) {
         if (index + 1 < length) output.push(cutByBudget(length - index - 1));
         return output;
@@ -268,6 +308,9 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   ): Record<string, JsonValue> | undefined {
     if (!charge(state, 2)) return undefined;
     const output: Record<string, JsonValue> = {};
+    const split = splitSecretWatch((name: string) =>
+      defineEntry(output, name, hooks.keyReplacement(SPLIT_SECRET)),
+    );
     let index = 0;
     for (const [key, read] of entries) {
       if (index >= maxKeys) {
@@ -295,6 +338,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
         return output;
       }
       defineEntry(output, name, item);
+      split(name, item);
       if (state.exhausted) {
         if (index < total)
           defineEntry(output, TRUNCATED_KEY, `${total - index} more keys (maxTotalBytes)`);
