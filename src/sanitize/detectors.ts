@@ -31,6 +31,8 @@ export interface BuiltInDetector extends ValueDetector {
    * Only for patterns whose candidates are short, so the rescan stays linear.
    */
   rescanAfterReject?: boolean;
+  /** A user-supplied pattern: run on RE2 (linear time), never on the backtracking engine. */
+  linear?: boolean;
   /** Finds spans itself (no `pattern` run): for rule sets that come with their own matchers. */
   scan?: (text: string) => Span[];
 }

@@ -1,10 +1,11 @@
 import type { BuiltInDetector } from './detectors.js';
+import { compileLinearPattern, type ExecPattern } from './linear-pattern.js';
 import { createReplacement } from './replacement.js';
 import type { ReplacementMode } from './types.js';
 
 /** A detector ready to run: its own RegExp instance and a function from match to replacement. */
 interface CompiledDetector {
-  pattern: RegExp;
+  pattern: ExecPattern;
   hint: ((text: string) => boolean) | undefined;
   /** The replacement and how many characters of the match it replaces; undefined when rejected. */
   replaceMatch: (match: RegExpExecArray) => readonly [string, number] | undefined;
@@ -100,7 +101,9 @@ export function compileTextRedaction(config: TextRedactionConfig): (text: string
   const compiled: CompiledDetector[] = config.detectors.map((detector) => {
     const replace = createReplacement(detector.name, config.modeOf(detector), config.hashKey);
     return {
-      pattern: new RegExp(detector.pattern.source, detector.pattern.flags),
+      pattern: detector.linear
+        ? (compileLinearPattern(detector.pattern) as ExecPattern)
+        : new RegExp(detector.pattern.source, detector.pattern.flags),
       hint: detector.hint,
       replaceMatch: createMatchReplacer(detector, replace),
       rescanAfterReject: detector.rescanAfterReject === true,
