@@ -16,7 +16,7 @@ import { scratchDir } from './support/stores.js';
 
 const EMAIL = 'alice.smith@example.com';
 const KEY = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD';
-const IP = '203.0.113.7';
+const IP = '81.2.69.7';
 
 async function withTelemetry<T>(captureContent: CaptureContent | undefined, fn: () => Promise<T>) {
   const telemetry = await initAuditTelemetry({

@@ -212,23 +212,83 @@ const SECRET_CORPUS: CorpusCase[] = [
   },
   {
     detector: 'ipv6',
-    text: 'Request from 2001:db8::8a2e:370:7334 was throttled.',
-    secret: '2001:db8::8a2e:370:7334',
+    text: 'Request from 2a00:1450::8a2e:370:7334 was throttled.',
+    secret: '2a00:1450::8a2e:370:7334',
   },
   {
     detector: 'ipv6',
-    text: 'Peer fe80::1ff:fe23:4567:890a and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 connected.',
-    secret: '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
+    text: 'Peer fe80::1ff:fe23:4567:890a and 2a00:1450:85a3:0000:0000:8a2e:0370:7334 connected.',
+    secret: '2a00:1450:85a3:0000:0000:8a2e:0370:7334',
   },
   {
     detector: 'ipv4',
-    text: 'Login from 203.0.113.45 at 09:27.',
-    secret: '203.0.113.45',
+    text: 'Login from 81.2.69.45 at 09:27.',
+    secret: '81.2.69.45',
   },
   {
     detector: 'ipv4',
     text: 'upstream 10.0.0.1:8080 timed out, retrying 192.168.1.10.',
     secret: '192.168.1.10',
+  },
+  {
+    detector: 'provider_token',
+    text: 'Issue sync uses lin_api_Qz9Xr4Tp1Wn6Ls3Vb8Yk2Gm7Hd5Fc0Ja1Se3Ru6Iv for triage.',
+    secret: 'lin_api_Qz9Xr4Tp1Wn6Ls3Vb8Yk2Gm7Hd5Fc0Ja1Se3Ru6Iv',
+  },
+  {
+    detector: 'provider_token',
+    text: 'Found AKIA-free creds: aws_secret_access_key = Zb3YqK9mT2vLx8Rw4PnJ6sHc1FdGe7Ua5Wk0Qo2T in the env dump.',
+    secret: 'Zb3YqK9mT2vLx8Rw4PnJ6sHc1FdGe7Ua5Wk0Qo2T',
+  },
+  {
+    detector: 'prefixed_token',
+    text: 'Publish with npm_Xy7Qa9Lm2Nb4Vc6Zx8Kj1Hg3Fd5Sa0Pq7Wr9T and hope.',
+    secret: 'npm_Xy7Qa9Lm2Nb4Vc6Zx8Kj1Hg3Fd5Sa0Pq7Wr9T',
+  },
+  {
+    detector: 'prefixed_token',
+    text: 'Stripe webhook whsec_Q2h9Lr5Tz8Wm3Kp6Vn1Bx4Cy7 verified; GitLab glpat-Ab3Cd5Ef7Gh9Ij1Kl3Mn.',
+    secret: 'whsec_Q2h9Lr5Tz8Wm3Kp6Vn1Bx4Cy7',
+  },
+  {
+    detector: 'slack_webhook',
+    text: 'Post alerts to https://hooks.slack.com/services/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 now.',
+    secret: 'T024BE7LD/B0AB8CK5N/k2Gm7Qz9Xr4Tp1Wn6Ls3Vb8Y',
+  },
+  {
+    detector: 'slack_webhook',
+    text: 'Workflow hook https://hooks.slack.com/workflows/T024BE7LD/A05KZ/468/Qz9Xr4Tp1Wn6',
+    secret: 'T024BE7LD/A05KZ/468/Qz9Xr4Tp1Wn6',
+  },
+  {
+    detector: 'cli_secret',
+    text: 'ran: deploy --api-token tk9Qz2Lr7Xw4 --region eu-west-1',
+    secret: 'tk9Qz2Lr7Xw4',
+  },
+  {
+    detector: 'cli_secret',
+    text: 'curl -u admin:Tr0ub4dor https://internal/api and mysql -pS3cretPw shop',
+    secret: 'Tr0ub4dor',
+  },
+  {
+    detector: 'secret_prose',
+    text: 'For the record, the password is Winter2026! and nobody else knows.',
+    secret: 'Winter2026!',
+  },
+  {
+    detector: 'secret_prose',
+    text: 'Your one-time code: 834-221 expires soon; my pin is 4821-9',
+    secret: '4821-9',
+  },
+  {
+    detector: 'high_entropy',
+    text: 'secret access key Zb3YqK9mT2vLx8Rw4PnJ6sHc1FdGe7Ua5Wk0Qo2T leaked',
+    secret: 'Zb3YqK9mT2vLx8Rw4PnJ6sHc1FdGe7Ua5Wk0Qo2T',
+  },
+  {
+    detector: 'high_entropy',
+    text: 'token=none; opaque key 9fK2mQ7xL4pZ8vR1tW6yB3nC5hJ0gD2sA7eU',
+    secret: '9fK2mQ7xL4pZ8vR1tW6yB3nC5hJ0gD2sA7eU',
   },
   {
     detector: 'secret_assignment',
@@ -424,12 +484,14 @@ const ssn = fc
 
 const ipv4 = fc
   .tuple(
-    fc.integer({ min: 1, max: 255 }),
+    fc.integer({ min: 1, max: 255 }).filter((first) => first !== 127),
     fc.nat(255),
     fc.nat(255),
     fc.integer({ min: 1, max: 255 }),
   )
-  .map((octets) => octets.join('.'));
+  .map((octets) => octets.join('.'))
+  // Loopback and documentation ranges identify nobody and are kept.
+  .filter((address) => !/^(?:192\.0\.2|198\.51\.100|203\.0\.113)\./.test(address));
 
 const ipv6 = fc
   .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 7, maxLength: 7 })
@@ -1078,6 +1140,12 @@ describe('shared pieces', () => {
         'private_key',
         'secret_assignment',
         'slack_token',
+        'slack_webhook',
+        'prefixed_token',
+        'provider_token',
+        'cli_secret',
+        'secret_prose',
+        'high_entropy',
         'ssn',
         'stripe_key',
         'url_credentials',
@@ -1184,5 +1252,182 @@ describe('properties: planted secrets never come out', () => {
         },
       ),
     );
+  });
+});
+
+describe('key names across spellings', () => {
+  const redactor = createRedactor();
+  const secretKeys = [
+    'passcode',
+    'pw',
+    'bearer',
+    'jwt',
+    'dsn',
+    'database_url',
+    'DATABASE_URL',
+    'databaseUrl',
+    'PHPSESSID',
+    'connect.sid',
+    'securityCode',
+    'security-code',
+    'account_number',
+    'accountNumber',
+    'X-Api-Key',
+    'stripe_webhook_secret',
+    'db.password',
+    'userPassword',
+    'client-secret',
+    'recovery_codes',
+  ];
+  for (const key of secretKeys) {
+    it(`masks the string value under ${key}`, () => {
+      const output = redactor.redactValue({ [key]: 'v4lue-Xq9' }) as Record<string, unknown>;
+      expect(output[key]).toMatch(/^\[REDACTED:[\w.-]+\]$/);
+    });
+  }
+
+  it('keeps booleans and counts under secret-like keys', () => {
+    expect(redactor.redactValue({ has_token: true, token_count: 3, password: false })).toEqual({
+      has_token: true,
+      token_count: 3,
+      password: false,
+    });
+  });
+
+  it('masks numbers under keys that name numeric secrets', () => {
+    expect(redactor.redactValue({ pin: 4821, cvv: 123, securityCode: 998 })).toEqual({
+      pin: '[REDACTED:pin]',
+      cvv: '[REDACTED:cvv]',
+      securityCode: '[REDACTED:security_code]',
+    });
+  });
+
+  it('judges names that merely contain a secret word by their value', () => {
+    expect(
+      redactor.redactValue({
+        secret_santa: 'Alice',
+        password_policy: 'min 12 chars',
+        password_confirmation: 'hunter2!X',
+        token_type: 'Bearer',
+      }),
+    ).toEqual({
+      secret_santa: 'Alice',
+      password_policy: 'min 12 chars',
+      password_confirmation: '[REDACTED:password]',
+      token_type: 'Bearer',
+    });
+  });
+
+  it('applies the same judgement to span attributes', () => {
+    expect(
+      redactor.redactAttributes({ 'app.has_token': true, 'app.password_policy': 'min 12 chars' }),
+    ).toEqual({ 'app.has_token': true, 'app.password_policy': 'min 12 chars' });
+  });
+});
+
+describe('hidden and encoded secrets', () => {
+  const redactor = createRedactor();
+
+  it('finds a key split by a zero-width space', () => {
+    const key = `sk-ant-api03-${'\u200b'}Qz9Xr4Tp1Wn6Ls3Vb8Yk2Gm7`;
+    expect(redactor.redactText(`key ${key}`)).toBe('key [REDACTED:anthropic_api_key]');
+  });
+
+  it('finds a URL-encoded e-mail and keeps the URL shape', () => {
+    expect(redactor.redactText('https://shop.test/cb?email=alice%40example.com&step=2')).toBe(
+      'https://shop.test/cb?email=[REDACTED:email]&step=2',
+    );
+  });
+
+  it('masks a base64 run whose decoded text holds a secret', () => {
+    const encoded = Buffer.from('login alice@example.com').toString('base64');
+    expect(redactor.redactText(`payload ${encoded}`)).toBe('payload [REDACTED:encoded_secret]');
+  });
+
+  it('keeps base64 of harmless text', () => {
+    const encoded = Buffer.from('hello there, general kenobi').toString('base64');
+    expect(redactor.redactText(`payload ${encoded}`)).toBe(`payload ${encoded}`);
+  });
+});
+
+describe('formats and free text', () => {
+  const redactor = createRedactor();
+  const cases: Array<[string, string]> = [
+    ['card 4111.1111.1111.1111 on file', '4111.1111.1111.1111'],
+    ['iban de89370400440532013000 please', 'de89370400440532013000'],
+    ['SSN 078051120 on record', '078051120'],
+    ['the password is Winter2026!', 'Winter2026!'],
+    ['token: q8Zr2Lk9Xw', 'q8Zr2Lk9Xw'],
+    ['deploy --password Tr0ub4dor!', 'Tr0ub4dor!'],
+    ['deploy --api-token=tk9Qz2Lr7Xw4', 'tk9Qz2Lr7Xw4'],
+    ['mysql -p S3cretPw shop', 'S3cretPw'],
+    ['curl -u admin:pw123 https://api.test', 'admin:pw123'],
+    ['https://hooks.slack.com/services/T0/B0/k2Gm7Qz9Xr4Tp1Wn6Ls3Vb8Y', 'k2Gm7Qz9Xr4Tp1Wn6Ls3Vb8Y'],
+    ['hf_Qz9Xr4Tp1Wn6Ls3Vb8Yk2Gm7Hd5Fc0Ja1', 'hf_Qz9Xr4Tp1Wn6Ls3Vb8Yk2Gm7Hd5Fc0Ja1'],
+    ['SG.Qz9Xr4Tp1Wn6Ls3Vb8Yk2.Gm7Hd5Fc0Ja1Se3Ru6IvQz9Xr4Tp1Wn6Ls3Vb8Yk2Gm', 'SG.Qz9Xr4Tp1Wn6'],
+    ['twilio SK0123456789abcdef0123456789abcdef', 'SK0123456789abcdef0123456789abcdef'],
+    ['aws Zb3YqK9mT2vLx8Rw4PnJ6sHc1FdGe7Ua5Wk0Qo2T', 'Zb3YqK9mT2vLx8Rw4PnJ6sHc1FdGe7Ua5Wk0Qo2T'],
+  ];
+  for (const [text, secret] of cases) {
+    it(`removes ${JSON.stringify(secret)} from ${JSON.stringify(text)}`, () => {
+      expect(redactor.redactText(text)).not.toContain(secret);
+    });
+  }
+
+  const benign = [
+    'GET http://127.0.0.1:56311/ping',
+    'listening on [::1]:4318 and 2001:db8::7',
+    'example hosts 192.0.2.10, 198.51.100.7 and 203.0.113.9',
+    'order ORD-2024-000123, uuid 3f2a1c0b-1d2e-4f5a-9b8c-7d6e5f4a3b2c',
+    'sha1 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12 at 2026-11-27T10:00:00Z',
+    'model claude-3-5-sonnet-20241022, version 20.11.1, price $12.99',
+    'the token is expired; the password is required',
+    'docker run -p 8080:80 nginx',
+    '/Users/Alice/Documents/Projects2024/src/main.ts',
+  ];
+  for (const text of benign) {
+    it(`keeps ${JSON.stringify(text)}`, () => {
+      expect(redactor.redactText(text)).toBe(text);
+    });
+  }
+
+  it('keeps server.address and masks only the userinfo of url.full', () => {
+    expect(
+      redactor.redactAttributes({
+        'server.address': '10.20.30.40',
+        'url.full': 'https://bob:hunter2@api.test/v1?api_key=q8Zr2Lk9Xw&page=2',
+      }),
+    ).toEqual({
+      'server.address': '10.20.30.40',
+      'url.full':
+        'https://[REDACTED:url_credentials]@api.test/v1?api_key=[REDACTED:secret_assignment]&page=2',
+    });
+  });
+});
+
+describe('secrets split across adjacent values', () => {
+  const redactor = createRedactor();
+
+  it('masks both halves of a key split across two fields of one object', () => {
+    expect(
+      redactor.redactValue({ prefix: 'sk_live_', rest: '4eC39HqLyjWDarjtT1zdp7dc', note: 'ok' }),
+    ).toEqual({
+      prefix: '[REDACTED:split_secret]',
+      rest: '[REDACTED:split_secret]',
+      note: 'ok',
+    });
+  });
+
+  it('masks both halves of a key split across two array items', () => {
+    expect(redactor.redactValue(['AKIAIOSF', 'ODNN7EXAMPLE', 'done'])).toEqual([
+      '[REDACTED:split_secret]',
+      '[REDACTED:split_secret]',
+      'done',
+    ]);
+  });
+
+  it('keeps adjacent ordinary identifiers', () => {
+    const value = { order: 'ORD-2024-000123', sku: 'ABC-123', region: 'eu-west-1' };
+    expect(redactor.redactValue(value)).toEqual(value);
   });
 });

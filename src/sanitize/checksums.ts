@@ -79,9 +79,9 @@ function hasCardIssuerPrefix(digits: string): boolean {
   return false;
 }
 
-/** 13–19 digits (spaces and dashes ignored) with a known issuer prefix and a valid Luhn check digit. */
+/** 13–19 digits (spaces, dots and dashes ignored) with a known issuer prefix and a valid Luhn check digit. */
 export function isPaymentCardNumber(candidate: string): boolean {
-  const digits = candidate.replace(/[ -]/g, '');
+  const digits = candidate.replace(/[ .-]/g, '');
   if (digits.length < 13 || digits.length > 19) return false;
   return hasCardIssuerPrefix(digits) && passesLuhn(digits);
 }

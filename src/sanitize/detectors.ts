@@ -1,5 +1,12 @@
 import { findCardNumbers, findValidPrefix, type Span } from './candidate-spans.js';
 import { isPaymentCardNumber, isValidIban } from './checksums.js';
+import { decodeBase64Text } from './encoded-text.js';
+import { createProviderTokenScanner } from './provider-tokens.js';
+import {
+  isDocumentationOrLoopbackIpv4,
+  isDocumentationOrLoopbackIpv6,
+} from './reserved-addresses.js';
+import { looksLikeRandomToken, looksLikeSecretValue } from './secret-values.js';
 import type { ValueDetector } from './types.js';
 
 /**
@@ -24,6 +31,10 @@ export interface BuiltInDetector extends ValueDetector {
    * Only for patterns whose candidates are short, so the rescan stays linear.
    */
   rescanAfterReject?: boolean;
+  /** A user-supplied pattern: run on RE2 (linear time), never on the backtracking engine. */
+  linear?: boolean;
+  /** Finds spans itself (no `pattern` run): for rule sets that come with their own matchers. */
+  scan?: (text: string) => Span[];
 }
 
 const includes =
@@ -38,8 +49,9 @@ const testsPattern =
 
 /** Key names whose assigned value in free text (`password=…`, `"api_key": "…"`) is a secret. */
 const SECRET_KEY_WORDS =
-  'passw(?:or)?d|passphrase|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|' +
-  'client[_.-]?secret|authorization|credentials?|session[_.-]?id|cookie';
+  'passw(?:or)?d|passphrase|passcode|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|' +
+  'client[_.-]?secret|authorization|credentials?|session[_.-]?id|cookie|dsn|database[_.-]?url|' +
+  'phpsessid|jsessionid|connect\\.sid|security[_.-]?code|account[_.-]?number|bearer|jwt';
 
 /**
  * `key=value`, `key: value`, `"key": "value"` and the backslash-escaped form found in
@@ -154,6 +166,75 @@ const awsAccessKeyId: BuiltInDetector = {
   hint: includes('AKIA', 'ASIA'),
 };
 
+/** Token formats of secretlint's recommended preset, through its rule interface. */
+const providerTokenScanner = createProviderTokenScanner();
+
+/** Every provider token has a run of 16+ token characters (a key body, a webhook path). */
+const TOKEN_RUN = /[\w+/=-]{16}/;
+
+const providerToken: BuiltInDetector = {
+  name: 'provider_token',
+  pattern: /(?!)/g,
+  scan: (text) => providerTokenScanner.scan(text),
+  hint: (text) => TOKEN_RUN.test(text),
+};
+
+/**
+ * Prefixed tokens whose exact length varies between vendors' generations, as a fallback to the
+ * rule set: npm, Hugging Face, GitLab, Stripe webhook signing secrets, DigitalOcean, Shopify,
+ * PyPI, Twilio API keys (`SK` + 32 hex), SendGrid (`SG.`).
+ */
+const prefixedToken: BuiltInDetector = {
+  name: 'prefixed_token',
+  pattern:
+    /(?<![\w-])(?:(?:npm_|hf_|glpat-|gldt-|glrt-|whsec_|dop_v1_|shp(?:at|ss|ca|pa)_|pypi-)[A-Za-z0-9_+/=-]{16,}|SK[0-9a-fA-F]{32}|SG\.[\w-]{16,}\.[\w-]{16,})(?![\w-])/g,
+  hint: testsPattern(/npm_|hf_|gl(?:pat|dt|rt)-|whsec_|dop_v1_|shp|pypi-|SK[0-9a-f]|SG\./),
+};
+
+/** Slack incoming webhooks: the host stays, the path (which is the credential) is masked. */
+const slackWebhook: BuiltInDetector = {
+  name: 'slack_webhook',
+  pattern: /(?<keep>https:\/\/hooks\.slack\.com\/)(?:services|workflows|triggers)\/[\w/-]{10,}/gi,
+  hint: includes('hooks.slack.com'),
+};
+
+const SECRET_FLAG_WORDS =
+  'password|passwd|passphrase|passcode|pass|pwd|token|secret|api[_-]?key|access[_-]?key|' +
+  'private[_-]?key|auth|credentials?';
+
+/**
+ * Command lines: `--password X`, `--api-token=X`, `-pX` / `-p X` (the MySQL client form; a port
+ * such as `-p 8080:80` is kept) and `curl -u user:pw` / `--user user:pw` (both parts masked).
+ */
+const cliSecretFlag: BuiltInDetector = {
+  name: 'cli_secret',
+  pattern: new RegExp(
+    String.raw`(?<keep>(?<![\w-])(?:--?(?:[A-Za-z][\w-]{0,40}?)?(?:${SECRET_FLAG_WORDS})(?:=|\s{1,5})|-p\s{0,5}|(?:-u|--user)(?:=|\s{1,5})(?=["']?[^\s"':]{1,128}:))["']?)` +
+      String.raw`(?!-)(?!\d+(?:[:/]\d+)*(?:["'\s]|$))[^\s"']{1,512}`,
+    'gi',
+  ),
+  hint: testsPattern(/(?:^|\s)-/),
+};
+
+/** "the password is X", "my PIN was X", "api key: X": the value must itself look like a secret. */
+const secretInProse: BuiltInDetector = {
+  name: 'secret_prose',
+  pattern:
+    /(?<keep>\b(?:password|passcode|passphrase|passwd|pwd|pw|pin|secret|token|api[ _-]?key|access[ _-]?key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)\s{0,3}["'“]?)[^\s"'”]{4,512}/gi,
+  validate: looksLikeSecretValue,
+  hint: testsPattern(/pass|pw|pin|secret|token|key|otp|one[ -]time/i),
+};
+
+/** Long random-looking tokens with no known prefix, e.g. a 40-character AWS secret access key. */
+const highEntropyToken: BuiltInDetector = {
+  name: 'high_entropy',
+  pattern: /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{32,512}={0,2}(?![A-Za-z0-9+/=_-])/g,
+  // Base64 of readable text is judged by what it decodes to (see encoded-text.ts), not here.
+  validate: (candidate) =>
+    looksLikeRandomToken(candidate.replace(/=+$/, '')) && decodeBase64Text(candidate) === undefined,
+  hint: (text) => text.length >= 32 && TOKEN_RUN.test(text),
+};
+
 const DIGIT = /\d/;
 const DIGIT_PAIR = /\d\d/;
 
@@ -170,37 +251,45 @@ function hasDigitPair(text: string): boolean {
 const email: BuiltInDetector = {
   name: 'email',
   pattern:
-    /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}(?![\w-])/g,
-  hint: includes('@'),
+    /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}(?![\w-])/g,
+  hint: includes('@', '%40'),
 };
 
 /** Country code, check digits, then 11–30 alphanumerics, optionally in groups of four. */
 const iban: BuiltInDetector = {
   name: 'iban',
   pattern:
-    /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
-  locate: (candidate) => findValidPrefix(candidate, isValidIban),
+    /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g,
+  locate: (candidate) => findValidPrefix(candidate, (prefix) => isValidIban(prefix.toUpperCase())),
   rescanAfterReject: true,
   hint: hasDigitPair,
 };
 
 /**
- * 13–19 digits, optionally grouped by spaces or dashes, confirmed by issuer prefix and Luhn. The
+ * 13–19 digits, optionally grouped by spaces, dots or dashes, confirmed by issuer prefix and Luhn. The
  * pattern takes a whole run of digit groups not glued to letters (the leading digits of a hex
  * trace id are not a card); the card is then searched at group boundaries.
  */
 const paymentCard: BuiltInDetector = {
   name: 'payment_card',
-  pattern: /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,}(?![A-Za-z0-9])/g,
+  pattern: /(?<![A-Za-z0-9])\d(?:[ .-]?\d){12,}(?![A-Za-z0-9])/g,
   locate: (candidate) => findCardNumbers(candidate, isPaymentCardNumber),
   hint: hasDigit,
 };
 
-/** US SSN `123-45-6789`; area 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
+/**
+ * US SSN `123-45-6789` or `123 45 6789`; nine bare digits only right after `SSN` or "social
+ * security number" (alone they are far more often an order or account id). Area 000, 666 and
+ * 900–999, group 00 and serial 0000 are never issued.
+ */
 const ssn: BuiltInDetector = {
   name: 'ssn',
-  pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g,
-  hint: (text) => text.includes('-') && hasDigitPair(text),
+  pattern: new RegExp(
+    String.raw`(?<keep>\b(?:ssn|social security(?: number)?|ss#)\W{0,4})(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}(?!\d)` +
+      String.raw`|(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\2(?!0000)\d{4}(?![\w-])`,
+    'gi',
+  ),
+  hint: hasDigitPair,
 };
 
 function countDigits(text: string): number {
@@ -284,7 +373,7 @@ const ipv6: BuiltInDetector = {
   name: 'ipv6',
   pattern:
     /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
-  validate: isIpv6,
+  validate: (candidate) => isIpv6(candidate) && !isDocumentationOrLoopbackIpv6(candidate),
   hint: includes(':'),
 };
 
@@ -297,6 +386,7 @@ const ipv4: BuiltInDetector = {
   name: 'ipv4',
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
+  validate: (candidate) => !isDocumentationOrLoopbackIpv4(candidate),
   hint: (text) => text.includes('.') && hasDigit(text),
 };
 
@@ -314,6 +404,11 @@ export const BUILT_IN_DETECTOR_DEFINITIONS: readonly BuiltInDetector[] = [
   slackToken,
   googleApiKey,
   awsAccessKeyId,
+  slackWebhook,
+  prefixedToken,
+  providerToken,
+  cliSecretFlag,
+  secretInProse,
   email,
   iban,
   paymentCard,
@@ -322,6 +417,7 @@ export const BUILT_IN_DETECTOR_DEFINITIONS: readonly BuiltInDetector[] = [
   ipv6,
   ipv4,
   secretAssignment,
+  highEntropyToken,
 ];
 
 /** Names of the built-in detectors, usable in `policy.disable` and `policy.modes`. */

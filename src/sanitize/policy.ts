@@ -3,6 +3,7 @@ import {
   BUILT_IN_DETECTORS,
   type BuiltInDetector,
 } from './detectors.js';
+import { compileLinearPattern } from './linear-pattern.js';
 import type { RedactionLimits, RedactionPolicy, ReplacementMode, ValueDetector } from './types.js';
 
 /**
@@ -97,6 +98,13 @@ function checkDetector(value: unknown, index: number): ValueDetector {
   if (!(value.pattern instanceof RegExp) || !value.pattern.global) {
     fail(`${option}.pattern`, 'must be a global RegExp (add the g flag)');
   }
+  const linear = compileLinearPattern(value.pattern);
+  if ('refused' in linear) {
+    fail(
+      `${option}.pattern`,
+      `cannot run in linear time (RE2 syntax: no backreferences or lookarounds): ${linear.refused}`,
+    );
+  }
   if (value.validate !== undefined && typeof value.validate !== 'function') {
     fail(`${option}.validate`, 'must be a function (match: string) => boolean');
   }
@@ -133,7 +141,9 @@ function mergeDetectors(userDetectors: ValueDetector[], disabled: Set<string>): 
     }
   }
   merged.push(...byName.values());
-  return merged;
+  return merged.map((detector) =>
+    userDetectors.includes(detector) ? { ...detector, linear: true } : detector,
+  );
 }
 
 /** Validates a policy eagerly: a mistake fails at `createRedactor`, never mid-export. */

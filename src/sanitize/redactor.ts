@@ -1,8 +1,10 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import { compileKeyRules } from './key-rules.js';
+import { ENCODED_SECRET, redactEncoded, removeInvisible } from './encoded-text.js';
+import { compileKeyRules, type KeyRuleMatch } from './key-rules.js';
 import { resolvePolicy } from './policy.js';
 import { maskMarker, REDACTION_FAILED, resolveHashKey } from './replacement.js';
 import { createSafeSerializer } from './safe-json.js';
+import { looksLikeRandomToken, looksLikeSecretValue } from './secret-values.js';
 import { toStorableString, truncateString } from './string-hygiene.js';
 import { compileTextRedaction } from './text-redaction.js';
 import type { JsonValue, RedactionPolicy, RedactionStats, Redactor } from './types.js';
@@ -17,6 +19,18 @@ const SCAN_MARGIN = 4096;
 const SMALLEST_CARD_NUMBER = 1e12;
 
 const MAX_CACHED_KEYS = 4096;
+
+/**
+ * OTel attributes naming the server a span talked to: a host name or address there is the
+ * service's own infrastructure, not a person's, and is kept as it is.
+ */
+const SERVER_ADDRESS_KEYS: ReadonlySet<string> = new Set([
+  'server.address',
+  'network.local.address',
+  'net.host.name',
+  'db.connection_string.host',
+]);
+const BARE_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
 const MAX_CACHED_KEY_LENGTH = 256;
 
 /** Serialized JSON objects and arrays inside attribute strings are redacted structurally. */
@@ -40,11 +54,14 @@ function looksLikeJsonContainer(text: string): boolean {
 export function createRedactor(policy?: RedactionPolicy): Redactor {
   const resolved = resolvePolicy(policy);
   const { limits } = resolved;
-  const detect = compileTextRedaction({
+  const detectPlain = compileTextRedaction({
     detectors: resolved.detectors,
     modeOf: resolved.modeOf,
     hashKey: resolveHashKey(resolved.hashKey),
   });
+  const encodedMarker = maskMarker(ENCODED_SECRET);
+  const detect = (text: string) =>
+    redactEncoded(detectPlain(removeInvisible(text)), detectPlain, encodedMarker);
   const keyRule = compileKeyRules({ extraKeys: resolved.extraKeys, allowKeys: resolved.allowKeys });
   const stats: RedactionStats = { failures: 0 };
   const outputKeys = new Map<string, string>();
@@ -88,6 +105,7 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     limits,
     keyRule,
     keyReplacement: maskMarker,
+    looksSecret: (value) => looksLikeSecretValue(value) || looksLikeRandomToken(value),
     outputKey,
     text: redactString,
     number: redactNumber,
@@ -144,6 +162,19 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     return JSON.stringify(redactValue(value));
   }
 
+  /** An attribute under a secret-like key: see `serializeKeyed` for what is kept. */
+  function keyedAttribute(rule: KeyRuleMatch, value: unknown): AttributeValue | undefined {
+    if (value === null || value === undefined) return value as AttributeValue | undefined;
+    if (rule.userDefined) return maskMarker(rule.rule);
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'number') return rule.numericSecret ? maskMarker(rule.rule) : value;
+    if (rule.strength === 'whole') return maskMarker(rule.rule);
+    if (typeof value === 'string' && (looksLikeSecretValue(value) || looksLikeRandomToken(value))) {
+      return maskMarker(rule.rule);
+    }
+    return redactAttributeValue(value);
+  }
+
   /**
    * A new attribute map: key rules on keys (the value becomes `[REDACTED:<rule>]`, whatever its
    * type), detectors on keys, string values and string array items, and structural redaction of
@@ -164,7 +195,12 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
       try {
         name = outputKey(key);
         const rule = keyRule(key);
-        value = rule === undefined ? redactAttributeValue(attributes[key]) : maskMarker(rule);
+        const raw = attributes[key];
+        if (SERVER_ADDRESS_KEYS.has(key) && typeof raw === 'string' && BARE_HOST.test(raw)) {
+          value = raw;
+        } else {
+          value = rule === undefined ? redactAttributeValue(raw) : keyedAttribute(rule, raw);
+        }
       } catch {
         stats.failures++;
         value = REDACTION_FAILED;

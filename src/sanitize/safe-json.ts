@@ -1,3 +1,4 @@
+import type { KeyRuleMatch } from './key-rules.js';
 import { cutString, jsonStringBytes } from './string-hygiene.js';
 import type { JsonValue, RedactionLimits } from './types.js';
 
@@ -12,16 +13,23 @@ export const INVALID_DATE = '[Invalid Date]';
 /** Key of the marker entry added to an object whose keys were cut. */
 export const TRUNCATED_KEY = '[truncated]';
 
+/** Written for each part of a secret that was split across adjacent values. */
+export const SPLIT_SECRET = 'split_secret';
+/** A string that could be part of a token: no whitespace, no replacement marker. */
+const SPLIT_PART = /^[^\s[\]]+$/;
+
 /** Bytes kept free for the `…[truncated N chars]` marker (quotes included) of a string cut by `maxTotalBytes`. */
 const STRING_MARKER_BYTES = 40;
 
 /** The redaction steps the serializer applies while it walks a value. */
 export interface SerializerHooks {
   limits: RedactionLimits;
-  /** Rule name when the whole value under `key` must be replaced, else undefined. */
-  keyRule(key: string): string | undefined;
+  /** What the key says about its value, else undefined. */
+  keyRule(key: string): KeyRuleMatch | undefined;
   /** The replacement written for a value under a sensitive key. */
   keyReplacement(rule: string): string;
+  /** Whether a string under a merely suggestive key (`password_policy`) is itself a secret. */
+  looksSecret(value: string): boolean;
   /** The key as written to the output: storable, length-limited, scanned by detectors. */
   outputKey(key: string): string;
   /** A string value: storable, scanned by detectors, cut to `maxStringLength`. */
@@ -83,6 +91,37 @@ function mapKeyToString(key: unknown): string {
  */
 export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) => JsonValue {
   const { maxDepth, maxKeys, maxArrayLength, maxTotalBytes } = hooks.limits;
+
+  /**
+   * Watches the string values of one object or array as they are written: when two adjacent
+   * single-word strings that each passed the detectors form a secret together (`"sk_live_"`,
+   * `"4eC39HqLyjWDarjtT1zdp7dc"`), both are replaced. Only unchanged, marker-free, whitespace-free
+   * strings of 4–256 characters are paired, so ordinary values cost one length check.
+   */
+  function splitSecretWatch<Slot>(replace: (slot: Slot) => void) {
+    let previous: { slot: Slot; text: string } | undefined;
+    return (slot: Slot, item: JsonValue) => {
+      if (
+        typeof item !== 'string' ||
+        item.length < 4 ||
+        item.length > 256 ||
+        !SPLIT_PART.test(item)
+      ) {
+        previous = undefined;
+        return;
+      }
+      if (previous !== undefined && previous.text.length + item.length >= 16) {
+        const joined = previous.text + item;
+        if (hooks.text(joined) !== joined) {
+          replace(previous.slot);
+          replace(slot);
+          previous = undefined;
+          return;
+        }
+      }
+      previous = { slot, text: item };
+    };
+  }
 
   function charge(state: WalkState, bytes: number): boolean {
     if (state.exhausted) return false;
@@ -202,6 +241,9 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
     const iterator = isArray ? undefined : items[Symbol.iterator]();
     const cutByBudget = (remaining: number) =>
       `[truncated ${remaining} more items (maxTotalBytes)]`;
+    const split = splitSecretWatch((position: number) => {
+      output[position] = hooks.keyReplacement(SPLIT_SECRET);
+    });
     for (let index = 0; index < limit; index++) {
       if (!charge(state, 1)) {
         output.push(cutByBudget(length - index));
@@ -217,6 +259,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
         return output;
       }
       output.push(item);
+      split(output.length - 1, item);
       if (state.exhausted) {
         if (index + 1 < length) output.push(cutByBudget(length - index - 1));
         return output;
@@ -227,9 +270,36 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   }
 
   /**
-   * Writes entries in order; a sensitive key gets its replacement without its value being read.
-   * Cut entries leave `"[truncated]": "N more keys"`.
+   * The value under a key that a key rule matched. Booleans, null and (unless the rule names a
+   * numeric secret such as a PIN) numbers are kept: `has_token: true`, `token_count: 3`. Under a
+   * `whole` rule anything else is replaced without being walked; under `by_value` a string is
+   * replaced only if it looks like a secret, and containers are walked as usual.
    */
+  function serializeKeyed(
+    rule: KeyRuleMatch,
+    read: () => unknown,
+    depth: number,
+    state: WalkState,
+  ) {
+    let value: unknown;
+    try {
+      value = read();
+    } catch {
+      return emitString(state, UNREADABLE);
+    }
+    const replacement = () => emitString(state, hooks.keyReplacement(rule.rule));
+    if (value === null || value === undefined) return serialize(value, depth, state, false);
+    if (rule.userDefined) return replacement();
+    if (typeof value === 'boolean') return serialize(value, depth, state, false);
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      return rule.numericSecret ? replacement() : serialize(value, depth, state, false);
+    }
+    if (rule.strength === 'whole') return replacement();
+    if (typeof value === 'string' && hooks.looksSecret(value)) return replacement();
+    return serializeChild(() => value, depth, state);
+  }
+
+  /** Writes entries in order. Cut entries leave `"[truncated]": "N more keys"`. */
   function serializeEntries(
     entries: Iterable<readonly [string, () => unknown]>,
     total: number,
@@ -238,6 +308,9 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   ): Record<string, JsonValue> | undefined {
     if (!charge(state, 2)) return undefined;
     const output: Record<string, JsonValue> = {};
+    const split = splitSecretWatch((name: string) =>
+      defineEntry(output, name, hooks.keyReplacement(SPLIT_SECRET)),
+    );
     let index = 0;
     for (const [key, read] of entries) {
       if (index >= maxKeys) {
@@ -254,7 +327,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       const item =
         rule === undefined
           ? serializeChild(read, depth + 1, state)
-          : emitString(state, hooks.keyReplacement(rule));
+          : serializeKeyed(rule, read, depth + 1, state);
       index++;
       if (item === undefined) {
         if (!state.exhausted) {
@@ -265,6 +338,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
         return output;
       }
       defineEntry(output, name, item);
+      split(name, item);
       if (state.exhausted) {
         if (index < total)
           defineEntry(output, TRUNCATED_KEY, `${total - index} more keys (maxTotalBytes)`);

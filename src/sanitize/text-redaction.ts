@@ -1,14 +1,17 @@
 import type { BuiltInDetector } from './detectors.js';
+import { compileLinearPattern, type ExecPattern } from './linear-pattern.js';
 import { createReplacement } from './replacement.js';
 import type { ReplacementMode } from './types.js';
 
 /** A detector ready to run: its own RegExp instance and a function from match to replacement. */
 interface CompiledDetector {
-  pattern: RegExp;
+  pattern: ExecPattern;
   hint: ((text: string) => boolean) | undefined;
   /** The replacement and how many characters of the match it replaces; undefined when rejected. */
   replaceMatch: (match: RegExpExecArray) => readonly [string, number] | undefined;
   rescanAfterReject: boolean;
+  scan: ((text: string) => ReadonlyArray<readonly [number, number]>) | undefined;
+  replace: (secret: string) => string;
 }
 
 export interface TextRedactionConfig {
@@ -53,7 +56,21 @@ function createMatchReplacer(
   };
 }
 
+function applySpans(detector: CompiledDetector, text: string): string {
+  const spans = (detector.scan as NonNullable<CompiledDetector['scan']>)(text);
+  if (spans.length === 0) return text;
+  let output = '';
+  let copied = 0;
+  for (const [start, end] of spans) {
+    if (start < copied) continue;
+    output += text.slice(copied, start) + detector.replace(text.slice(start, end));
+    copied = end;
+  }
+  return output + text.slice(copied);
+}
+
 function applyDetector(detector: CompiledDetector, text: string): string {
+  if (detector.scan !== undefined) return applySpans(detector, text);
   const { pattern } = detector;
   pattern.lastIndex = 0;
   let output = '';
@@ -81,15 +98,19 @@ function applyDetector(detector: CompiledDetector, text: string): string {
  * RegExp copy, so a caller's `lastIndex` can never leak state into the redactor.
  */
 export function compileTextRedaction(config: TextRedactionConfig): (text: string) => string {
-  const compiled: CompiledDetector[] = config.detectors.map((detector) => ({
-    pattern: new RegExp(detector.pattern.source, detector.pattern.flags),
-    hint: detector.hint,
-    replaceMatch: createMatchReplacer(
-      detector,
-      createReplacement(detector.name, config.modeOf(detector), config.hashKey),
-    ),
-    rescanAfterReject: detector.rescanAfterReject === true,
-  }));
+  const compiled: CompiledDetector[] = config.detectors.map((detector) => {
+    const replace = createReplacement(detector.name, config.modeOf(detector), config.hashKey);
+    return {
+      pattern: detector.linear
+        ? (compileLinearPattern(detector.pattern) as ExecPattern)
+        : new RegExp(detector.pattern.source, detector.pattern.flags),
+      hint: detector.hint,
+      replaceMatch: createMatchReplacer(detector, replace),
+      rescanAfterReject: detector.rescanAfterReject === true,
+      scan: detector.scan,
+      replace,
+    };
+  });
   return (text) => {
     let result = text;
     for (const detector of compiled) {
