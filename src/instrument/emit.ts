@@ -1,4 +1,5 @@
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import {
   ATTR_ERROR_TYPE,
   ATTR_EXCEPTION_MESSAGE,
@@ -33,8 +34,10 @@ export function identityAttributes(options: CommonOptions): Attributes {
     attributes[AUDIT_ATTRS.ACTOR_ID] = actor.id;
   }
   if (tenantId !== undefined) attributes[AUDIT_ATTRS.TENANT_ID] = tenantId;
-  if (options.conversationId !== undefined)
-    attributes[GEN_AI_ATTRS.CONVERSATION_ID] = options.conversationId;
+  const conversationId = options.conversationId ?? context?.conversationId;
+  if (conversationId !== undefined) attributes[GEN_AI_ATTRS.CONVERSATION_ID] = conversationId;
+  const subject = context?.subject ?? (actor?.type === 'user' ? actor.id : undefined);
+  if (subject !== undefined) attributes[AUDIT_ATTRS.SUBJECT_ID] = subject;
   if (options.agentName !== undefined) attributes[GEN_AI_ATTRS.AGENT_NAME] = options.agentName;
   return attributes;
 }
@@ -69,11 +72,15 @@ export function emitAuditSpan(
   attributes: Attributes,
   sanitized: readonly SanitizedAttribute[] = [],
 ): AuditEventRef {
-  const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  const span = tracer().startSpan(name, {
+    kind: SpanKind.INTERNAL,
+    attributes,
+    startTime: hrTime(),
+  });
   if (!span.isRecording()) warnNotRecording(name);
   for (const [attribute, redactor, value] of sanitized)
     rememberSanitized(span, attribute, redactor, value);
-  span.end();
+  span.end(hrTime());
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
 }
@@ -90,7 +97,9 @@ export function traceInSpan<T>(
   onFailure?: (span: Span) => void,
   sanitized: readonly SanitizedAttribute[] = [],
 ): Promise<Awaited<T>> {
-  return tracer().startActiveSpan(name, { kind, attributes }, async (span): Promise<Awaited<T>> => {
+  // Without a start time the SDK takes Date.now(): milliseconds, and rows of one millisecond tie.
+  const options = { kind, attributes, startTime: hrTime() };
+  return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
     for (const [attribute, redactor, value] of sanitized)
       rememberSanitized(span, attribute, redactor, value);
@@ -103,7 +112,7 @@ export function traceInSpan<T>(
       onFailure?.(span);
       throw error;
     } finally {
-      span.end();
+      span.end(hrTime());
     }
   });
 }

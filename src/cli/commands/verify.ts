@@ -1,43 +1,43 @@
-import { parseArgs } from 'node:util';
 import type { ChainReport, VerifyReport } from '../../store/verify/index.js';
 import { VerifyScopeError, verifyAuditChains } from '../../store/verify/index.js';
-import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
+import { type CliCommand, DATABASE_URL_FLAG, defineCommand, formatFlag } from '../command.js';
 import { printable } from '../format.js';
 import { openCliStore } from '../open-cli-store.js';
+import { signerFromEnv } from '../signing-key.js';
 import { parseTimeBound } from '../time-bound.js';
 import { CheckFailed, UsageError } from '../usage-error.js';
-
-export const VERIFY_USAGE =
-  'aitrail verify [--chain ID] [--since 24h|ISO] [--format table|json] [--database-url URL]';
-
-const FORMATS = ['table', 'json'] as const;
 
 /**
  * Checks every hash chain and checkpoint; exit code 1 when anything does not hold. Signatures
  * are checked with `AITRAIL_SIGNING_KEY` (HMAC secret, or Ed25519 private/public key PEM).
  */
-export async function verifyCommand(
-  args: string[],
+export const command: CliCommand = defineCommand({
+  name: 'verify',
+  summary: 'Check every hash chain and checkpoint (exit 1 when anything does not hold)',
+  details:
+    'Signatures are checked with AITRAIL_SIGNING_KEY (HMAC secret, or Ed25519 private/public key PEM).',
+  flags: {
+    chain: { type: 'string', valueName: 'ID', description: 'verify one chain only' },
+    since: {
+      type: 'string',
+      valueName: '24h|DATE|ISO',
+      description: 'verify chains with rows since this time',
+    },
+    format: formatFlag(['table', 'json'] as const),
+    'database-url': DATABASE_URL_FLAG,
+  },
+  run: ({ flags, io }) => verify(flags, io.out, io.err),
+});
+
+async function verify(
+  values: { chain?: string; since?: string; format?: string; 'database-url'?: string },
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream & { isTTY?: boolean },
 ): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      chain: { type: 'string' },
-      since: { type: 'string' },
-      format: { type: 'string' },
-      'database-url': { type: 'string' },
-    },
-  });
-  const format = (values.format ?? 'table') as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) {
-    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-  }
-  const since = values.since === undefined ? undefined : parseTimeBound('--since', values.since);
-  const key = process.env.AITRAIL_SIGNING_KEY || undefined;
-  const signer = key === undefined ? null : createCheckpointSigner(key);
+  const format = values.format ?? 'table';
+  const since =
+    values.since === undefined ? undefined : parseTimeBound('--since', values.since).start;
+  const signer = signerFromEnv(process.env);
   const store = await openCliStore(values['database-url']);
   let report: VerifyReport;
   try {
