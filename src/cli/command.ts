@@ -95,3 +95,15 @@ export function formatFlag<const C extends readonly string[]>(choices: C) {
     description: `output format: ${choices.join(', ')}`,
   } as const satisfies FlagSpec;
 }
+
+export const READER_FLAG = {
+  type: 'string',
+  valueName: 'WHO',
+  description:
+    'who is reading, recorded in the audit.read row (default AITRAIL_READER, else the OS user)',
+} as const satisfies FlagSpec;
+
+/** `--reader`, else `AITRAIL_READER`, else undefined (the read is attributed to the OS user). */
+export function readerOf(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return flag ?? (env.AITRAIL_READER || undefined);
+}

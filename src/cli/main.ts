@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { VERSION } from '../version.js';
 import type { CliCommand, Flags } from './command.js';
+import { command as approvals } from './commands/approvals.js';
 import { createCompletionCommand } from './commands/completion.js';
 import { command as demo } from './commands/demo.js';
+import { command as explain } from './commands/explain.js';
 import { command as logs } from './commands/logs.js';
 import { command as migrate } from './commands/migrate.js';
+import { command as stats } from './commands/stats.js';
 import { command as verify } from './commands/verify.js';
 import { parseCommandArgs, renderCommandHelp } from './parse-command.js';
 import { CheckFailed, UsageError } from './usage-error.js';
@@ -14,7 +17,15 @@ import { CheckFailed, UsageError } from './usage-error.js';
  * `export const command = defineCommand({ name, summary, flags, run })` (see ./command.ts),
  * then add one import above and one entry here.
  */
-const COMMANDS: readonly CliCommand<Flags>[] = [migrate, demo, logs, verify];
+const COMMANDS: readonly CliCommand<Flags>[] = [
+  migrate,
+  demo,
+  logs,
+  verify,
+  explain,
+  approvals,
+  stats,
+];
 
 const ALL: readonly CliCommand<Flags>[] = [...COMMANDS, createCompletionCommand(() => ALL)];
 

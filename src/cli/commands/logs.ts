@@ -4,7 +4,9 @@ import {
   DATABASE_URL_FLAG,
   defineCommand,
   formatFlag,
+  READER_FLAG,
   ROW_FORMATS,
+  readerOf,
 } from '../command.js';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.js';
 import {
@@ -35,12 +37,19 @@ export const command: CliCommand = defineCommand({
       description: 'desc (newest first) or asc (oldest first)',
     },
     limit: { type: 'string', valueName: 'N', description: 'stop after N rows (default: all)' },
+    'include-reads': {
+      type: 'boolean',
+      description:
+        'include audit.read rows (who read the trail); --action audit.read shows only them',
+    },
     format: formatFlag(ROW_FORMATS),
+    reader: READER_FLAG,
     'database-url': DATABASE_URL_FLAG,
   },
   async run({ flags, io }) {
     const filter = filterFromFlags(flags);
     filter.order = flags.order === 'asc' ? 'asc' : 'desc';
+    if (flags['include-reads']) filter.includeReads = true;
     if (flags.limit !== undefined)
       filter.limit = parseWholeNumber('--limit', flags.limit, { min: 1 });
     const store = await openCliStore(flags['database-url']);
@@ -55,7 +64,10 @@ export const command: CliCommand = defineCommand({
       });
       const progress = rowProgress(io.out, io.err, 'aitrail logs');
       const rows = (async function* () {
-        for await (const entry of streamAuditLogs(store, filter)) yield withTraceUrl(entry, jaeger);
+        for await (const entry of streamAuditLogs(store, filter, {
+          reader: readerOf(flags.reader, io.env),
+        }))
+          yield withTraceUrl(entry, jaeger);
       })();
       await printAll(rows, printer, io.out, progress.update);
       progress.done();
