@@ -42,7 +42,18 @@ describe('CLI conventions', () => {
   it('lists every command with its summary in the global help', async () => {
     const result = await runCli(['--help'], { env });
     expect(result.code).toBe(0);
-    for (const name of ['migrate', 'demo', 'logs', 'verify', 'completion'])
+    for (const name of [
+      'migrate',
+      'demo',
+      'logs',
+      'verify',
+      'explain',
+      'approvals',
+      'stats',
+      'subject',
+      'evidence',
+      'completion',
+    ])
       expect(result.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
   });
 

@@ -4,10 +4,12 @@ import type { CliCommand, Flags } from './command.js';
 import { command as approvals } from './commands/approvals.js';
 import { createCompletionCommand } from './commands/completion.js';
 import { command as demo } from './commands/demo.js';
+import { command as evidence } from './commands/evidence.js';
 import { command as explain } from './commands/explain.js';
 import { command as logs } from './commands/logs.js';
 import { command as migrate } from './commands/migrate.js';
 import { command as stats } from './commands/stats.js';
+import { command as subject } from './commands/subject.js';
 import { command as verify } from './commands/verify.js';
 import { parseCommandArgs, renderCommandHelp } from './parse-command.js';
 import { CheckFailed, UsageError } from './usage-error.js';
@@ -25,6 +27,8 @@ const COMMANDS: readonly CliCommand<Flags>[] = [
   explain,
   approvals,
   stats,
+  subject,
+  evidence,
 ];
 
 const ALL: readonly CliCommand<Flags>[] = [...COMMANDS, createCompletionCommand(() => ALL)];
