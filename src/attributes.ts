@@ -12,6 +12,7 @@ export const GEN_AI_ATTRS = {
   TOOL_NAME: 'gen_ai.tool.name',
   TOOL_CALL_ID: 'gen_ai.tool.call.id',
   TOOL_CALL_ARGUMENTS: 'gen_ai.tool.call.arguments',
+  TOOL_CALL_RESULT: 'gen_ai.tool.call.result',
   INPUT_MESSAGES: 'gen_ai.input.messages',
   OUTPUT_MESSAGES: 'gen_ai.output.messages',
   USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
@@ -51,6 +52,12 @@ export const AUDIT_ATTRS = {
   RATE_LIMIT_LIMIT: 'audit.rate_limit.limit',
   RATE_LIMIT_WINDOW_MS: 'audit.rate_limit.window_ms',
   RATE_LIMIT_RETRY_AFTER_MS: 'audit.rate_limit.retry_after_ms',
+  SUBJECT_ID: 'audit.subject.id',
+  APPROVER_GROUP: 'audit.approver.group',
+  APPROVAL_ASSIGNEE: 'audit.approval.assignee',
+  BUDGET_KEY: 'audit.budget.key',
+  STOPPED_ACTION: 'audit.stopped.action',
+  STOPPED_TOOL: 'audit.stopped.tool',
 } as const;
 
 /** A writer's signed statement of its chain head, emitted as an `aitrail.checkpoint` span. */

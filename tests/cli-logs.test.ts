@@ -46,10 +46,8 @@ describe('aitrail logs', () => {
 
   async function json(args: string[]) {
     const result = await runCli(['logs', ...args, '--format', 'json'], { env });
-    // stdout is the JSON alone; the only diagnostic allowed is the note about a full page.
-    expect(result.stderr.replace(/^aitrail: showing the \d+ newest matching rows.*\n$/, '')).toBe(
-      '',
-    );
+    // stdout is the JSON alone; no diagnostics.
+    expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     return JSON.parse(result.stdout) as Array<Record<string, unknown>>;
   }
@@ -98,13 +96,17 @@ describe('aitrail logs', () => {
     expect(expected.length).toBeGreaterThan(0);
   });
 
-  it('says on stderr when the output is a full page, so a cut-off list is never mistaken for all rows', async () => {
-    const full = await runCli(['logs', '--limit', '5', '--format', 'json'], { env });
-    expect(full.stderr).toMatch(
-      /^aitrail: showing the 5 newest matching rows; narrow the filters or raise --limit/,
-    );
-    const all = await runCli(['logs', '--limit', '1000', '--format', 'json'], { env });
-    expect(all.stderr).toBe('');
+  it('returns every matching row without a cap, and --limit stops early', async () => {
+    const all = await json([]);
+    expect(all).toHaveLength(records.length);
+    const some = await json(['--limit', '7']);
+    expect(some.map((r) => r.eventId)).toEqual(all.slice(0, 7).map((r) => r.eventId));
+  });
+
+  it('lists oldest first with --order asc', async () => {
+    const rows = await json(['--order', 'asc', '--limit', '3']);
+    const expected = [...records].sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    expect(rows.map((r) => r.eventId)).toEqual(expected.slice(0, 3).map((r) => r.eventId));
   });
 
   it('filters by trace id', async () => {
@@ -142,9 +144,23 @@ describe('aitrail logs', () => {
     const [header, row, ...more] = parseCsv(result.stdout);
     expect(more).toEqual([]);
     expect(header).toEqual(
-      expect.arrayContaining(['occurredAt', 'eventId', 'action', 'traceUrl', 'metadata']),
+      expect.arrayContaining([
+        'id',
+        'occurredAt',
+        'recordedAt',
+        'eventId',
+        'action',
+        'traceUrl',
+        'metadata',
+        'chainId',
+        'chainSeq',
+        'prevHash',
+        'hash',
+        'subjectId',
+      ]),
     );
     const cell = (name: string) => row?.[(header as string[]).indexOf(name)];
+    expect(cell('hash')).toMatch(/^[0-9a-f]{64}$/);
     expect(cell('eventId')).toBe(target.eventId);
     expect(JSON.parse(cell('metadata') as string).note).toBe('has, a "quote"\nand a newline');
   });
@@ -159,11 +175,21 @@ describe('aitrail logs', () => {
   });
 
   it.each([
-    [['--limit', 'ten'], /--limit must be a whole number/],
+    [['--limit', 'ten'], /--limit expects a whole decimal number/],
+    [['--limit', '0x10'], /--limit expects a whole decimal number, got "0x10"/],
+    [['--limit', '0'], /--limit must be from 1/],
+    [['--since', '2026-02-30'], /--since "2026-02-30" is not a date: 2026-02 has no day 30/],
+    [['--since', '2026-13'], /--since "2026-13" has no month 13/],
+    [
+      ['--since', '2026-11-27', '--until', '2026-11-01'],
+      /--until \(2026-11-01\) is before --since/,
+    ],
+    [['--order', 'sideways'], /--order must be one of desc, asc/],
+    [['-o', 'xml'], /--format must be one of table, json, ndjson, csv/],
     [['--since', 'yesterday'], /--since expects a duration/],
     [['--format', 'xml'], /--format must be one of table, json, ndjson, csv/],
     [['--trace', 'not-a-trace'], /--trace expects a 32-character hex trace id/],
-    [['--colour'], /Unknown option '--colour'/],
+    [['--colour'], /logs: Unknown option '--colour'/],
   ])('exits 2 with a one-line reason on bad usage %j', async (args, message) => {
     const result = await runCli(['logs', ...args], { env });
     expect(result.code).toBe(2);

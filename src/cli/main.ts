@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { VERSION } from '../version.js';
+<<<<<<< HEAD
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 import { ERASE_USAGE, eraseCommand } from './commands/erase.js';
 import { HOLD_USAGE, holdCommand } from './commands/hold.js';
@@ -11,9 +12,40 @@ import { REVOKE_READER_USAGE, revokeReaderCommand } from './commands/revoke-read
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
 import { VERIFY_PROOF_USAGE, verifyProofCommand } from './commands/verify-proof.js';
 import { UsageError } from './usage-error.js';
+=======
+import type { CliCommand, Flags } from './command.js';
+import { command as approvals } from './commands/approvals.js';
+import { createCompletionCommand } from './commands/completion.js';
+import { command as demo } from './commands/demo.js';
+import { command as evidence } from './commands/evidence.js';
+import { command as explain } from './commands/explain.js';
+import { command as logs } from './commands/logs.js';
+import { command as migrate } from './commands/migrate.js';
+import { command as stats } from './commands/stats.js';
+import { command as subject } from './commands/subject.js';
+import { command as verify } from './commands/verify.js';
+import { parseCommandArgs, renderCommandHelp } from './parse-command.js';
+import { CheckFailed, UsageError } from './usage-error.js';
+>>>>>>> compliance
 
-const USAGE = `aitrail ${VERSION}: audit trail for AI features
+/**
+ * The command table. To add a command: write `src/cli/commands/<name>.ts` exporting
+ * `export const command = defineCommand({ name, summary, flags, run })` (see ./command.ts),
+ * then add one import above and one entry here.
+ */
+const COMMANDS: readonly CliCommand<Flags>[] = [
+  migrate,
+  demo,
+  logs,
+  verify,
+  explain,
+  approvals,
+  stats,
+  subject,
+  evidence,
+];
 
+<<<<<<< HEAD
 usage:
   ${MIGRATE_USAGE}
   ${DEMO_USAGE}
@@ -43,40 +75,64 @@ const COMMANDS: Record<string, Command> = {
   'grant-reader': (args) => grantReaderCommand(args, process.stderr),
   'revoke-reader': (args) => revokeReaderCommand(args, process.stderr),
 };
+=======
+const ALL: readonly CliCommand<Flags>[] = [...COMMANDS, createCompletionCommand(() => ALL)];
+
+function globalHelp(): string {
+  const width = Math.max(...ALL.map((c) => c.name.length)) + 2;
+  return `aitrail ${VERSION}: audit trail for AI features
+
+usage: aitrail <command> [flags]      aitrail <command> --help for its flags
+
+commands:
+${ALL.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
+
+--database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
+AITRAIL_DATA_DIR (default ./.aitrail). -o is short for --format.
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or configuration.`;
+}
+>>>>>>> compliance
 
 /** Runs the CLI and returns its exit code. */
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  const names = ALL.map((c) => c.name).join(', ');
   if (name === undefined) {
-    process.stderr.write(
-      `aitrail: missing command (${Object.keys(COMMANDS).join(', ')}); aitrail --help for usage\n`,
-    );
+    process.stderr.write(`aitrail: missing command (${names}); aitrail --help for usage\n`);
     return 2;
   }
   if (name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    const topic = ALL.find((c) => c.name === rest[0]);
+    process.stdout.write(`${topic ? renderCommandHelp(topic) : globalHelp()}\n`);
     return 0;
   }
   if (name === '--version' || name === '-v') {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
   try {
+    const command = ALL.find((c) => c.name === name);
     if (!command)
-      throw new UsageError(
-        `unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
-      );
-    if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(`${USAGE}\n`);
+      throw new UsageError(`unknown command "${name.slice(0, 40)}" (commands: ${names})`);
+    const parsed = parseCommandArgs(command, rest);
+    if (parsed.help) {
+      process.stdout.write(`${renderCommandHelp(command)}\n`);
       return 0;
     }
-    await command(rest);
+    await command.run({
+      flags: parsed.flags,
+      positionals: parsed.positionals,
+      io: { out: process.stdout, err: process.stderr, env: process.env },
+    });
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`aitrail: ${oneLine((error as Error).message)}\n`);
+    if (error instanceof UsageError) {
+      process.stderr.write(`aitrail: ${oneLine(error.message)}\n`);
       return 2;
+    }
+    if (error instanceof CheckFailed) {
+      process.stderr.write(`aitrail: ${oneLine(error.message)}\n`);
+      return 1;
     }
     process.stderr.write(`aitrail: ${describeFailure(error)}\n`);
     return 1;
@@ -102,11 +158,6 @@ function describeFailure(error: unknown): string {
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(': ') || 'failed';
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
 const exitCode = await main(process.argv.slice(2));

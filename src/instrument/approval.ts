@@ -21,6 +21,10 @@ export interface RecordApprovalOptions extends CommonOptions {
   toolName?: string;
   params?: unknown;
   reason?: string;
+  /** The group that may decide (e.g. `finance-approvers`), for routing and coverage reports. */
+  approverGroup?: string;
+  /** Who the request is assigned to (a user id), before anyone decides. */
+  assignee?: string;
 }
 
 const STATUSES: readonly ApprovalStatus[] = ['created', 'approved', 'rejected', 'expired'];
@@ -44,12 +48,16 @@ export function recordApproval(options: RecordApprovalOptions): AuditEventRef {
     'toolName',
     'params',
     'reason',
+    'approverGroup',
+    'assignee',
   ]);
   checkOneOf('recordApproval', 'status', options.status, STATUSES);
   checkActor('recordApproval', 'approver', options.approver, false);
   checkOptionalString('recordApproval', 'approvalId', options.approvalId);
   checkOptionalString('recordApproval', 'toolName', options.toolName);
   checkOptionalString('recordApproval', 'reason', options.reason);
+  checkOptionalString('recordApproval', 'approverGroup', options.approverGroup);
+  checkOptionalString('recordApproval', 'assignee', options.assignee);
   if (
     (options.status === 'approved' || options.status === 'rejected') &&
     options.approver === undefined
@@ -79,5 +87,16 @@ export function recordApproval(options: RecordApprovalOptions): AuditEventRef {
   }
   if (options.reason !== undefined)
     attributes[AUDIT_ATTRS.REASON] = redactor.redactText(options.reason);
+  const routing: Record<string, string> = {};
+  if (options.approverGroup !== undefined) {
+    attributes[AUDIT_ATTRS.APPROVER_GROUP] = options.approverGroup;
+    routing.approverGroup = options.approverGroup;
+  }
+  if (options.assignee !== undefined) {
+    attributes[AUDIT_ATTRS.APPROVAL_ASSIGNEE] = options.assignee;
+    routing.assignee = options.assignee;
+  }
+  // The row reads these from audit.metadata (the named attributes are for exporters).
+  if (Object.keys(routing).length > 0) attributes[AUDIT_ATTRS.METADATA] = JSON.stringify(routing);
   return emitAuditSpan(action, attributes, sanitized);
 }

@@ -4,6 +4,7 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
+import { rememberSanitized } from './sanitized-values.js';
 import { instrumentSettings } from './settings.js';
 
 export interface TraceToolCallOptions extends CommonOptions {
@@ -11,9 +12,13 @@ export interface TraceToolCallOptions extends CommonOptions {
   /** The tool's arguments; recorded redacted and size-limited. */
   params?: unknown;
   toolCallId?: string;
+  /** The approval that gated this call (`recordApproval({ approvalId })`): links decision and call. */
+  approvalId?: string;
+  /** Record what the tool returned, redacted like the params. Default true. */
+  recordResult?: boolean;
 }
 
-const OWN_KEYS = ['toolName', 'params', 'toolCallId'] as const;
+const OWN_KEYS = ['toolName', 'params', 'toolCallId', 'approvalId', 'recordResult'] as const;
 
 /** Traces a tool execution as `execute_tool {tool}`, audited as `ai.tool_call`. */
 export function traceToolCall<T>(
@@ -23,6 +28,9 @@ export function traceToolCall<T>(
   checkHelperOptions('traceToolCall', options, OWN_KEYS);
   checkString('traceToolCall', 'toolName', options.toolName);
   checkOptionalString('traceToolCall', 'toolCallId', options.toolCallId);
+  checkOptionalString('traceToolCall', 'approvalId', options.approvalId);
+  if (options.recordResult !== undefined && typeof options.recordResult !== 'boolean')
+    throw new TypeError('traceToolCall: recordResult must be a boolean');
   if (typeof fn !== 'function') throw new TypeError('traceToolCall: fn must be a function');
   const attributes: Record<string, string> = {
     ...(identityAttributes(options) as Record<string, string>),
@@ -31,18 +39,34 @@ export function traceToolCall<T>(
     [GEN_AI_ATTRS.TOOL_NAME]: options.toolName,
   };
   if (options.toolCallId !== undefined) attributes[GEN_AI_ATTRS.TOOL_CALL_ID] = options.toolCallId;
+  if (options.approvalId !== undefined) attributes[AUDIT_ATTRS.APPROVAL_ID] = options.approvalId;
+  const { redactor } = instrumentSettings();
   const sanitized: SanitizedAttribute[] = [];
   if (options.params !== undefined) {
-    const { redactor } = instrumentSettings();
     const params = redactor.redactValue(options.params);
     attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(params);
     sanitized.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor, params]);
   }
+  const run =
+    options.recordResult === false
+      ? fn
+      : async (span: Span) => {
+          const result = await fn(span);
+          if (span.isRecording() && result !== undefined) {
+            // The named attribute is for exporters; the row reads it from audit.metadata.
+            const toolResult = redactor.redactValue(result);
+            const metadata = { toolResult };
+            span.setAttribute(GEN_AI_ATTRS.TOOL_CALL_RESULT, JSON.stringify(toolResult));
+            span.setAttribute(AUDIT_ATTRS.METADATA, JSON.stringify(metadata));
+            rememberSanitized(span, AUDIT_ATTRS.METADATA, redactor, metadata);
+          }
+          return result;
+        };
   return traceInSpan(
     `execute_tool ${options.toolName}`,
     SpanKind.INTERNAL,
     attributes,
-    fn,
+    run,
     undefined,
     sanitized,
   );

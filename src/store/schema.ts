@@ -51,6 +51,8 @@ export const auditLogs = pgTable(
     agentName: text('agent_name'),
     toolName: text('tool_name'),
     approvalId: text('approval_id'),
+    /** The data subject the row is about (default: the actor, when a user). */
+    subjectId: text('subject_id'),
     metadata: jsonb('metadata').$type<AiAuditMetadata>().notNull().default(sql`'{}'::jsonb`),
     traceId: text('trace_id').notNull(),
     spanId: text('span_id').notNull(),
@@ -71,6 +73,7 @@ export const auditLogs = pgTable(
     index('audit_logs_conversation_idx').on(t.conversationId, t.occurredAt),
     index('audit_logs_trace_idx').on(t.traceId),
     index('audit_logs_chain_idx').on(t.chainId, t.chainSeq),
+    index('audit_logs_occurred_id_idx').on(t.occurredAt, t.id),
   ],
 );
 

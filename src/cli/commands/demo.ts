@@ -1,16 +1,14 @@
-import { parseArgs } from 'node:util';
 import { AI_AUDIT_ACTIONS } from '../../actions.js';
 import { runSupportDeskScenario } from '../../demo/support-desk.js';
 import type { AuditStore } from '../../store/audit-store.js';
 import { queryAuditLogs } from '../../store/queries.js';
 import { verifyAuditChains } from '../../store/verify/index.js';
-import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
 import { initAuditTelemetry } from '../../telemetry/init.js';
+import { type CliCommand, DATABASE_URL_FLAG, defineCommand } from '../command.js';
 import { formatEntries, withTraceUrl } from '../format.js';
 import { openCliStore, resolveDatabaseUrl } from '../open-cli-store.js';
+import { signerFromEnv } from '../signing-key.js';
 import { CheckFailed } from '../usage-error.js';
-
-export const DEMO_USAGE = 'aitrail demo [--database-url URL]';
 
 const AI_ACTIONS: readonly string[] = Object.values(AI_AUDIT_ACTIONS);
 
@@ -19,17 +17,21 @@ const AI_ACTIONS: readonly string[] = Object.values(AI_AUDIT_ACTIONS);
  * and verifies the hash chains. Reading uses `AITRAIL_READ_DATABASE_URL` when set, so the demo
  * can write as the insert-only role and read as an auditor.
  */
-export async function demoCommand(
-  args: string[],
+export const command: CliCommand = defineCommand({
+  name: 'demo',
+  summary: 'Record the support-desk scenario through the real pipeline, print it and verify it',
+  details: 'AITRAIL_READ_DATABASE_URL, when set, is used to read back (e.g. as an auditor role).',
+  flags: { 'database-url': DATABASE_URL_FLAG },
+  run: ({ flags, io }) => demo(flags['database-url'], io.out, io.err),
+});
+
+async function demo(
+  databaseUrlFlag: string | undefined,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: { 'database-url': { type: 'string' } },
-  });
-  const databaseUrl = resolveDatabaseUrl(values['database-url']);
+  const databaseUrl = resolveDatabaseUrl(databaseUrlFlag);
+  const signer = signerFromEnv(process.env);
   const startedAt = new Date(Date.now() - 1_000);
   const serviceName = process.env.OTEL_SERVICE_NAME || 'aitrail-demo';
   const telemetry = await initAuditTelemetry({ serviceName, databaseUrl, handleSignals: false });
@@ -43,7 +45,7 @@ export async function demoCommand(
   const reader = await openCliStore(process.env.AITRAIL_READ_DATABASE_URL || databaseUrl);
   try {
     await printRecorded(reader, chainId, startedAt, out);
-    await verifyAfterDemo(reader, out);
+    await verifyAfterDemo(reader, out, signer);
   } finally {
     await reader.close();
   }
@@ -81,11 +83,12 @@ async function printRecorded(
 }
 
 /** The demo ends as an auditor would: checking that every chain and checkpoint holds. */
-async function verifyAfterDemo(store: AuditStore, out: NodeJS.WritableStream): Promise<void> {
-  const key = process.env.AITRAIL_SIGNING_KEY || undefined;
-  const report = await verifyAuditChains(store, {
-    signer: key ? createCheckpointSigner(key) : null,
-  });
+async function verifyAfterDemo(
+  store: AuditStore,
+  out: NodeJS.WritableStream,
+  signer: ReturnType<typeof signerFromEnv>,
+): Promise<void> {
+  const report = await verifyAuditChains(store, { signer });
   const failed = report.chains.filter((c) => c.failures > 0);
   out.write(
     report.ok

@@ -1,81 +1,78 @@
-import { parseArgs } from 'node:util';
-import { type AuditLogFilter, MAX_QUERY_LIMIT, queryAuditLogs } from '../../store/queries.js';
-import { formatEntries, OUTPUT_FORMATS, type OutputFormat, withTraceUrl } from '../format.js';
+import { streamAuditLogs } from '../../store/queries.js';
+import {
+  type CliCommand,
+  DATABASE_URL_FLAG,
+  defineCommand,
+  formatFlag,
+  READER_FLAG,
+  ROW_FORMATS,
+  readerOf,
+} from '../command.js';
+import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.js';
+import {
+  createRowPrinter,
+  ENTRY_CSV,
+  ENTRY_TABLE,
+  type OutputFormat,
+  printAll,
+  withTraceUrl,
+} from '../format.js';
+import { parseWholeNumber } from '../numbers.js';
 import { openCliStore } from '../open-cli-store.js';
-import { parseTimeBound } from '../time-bound.js';
-import { UsageError } from '../usage-error.js';
+import { rowProgress } from '../progress.js';
 
-export const LOGS_USAGE = `aitrail logs [--action A] [--actor ID] [--subject ID] [--tenant T] [--conversation C] [--trace T]
-             [--since 24h|ISO] [--until ISO] [--limit N] [--format table|json|ndjson|csv]
-             [--database-url URL]`;
-
-export async function logsCommand(
-  args: string[],
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      action: { type: 'string', multiple: true },
-      actor: { type: 'string' },
-      subject: { type: 'string' },
-      tenant: { type: 'string' },
-      conversation: { type: 'string' },
-      trace: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      limit: { type: 'string' },
-      format: { type: 'string' },
-      'database-url': { type: 'string' },
+/** `aitrail logs`: every matching row, streamed page by page (keyset), no cap unless `--limit`. */
+export const command: CliCommand = defineCommand({
+  name: 'logs',
+  summary: 'List audit rows matching filters, streamed with no cap (newest first by default)',
+  details:
+    'Rows stream page by page on the unique order (occurred_at, id); --limit stops early.\nJAEGER_UI_URL sets the trace link (default http://localhost:16686).',
+  flags: {
+    ...FILTER_FLAGS,
+    order: {
+      type: 'string',
+      valueName: 'ORDER',
+      choices: ['desc', 'asc'],
+      default: 'desc',
+      description: 'desc (newest first) or asc (oldest first)',
     },
-  });
-  const format = (values.format ?? 'table') as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format)) {
-    throw new UsageError(
-      `--format must be one of ${OUTPUT_FORMATS.join(', ')}, got "${values.format}"`,
-    );
-  }
-  const filter: AuditLogFilter = { limit: 100 };
-  if (values.limit !== undefined) {
-    const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
-      throw new UsageError(
-        `--limit must be a whole number from 1 to ${MAX_QUERY_LIMIT}, got "${values.limit}"`,
-      );
+    limit: { type: 'string', valueName: 'N', description: 'stop after N rows (default: all)' },
+    'include-reads': {
+      type: 'boolean',
+      description:
+        'include audit.read rows (who read the trail); --action audit.read shows only them',
+    },
+    format: formatFlag(ROW_FORMATS),
+    reader: READER_FLAG,
+    'database-url': DATABASE_URL_FLAG,
+  },
+  async run({ flags, io }) {
+    const filter = filterFromFlags(flags);
+    filter.order = flags.order === 'asc' ? 'asc' : 'desc';
+    if (flags['include-reads']) filter.includeReads = true;
+    if (flags.limit !== undefined)
+      filter.limit = parseWholeNumber('--limit', flags.limit, { min: 1 });
+    const store = await openCliStore(flags['database-url']);
+    try {
+      const jaeger = (io.env.JAEGER_UI_URL || 'http://localhost:16686').trim();
+      const printer = createRowPrinter({
+        format: flags.format as OutputFormat,
+        out: io.out,
+        table: ENTRY_TABLE,
+        csv: ENTRY_CSV,
+        empty: '(no audit rows match)',
+      });
+      const progress = rowProgress(io.out, io.err, 'aitrail logs');
+      const rows = (async function* () {
+        for await (const entry of streamAuditLogs(store, filter, {
+          reader: readerOf(flags.reader, io.env),
+        }))
+          yield withTraceUrl(entry, jaeger);
+      })();
+      await printAll(rows, printer, io.out, progress.update);
+      progress.done();
+    } finally {
+      await store.close();
     }
-    filter.limit = limit;
-  }
-  if (values.trace !== undefined && !/^[0-9a-fA-F]{32}$/.test(values.trace)) {
-    throw new UsageError(`--trace expects a 32-character hex trace id, got "${values.trace}"`);
-  }
-  if (values.action) filter.action = values.action;
-  if (values.actor !== undefined) filter.actorId = values.actor;
-  if (values.subject !== undefined) filter.subjectId = values.subject;
-  if (values.tenant !== undefined) filter.tenantId = values.tenant;
-  if (values.conversation !== undefined) filter.conversationId = values.conversation;
-  if (values.trace !== undefined) filter.traceId = values.trace;
-  if (values.since !== undefined) filter.since = parseTimeBound('--since', values.since);
-  if (values.until !== undefined) filter.until = parseTimeBound('--until', values.until);
-
-  const store = await openCliStore(values['database-url']);
-  try {
-    const entries = await queryAuditLogs(store, filter);
-    const jaeger = process.env.JAEGER_UI_URL || 'http://localhost:16686';
-    out.write(
-      `${formatEntries(
-        entries.map((e) => withTraceUrl(e, jaeger)),
-        format,
-      )}\n`,
-    );
-    if (entries.length === filter.limit) {
-      err.write(
-        `aitrail: showing the ${entries.length} newest matching rows; narrow the filters or raise --limit (at most ${MAX_QUERY_LIMIT})\n`,
-      );
-    }
-  } finally {
-    await store.close();
-  }
-}
+  },
+});

@@ -1,52 +1,68 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { ChainReport, VerifyReport } from '../../store/verify/index.js';
 import { VerifyScopeError, verifyAuditChains } from '../../store/verify/index.js';
-import { createCheckpointSigner } from '../../store/writer/checkpoint-signer.js';
+import { type CliCommand, DATABASE_URL_FLAG, defineCommand, formatFlag } from '../command.js';
 import { printable } from '../format.js';
 import { openCliStore } from '../open-cli-store.js';
+import { signerFromEnv } from '../signing-key.js';
 import { parseTimeBound } from '../time-bound.js';
 import { CheckFailed, UsageError } from '../usage-error.js';
 
-export const VERIFY_USAGE =
-  'aitrail verify [--witness DIR] [--max-unanchored-age 10m] [--chain ID] [--since 24h|ISO] [--format table|json] [--database-url URL]';
-
-const FORMATS = ['table', 'json'] as const;
-
 /**
- * Checks every hash chain and checkpoint; exit code 1 when anything does not hold. Signatures
- * are checked with `AITRAIL_SIGNING_KEY` (HMAC secret, or Ed25519 private/public key PEM).
+ * Checks every hash chain, tree head and checkpoint (and the witness, when given); exit code 1
+ * when anything does not hold. Signatures are checked with `AITRAIL_SIGNING_KEY` (HMAC secret,
+ * or Ed25519 private/public key PEM).
  */
-export async function verifyCommand(
-  args: string[],
+export const command: CliCommand = defineCommand({
+  name: 'verify',
+  summary: 'Check every hash chain, tree head and checkpoint (exit 1 when anything does not hold)',
+  details:
+    'Signatures are checked with AITRAIL_SIGNING_KEY (HMAC secret, or Ed25519 private/public key PEM). Every failure is listed (kind, chain, sequence, event id); rows newer than their chain\'s last tree head are reported as unanchored.',
+  flags: {
+    witness: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'check the database against the tree heads published there (default AITRAIL_WITNESS_DIR)',
+    },
+    'max-unanchored-age': {
+      type: 'string',
+      valueName: 'DURATION',
+      description: 'fail when a row newer than its chain\'s last tree head is older than this (90s, 10m, 1h)',
+    },
+    chain: { type: 'string', valueName: 'ID', description: 'verify one chain only' },
+    since: {
+      type: 'string',
+      valueName: '24h|DATE|ISO',
+      description: 'verify chains with rows since this time',
+    },
+    format: formatFlag(['table', 'json'] as const),
+    'database-url': DATABASE_URL_FLAG,
+  },
+  run: ({ flags, io }) => verify(flags, io.out, io.err),
+});
+
+async function verify(
+  values: {
+    chain?: string;
+    since?: string;
+    witness?: string;
+    'max-unanchored-age'?: string;
+    format?: string;
+    'database-url'?: string;
+  },
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream & { isTTY?: boolean },
 ): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      chain: { type: 'string' },
-      since: { type: 'string' },
-      witness: { type: 'string' },
-      'max-unanchored-age': { type: 'string' },
-      format: { type: 'string' },
-      'database-url': { type: 'string' },
-    },
-  });
-  const format = (values.format ?? 'table') as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) {
-    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-  }
-  const since = values.since === undefined ? undefined : parseTimeBound('--since', values.since);
+  const format = values.format ?? 'table';
+  const since =
+    values.since === undefined ? undefined : parseTimeBound('--since', values.since).start;
   const maxAge = values['max-unanchored-age'];
   const maxUnanchoredAgeMs =
     maxAge === undefined ? null : parseDuration('--max-unanchored-age', maxAge);
   const witnessDir = values.witness ?? (process.env.AITRAIL_WITNESS_DIR || null);
   if (witnessDir !== null && !existsSync(witnessDir))
     throw new UsageError(`--witness: directory ${witnessDir} does not exist`);
-  const key = process.env.AITRAIL_SIGNING_KEY || undefined;
-  const signer = key === undefined ? null : createCheckpointSigner(key);
+  const signer = signerFromEnv(process.env);
   const store = await openCliStore(values['database-url']);
   let report: VerifyReport;
   try {
