@@ -1,18 +1,5 @@
 #!/usr/bin/env node
 import { VERSION } from '../version.js';
-<<<<<<< HEAD
-import { DEMO_USAGE, demoCommand } from './commands/demo.js';
-import { ERASE_USAGE, eraseCommand } from './commands/erase.js';
-import { HOLD_USAGE, holdCommand } from './commands/hold.js';
-import { LOGS_USAGE, logsCommand } from './commands/logs.js';
-import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
-import { PROVE_USAGE, proveCommand } from './commands/prove.js';
-import { GRANT_READER_USAGE, grantReaderCommand } from './commands/grant-reader.js';
-import { REVOKE_READER_USAGE, revokeReaderCommand } from './commands/revoke-reader.js';
-import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
-import { VERIFY_PROOF_USAGE, verifyProofCommand } from './commands/verify-proof.js';
-import { UsageError } from './usage-error.js';
-=======
 import type { CliCommand, Flags } from './command.js';
 import { command as approvals } from './commands/approvals.js';
 import { createCompletionCommand } from './commands/completion.js';
@@ -26,7 +13,6 @@ import { command as subject } from './commands/subject.js';
 import { command as verify } from './commands/verify.js';
 import { parseCommandArgs, renderCommandHelp } from './parse-command.js';
 import { CheckFailed, UsageError } from './usage-error.js';
->>>>>>> compliance
 
 /**
  * The command table. To add a command: write `src/cli/commands/<name>.ts` exporting
@@ -45,37 +31,6 @@ const COMMANDS: readonly CliCommand<Flags>[] = [
   evidence,
 ];
 
-<<<<<<< HEAD
-usage:
-  ${MIGRATE_USAGE}
-  ${DEMO_USAGE}
-  ${LOGS_USAGE}
-  ${VERIFY_USAGE}
-  ${ERASE_USAGE}
-  ${HOLD_USAGE}
-  ${PROVE_USAGE}
-  ${VERIFY_PROOF_USAGE}
-  ${GRANT_READER_USAGE}
-  ${REVOKE_READER_USAGE}
-
---database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
-AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
-
-type Command = (args: string[]) => Promise<void>;
-
-const COMMANDS: Record<string, Command> = {
-  migrate: (args) => migrateCommand(args, process.stderr),
-  demo: (args) => demoCommand(args, process.stdout, process.stderr),
-  logs: (args) => logsCommand(args, process.stdout, process.stderr),
-  verify: (args) => verifyCommand(args, process.stdout, process.stderr),
-  erase: (args) => eraseCommand(args, process.stdout),
-  hold: (args) => holdCommand(args, process.stdout),
-  prove: (args) => proveCommand(args, process.stdout),
-  'verify-proof': (args) => verifyProofCommand(args, process.stdout),
-  'grant-reader': (args) => grantReaderCommand(args, process.stderr),
-  'revoke-reader': (args) => revokeReaderCommand(args, process.stderr),
-};
-=======
 const ALL: readonly CliCommand<Flags>[] = [...COMMANDS, createCompletionCommand(() => ALL)];
 
 function globalHelp(): string {
@@ -91,7 +46,6 @@ ${ALL.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
 AITRAIL_DATA_DIR (default ./.aitrail). -o is short for --format.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or configuration.`;
 }
->>>>>>> compliance
 
 /** Runs the CLI and returns its exit code. */
 async function main(argv: string[]): Promise<number> {
