@@ -16,6 +16,7 @@ export const GEN_AI_ATTRS = {
   OUTPUT_MESSAGES: 'gen_ai.output.messages',
   USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
   USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
+  AGENT_ID: 'gen_ai.agent.id',
 } as const;
 
 export const GEN_AI_OPERATIONS = {

@@ -29,12 +29,22 @@ export interface SpanMapping {
   agentName?: FieldSource;
   handoffFrom?: FieldSource;
   handoffTo?: FieldSource;
+  /** The approval that let a gated tool call run (`approval_id` on the tool row). */
+  approvalId?: FieldSource;
+  taskId?: FieldSource;
+  taskName?: FieldSource;
+  /**
+   * The span is an envelope of other audited spans (an agent invocation around its chats and
+   * tool calls): for telling duplicates apart it is transparent, so a helper span around it
+   * still covers the recognised spans inside it.
+   */
+  envelope?: boolean;
   /** Prompt and completion: recorded only as the capture policy allows. */
   prompt?: FieldSource;
   completion?: FieldSource;
 }
 
-type ColumnField = Exclude<keyof SpanMapping, 'action' | 'prompt' | 'completion'>;
+type ColumnField = Exclude<keyof SpanMapping, 'action' | 'prompt' | 'completion' | 'envelope'>;
 
 /** Each field's attribute in aitrail's own vocabulary, which the shared span mapping reads. */
 const TARGET_ATTRIBUTES: Record<ColumnField, string> = {
@@ -50,6 +60,9 @@ const TARGET_ATTRIBUTES: Record<ColumnField, string> = {
   agentName: GEN_AI_ATTRS.AGENT_NAME,
   handoffFrom: AUDIT_ATTRS.HANDOFF_FROM,
   handoffTo: AUDIT_ATTRS.HANDOFF_TO,
+  approvalId: AUDIT_ATTRS.APPROVAL_ID,
+  taskId: AUDIT_ATTRS.TASK_ID,
+  taskName: AUDIT_ATTRS.TASK_NAME,
 };
 
 const COLUMN_FIELDS = Object.keys(TARGET_ATTRIBUTES) as ColumnField[];
