@@ -63,3 +63,11 @@ export const CHECKPOINT_ATTRS = {
   SIGNATURE: 'aitrail.checkpoint.signature',
   SERVICE_NAME: 'aitrail.checkpoint.service_name',
 } as const;
+
+/** The MCP semantic conventions' attributes, on the spans of aitrail's MCP instrumentation. */
+export const MCP_ATTRS = {
+  METHOD_NAME: 'mcp.method.name',
+  SESSION_ID: 'mcp.session.id',
+  PROTOCOL_VERSION: 'mcp.protocol.version',
+  JSONRPC_REQUEST_ID: 'jsonrpc.request.id',
+} as const;
