@@ -41,14 +41,11 @@ export {
   type AgentsRunResult,
   type AgentsRunState,
   type ApproveAgentsToolCallOptions,
-  approveAgentsToolCall,
   GUARDRAIL_TRIGGERED,
   type InstrumentOpenAIAgentsOptions,
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
   type RejectAgentsToolCallOptions,
-  recordAgentsApprovalRequests,
-  rejectAgentsToolCall,
 } from './instrument/openai-agents.js';
 export { recordTaskQueued, type TaskOptions, traceTask } from './instrument/task.js';
 export { type TraceToolCallOptions, traceToolCall } from './instrument/tool-call.js';
