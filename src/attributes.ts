@@ -17,6 +17,7 @@ export const GEN_AI_ATTRS = {
   OUTPUT_MESSAGES: 'gen_ai.output.messages',
   USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
   USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
+  AGENT_ID: 'gen_ai.agent.id',
 } as const;
 
 export const GEN_AI_OPERATIONS = {
@@ -74,4 +75,12 @@ export const CHECKPOINT_ATTRS = {
   ROOT_HASH: 'aitrail.checkpoint.root_hash',
   PREV_CHECKPOINT_HASH: 'aitrail.checkpoint.prev_checkpoint_hash',
   HASH_VERSION: 'aitrail.checkpoint.hash_version',
+} as const;
+
+/** The MCP semantic conventions' attributes, on the spans of aitrail's MCP instrumentation. */
+export const MCP_ATTRS = {
+  METHOD_NAME: 'mcp.method.name',
+  SESSION_ID: 'mcp.session.id',
+  PROTOCOL_VERSION: 'mcp.protocol.version',
+  JSONRPC_REQUEST_ID: 'jsonrpc.request.id',
 } as const;

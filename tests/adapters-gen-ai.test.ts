@@ -55,7 +55,7 @@ describe('GenAI semantic-convention spans', () => {
     return queryAuditLogs(db.store, { traceId, order: 'asc' });
   }
 
-  it('records an invoke_agent run as its chat and tool rows, not as a row of its own', async () => {
+  it('records an invoke_agent run as a task row beside its chat and tool rows', async () => {
     const rows = await rowsOfTrace(() =>
       span(
         'invoke_agent gpt-4o-mini',
@@ -89,11 +89,20 @@ describe('GenAI semantic-convention spans', () => {
         },
       ),
     );
-    expect(rows.map((r) => r.action)).toEqual([
+    const byAction = (action: string) => rows.find((r) => r.action === action) as AuditLogEntry;
+    expect(rows.map((r) => r.action).sort()).toEqual([
       AI_AUDIT_ACTIONS.CHAT_MESSAGE,
+      AI_AUDIT_ACTIONS.TASK_COMPLETED,
       AI_AUDIT_ACTIONS.TOOL_CALL,
     ]);
-    const [chat, toolCall] = rows as [AuditLogEntry, AuditLogEntry];
+    const task = byAction(AI_AUDIT_ACTIONS.TASK_COMPLETED);
+    const chat = byAction(AI_AUDIT_ACTIONS.CHAT_MESSAGE);
+    const toolCall = byAction(AI_AUDIT_ACTIONS.TOOL_CALL);
+    expect(task).toMatchObject({
+      agentName: 'weather-fn',
+      actorId: 'user_alice',
+      taskId: task.spanId,
+    });
     expect(chat).toMatchObject({ actorId: 'user_alice', tenantId: 'acme' });
     expect(chat.metadata).toMatchObject({
       source: 'gen-ai',

@@ -9,8 +9,8 @@ import {
   Usage,
 } from '@openai/agents';
 import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
-import { generateText, stepCountIs, tool } from 'ai';
-import { MockLanguageModelV3 } from 'ai/test';
+import { generateText, stepCountIs, tool } from 'ai-v6';
+import { MockLanguageModelV3 } from 'ai-v6/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { queryAuditLogs } from '../src/entries/store.js';

@@ -1,26 +1,19 @@
-import {
-  Agent,
-  type AgentInputItem,
-  InputGuardrailTripwireTriggered,
-  type Model,
-  type ModelResponse,
-  Runner,
-  type RunResult,
-  type RunToolApprovalItem,
-  setTracingDisabled,
-  tool,
-  Usage,
+import type {
+  AgentInputItem,
+  Model,
+  ModelResponse,
+  RunResult,
+  RunToolApprovalItem,
 } from '@openai/agents';
+import * as agents20 from '@openai/agents';
 import { trace } from '@opentelemetry/api';
 import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import * as agents14 from 'openai-agents-v014';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  approveAgentsToolCall,
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
-  recordAgentsApprovalRequests,
-  rejectAgentsToolCall,
 } from '../src/entries/openai-agents.js';
 import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
 import { AI_AUDIT_ACTIONS, traceToolCall, withAuditContext } from '../src/index.js';
@@ -30,8 +23,14 @@ import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';
 
 // Nothing may leave the process: no key for the SDK's own exporter, which is replaced anyway.
 delete process.env.OPENAI_API_KEY;
+/** Both majors side by side: the current SDK and the last one the bridge was built on. */
+type AgentsSdk = typeof agents20;
+const SDKS: Record<string, AgentsSdk> = {
+  '0.20': agents20,
+  '0.14': agents14 as unknown as AgentsSdk,
+};
 // Vitest sets NODE_ENV=test, which turns the Agents SDK's tracing off by default.
-setTracingDisabled(false);
+for (const sdk of Object.values(SDKS)) sdk.setTracingDisabled(false);
 
 const alice = { type: 'user', id: 'user_alice' } as const;
 const manager = { type: 'user', id: 'manager_carol' } as const;
@@ -43,6 +42,7 @@ type Output = ModelResponse['output'];
 class ScriptedModel implements Model {
   private calls = 0;
   constructor(
+    private readonly sdk: AgentsSdk,
     private readonly name: string,
     private readonly script: Output[],
   ) {}
@@ -51,7 +51,7 @@ class ScriptedModel implements Model {
     const step = this.script[Math.min(this.calls, this.script.length - 1)] as Output;
     this.calls += 1;
     return {
-      usage: new Usage({ requests: 1, inputTokens: 10, outputTokens: 5, totalTokens: 15 }),
+      usage: new this.sdk.Usage({ requests: 1, inputTokens: 10, outputTokens: 5, totalTokens: 15 }),
       output: step,
       responseId: `resp_${this.name}_${this.calls}`,
     };
@@ -76,39 +76,47 @@ const callTool = (name: string, args: unknown, callId: string): Output => [
 ];
 
 /** Triage hands off to billing; billing looks up the invoice, then asks to refund it. */
-function supportAgents(lookup: (input: { invoiceId: string }) => Promise<unknown>) {
-  const lookupInvoice = tool({
+function supportAgents(sdk: AgentsSdk, lookup: (input: { invoiceId: string }) => Promise<unknown>) {
+  const lookupInvoice = sdk.tool({
     name: 'lookup_invoice',
     description: 'Look up an invoice',
     parameters: z.object({ invoiceId: z.string() }),
     execute: lookup,
   });
-  const refund = tool({
+  const refund = sdk.tool({
     name: 'refund',
     description: 'Refund an invoice to a card',
     parameters: z.object({ amount: z.number(), cardNumber: z.string() }),
     needsApproval: true,
     execute: async ({ amount }) => `refunded ${amount}`,
   });
-  const billing = new Agent({
+  const billing = new sdk.Agent({
     name: 'Billing agent',
     instructions: 'Handle billing',
     tools: [lookupInvoice, refund],
-    model: new ScriptedModel('billing', [
+    model: new ScriptedModel(sdk, 'billing', [
       callTool('lookup_invoice', { invoiceId: 'INV-1' }, 'call_lookup_1'),
       callTool('refund', { amount: 50, cardNumber: CARD }, 'call_refund_1'),
       say('Done.'),
     ]),
   });
-  return new Agent({
+  return new sdk.Agent({
     name: 'Triage agent',
     instructions: 'Route',
     handoffs: [billing],
-    model: new ScriptedModel('triage', [callTool('transfer_to_Billing_agent', {}, 'call_hand_1')]),
+    model: new ScriptedModel(sdk, 'triage', [
+      callTool('transfer_to_Billing_agent', {}, 'call_hand_1'),
+    ]),
   });
 }
 
-describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
+const COMBINATIONS = [
+  ...BACKENDS.map((backend) => ['0.20', backend] as const),
+  ['0.14', 'pglite'] as const,
+];
+
+describe.each(COMBINATIONS)('OpenAI Agents SDK %s bridge on %s', (version, backend) => {
+  const sdk = SDKS[version] as AgentsSdk;
   let db: TestStore;
   let pipeline: TestPipeline;
   let bridge: OpenAIAgentsInstrumentation;
@@ -116,7 +124,7 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
   beforeAll(async () => {
     db = await openTestStore(backend);
     pipeline = startTestPipeline(db.store);
-    bridge = await instrumentOpenAIAgents({ replaceDefaultProcessors: true });
+    bridge = await instrumentOpenAIAgents({ replaceDefaultProcessors: true, sdk });
   });
 
   afterAll(async () => {
@@ -136,11 +144,11 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
     // biome-ignore lint/suspicious/noExplicitAny: the agents' context and output types do not matter here
     decide: (paused: RunResult<any, any>, item: RunToolApprovalItem) => void,
   ) {
-    const runner = new Runner({ groupId: `conv-${tenantId}` });
-    const triage = supportAgents(async ({ invoiceId }) => ({ invoiceId, amount: 50 }));
+    const runner = new sdk.Runner({ groupId: `conv-${tenantId}` });
+    const triage = supportAgents(sdk, async ({ invoiceId }) => ({ invoiceId, amount: 50 }));
     const paused = await withAuditContext({ tenantId, actor: alice }, async () => {
       const result = await runner.run(triage, 'Refund invoice INV-1 please');
-      recordAgentsApprovalRequests(result);
+      bridge.recordApprovalRequests(result);
       return result;
     });
     expect(paused.interruptions).toHaveLength(1);
@@ -161,7 +169,7 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
 
   it('records a handoff, tool calls and an approval approved by a named manager', async () => {
     const resumed = await refundRun('t-approve', (paused, item) =>
-      approveAgentsToolCall(paused.state, item, { approver: manager, reason: 'within policy' }),
+      bridge.approveToolCall(paused.state, item, { approver: manager, reason: 'within policy' }),
     );
     expect(resumed.finalOutput).toBe('Done.');
     const rows = await rowsOfTenant('t-approve');
@@ -224,7 +232,7 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
 
   it('records a rejection with the manager as approver and the tool call as denied', async () => {
     await refundRun('t-reject', (paused, item) =>
-      rejectAgentsToolCall(paused.state, item, {
+      bridge.rejectToolCall(paused.state, item, {
         approver: manager,
         reason: 'amount over limit',
         message: 'A manager declined this refund.',
@@ -281,19 +289,19 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
       },
     };
     const item = { type: 'tool_approval_item', rawItem: { callId: 'c1', name: 'refund' } };
-    expect(() => approveAgentsToolCall(state, item, {} as never)).toThrow(/approver/);
+    expect(() => bridge.approveToolCall(state, item, {} as never)).toThrow(/approver/);
     expect(() =>
-      rejectAgentsToolCall(state, item, { approver: { type: 'user' } } as never),
+      bridge.rejectToolCall(state, item, { approver: { type: 'user' } } as never),
     ).toThrow(TypeError);
     expect(touched).toBe(false);
   });
 
   it('keeps the helper-made row when an Agents SDK tool calls traceToolCall', async () => {
-    const triage = supportAgents(({ invoiceId }) =>
+    const triage = supportAgents(sdk, ({ invoiceId }) =>
       traceToolCall({ toolName: 'lookup_invoice', params: { invoiceId } }, () => ({ amount: 50 })),
     );
     await withAuditContext({ tenantId: 't-helper', actor: alice }, () =>
-      new Runner().run(triage, 'Refund invoice INV-1 please'),
+      new sdk.Runner().run(triage, 'Refund invoice INV-1 please'),
     );
     const lookup = only(
       await rowsOfTenant('t-helper'),
@@ -304,10 +312,10 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
   });
 
   it('records a tripped guardrail with its name', async () => {
-    const agent = new Agent({
+    const agent = new sdk.Agent({
       name: 'Guarded agent',
       instructions: 'Answer',
-      model: new ScriptedModel('guarded', [say('never reached')]),
+      model: new ScriptedModel(sdk, 'guarded', [say('never reached')]),
       inputGuardrails: [
         {
           name: 'no_card_numbers',
@@ -319,9 +327,9 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
       ],
     });
     const outcome = await withAuditContext({ tenantId: 't-guard', actor: alice }, () =>
-      new Runner().run(agent, `charge ${CARD}`).catch((error: unknown) => error),
+      new sdk.Runner().run(agent, `charge ${CARD}`).catch((error: unknown) => error),
     );
-    expect(outcome).toBeInstanceOf(InputGuardrailTripwireTriggered);
+    expect(outcome).toBeInstanceOf(sdk.InputGuardrailTripwireTriggered);
     const tripped = only(await rowsOfTenant('t-guard'), 'ai.guardrail_triggered');
     expect(tripped).toMatchObject({
       outcome: 'denied',
@@ -335,6 +343,7 @@ describe.each(BACKENDS)('OpenAI Agents SDK bridge on %s', (backend) => {
 });
 
 describe('OpenAI Agents SDK bridge under a 0% head sampler', () => {
+  const sdk = agents20;
   let db: TestStore;
   let pipeline: TestPipeline;
   let bridge: OpenAIAgentsInstrumentation;
@@ -342,7 +351,7 @@ describe('OpenAI Agents SDK bridge under a 0% head sampler', () => {
   beforeAll(async () => {
     db = await openTestStore('pglite');
     pipeline = startTestPipeline(db.store, { sampler: new TraceIdRatioBasedSampler(0) });
-    bridge = await instrumentOpenAIAgents({ replaceDefaultProcessors: true });
+    bridge = await instrumentOpenAIAgents({ replaceDefaultProcessors: true, sdk });
   });
 
   afterAll(async () => {
@@ -352,10 +361,10 @@ describe('OpenAI Agents SDK bridge under a 0% head sampler', () => {
   });
 
   it('records the handoff and tool calls: bridged spans start with audit.action', async () => {
-    const triage = supportAgents(async () => ({ amount: 50 }));
+    const triage = supportAgents(sdk, async () => ({ amount: 50 }));
     await withAuditContext({ tenantId: 't-sampled', actor: alice }, () =>
       trace.getTracer('app').startActiveSpan('POST /refunds', async (span) => {
-        await new Runner().run(triage, 'Refund invoice INV-1 please');
+        await new sdk.Runner().run(triage, 'Refund invoice INV-1 please');
         span.end();
       }),
     );
@@ -381,5 +390,9 @@ describe('instrumentOpenAIAgents without the SDK installed', () => {
     await expect(instrumentOpenAIAgents({ replace: true } as never)).rejects.toThrow(
       /unknown option "replace"/,
     );
+  });
+
+  it('rejects an sdk option that is not the @openai/agents module', async () => {
+    await expect(instrumentOpenAIAgents({ sdk: {} })).rejects.toThrow(/sdk must be/);
   });
 });

@@ -5,11 +5,7 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { helperToolCallsWithin, sameCall } from '../processor/helper-overlap.js';
 import { consoleLogger } from '../store/writer/logger.js';
 import { VERSION } from '../version.js';
-import {
-  takePendingApproval,
-  UNATTRIBUTED_APPROVER,
-  wasDecidedByApp,
-} from './openai-agents-approvals.js';
+import { type AgentsApprovalLedger, UNATTRIBUTED_APPROVER } from './openai-agents-approvals.js';
 import { instrumentSettings } from './settings.js';
 
 /** Action of a tripped guardrail: not an AI_AUDIT_ACTIONS contract name, an Agents SDK extra. */
@@ -57,7 +53,10 @@ export class AuditTracingProcessor {
   enabled = true;
   private readonly agentNames = new Map<string, string>();
 
-  constructor(private readonly sdk: AgentsTracingApi) {}
+  constructor(
+    private readonly sdk: AgentsTracingApi,
+    private readonly approvals: AgentsApprovalLedger,
+  ) {}
 
   async onTraceStart(): Promise<void> {}
 
@@ -108,7 +107,11 @@ export class AuditTracingProcessor {
   private bridgeFunction(span: AgentsSpan): void {
     const toolName = stringOf(span.spanData.name) ?? 'unknown';
     const rejectedCallId = rejectedCallIdOf(span);
-    const approvedCallId = takePendingApproval(span.traceId, toolName, rejectedCallId);
+    const approvedCallId = this.approvals.takePendingApproval(
+      span.traceId,
+      toolName,
+      rejectedCallId,
+    );
     const callId = rejectedCallId ?? approvedCallId;
     const common = this.commonAttributes(span);
 
@@ -131,9 +134,15 @@ export class AuditTracingProcessor {
     }
 
     // A decision the app made with state.approve/reject directly: recorded, but as the SDK's.
-    if (rejectedCallId !== undefined && !wasDecidedByApp(span.traceId, rejectedCallId)) {
+    if (
+      rejectedCallId !== undefined &&
+      !this.approvals.wasDecidedByApp(span.traceId, rejectedCallId)
+    ) {
       this.bridgeUnattributedDecision(span, common, 'rejected', toolName, rejectedCallId);
-    } else if (approvedCallId !== undefined && !wasDecidedByApp(span.traceId, approvedCallId)) {
+    } else if (
+      approvedCallId !== undefined &&
+      !this.approvals.wasDecidedByApp(span.traceId, approvedCallId)
+    ) {
       this.bridgeUnattributedDecision(span, common, 'approved', toolName, approvedCallId);
     }
   }

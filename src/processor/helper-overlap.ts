@@ -21,6 +21,9 @@ interface AuditNode {
   insideHelper?: boolean;
   /** Helper-made spans of the same action directly inside this recognised span. */
   helperCalls?: HelperToolCall[];
+  /** An envelope (agent invocation): spans inside it are compared with `outer`, around it. */
+  envelope?: boolean;
+  outer?: AuditNode;
 }
 
 /**
@@ -43,17 +46,23 @@ export class HelperOverlap {
 
   onStart(span: Span, parentContext: Context): void {
     const parent = trace.getSpan(parentContext);
-    const enclosing = parent === undefined ? undefined : this.nearest.get(parent);
+    const nearest = parent === undefined ? undefined : this.nearest.get(parent);
     const ownAction = span.attributes[AUDIT_ATTRS.ACTION];
     const own = typeof ownAction === 'string';
-    const action = own
-      ? ownAction
-      : this.recognisers.findAtStart(span.name, span.attributes)?.mapping.action;
+    const mapping = own
+      ? undefined
+      : this.recognisers.findAtStart(span.name, span.attributes)?.mapping;
+    const action = own ? ownAction : mapping?.action;
     if (action === undefined) {
-      if (enclosing !== undefined) this.nearest.set(span, enclosing);
+      if (nearest !== undefined) this.nearest.set(span, nearest);
       return;
     }
+    const enclosing = nearest?.envelope ? nearest.outer : nearest;
     const node: AuditNode = { span, action, own };
+    if (mapping?.envelope) {
+      node.envelope = true;
+      node.outer = enclosing;
+    }
     if (enclosing !== undefined && enclosing.action === action && enclosing.own !== own) {
       if (own) {
         enclosing.helperCalls ??= [];

@@ -119,6 +119,8 @@ export interface AuditTelemetry {
   shutdown(): Promise<void>;
   /** Delivery counters: received, written, journaled, replayed, poisoned, dropped, queue depth, … */
   stats(): AuditProcessorStats;
+  /** The OpenAI Agents SDK instrumentation (`openAIAgents` option), for its approval helpers; else null. */
+  readonly openAIAgents: OpenAIAgentsInstrumentation | null;
 }
 
 let active: AuditTelemetry | null = null;
@@ -220,6 +222,7 @@ export async function initAuditTelemetry(
   const telemetry: AuditTelemetry = {
     serviceName,
     store,
+    openAIAgents: agents ?? null,
     flush: () => processor.forceFlush(),
     stats: () => processor.stats(),
     shutdown: () => {

@@ -1,6 +1,6 @@
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../../actions.js';
-import { GEN_AI_ATTRS } from '../../attributes.js';
+import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../../attributes.js';
 import { parsedJson, type SpanMapping } from './span-mapping.js';
 import type { SpanRecogniser } from './span-recogniser.js';
 
@@ -23,10 +23,28 @@ const INFERENCE: SpanMapping = {
 };
 
 /**
- * `gen_ai.operation.name` → record. `invoke_agent` (and `create_agent`, `agent_step`,
- * `invoke_workflow`, `embeddings`, …) are deliberately absent: an agent invocation is the
- * envelope of the chat and tool spans beneath it, which are recorded one by one, and the
- * conventions have no signal that tells a handoff from any other invocation.
+ * An agent invocation (`invoke_agent`, AI SDK v7's root span of `generateText`/`streamText`/an
+ * Agent's `generate`) is recorded as a task the agent ran for the actor: `ai.task_completed`, or
+ * `ai.task_failed` when the span failed. Not a chat (the model calls beneath it are the chat rows,
+ * each with its own usage: a chat row here would count them twice) and not a handoff (the
+ * conventions carry no signal that tells a handoff from any other invocation). The task id is
+ * `gen_ai.agent.id` when the source sets one, else the span's id, so `--task` finds the run.
+ */
+const AGENT_INVOCATION: SpanMapping = {
+  action: AI_AUDIT_ACTIONS.TASK_COMPLETED,
+  taskId: GEN_AI_ATTRS.AGENT_ID,
+  taskName: (a) => a[GEN_AI_ATTRS.AGENT_NAME] ?? a[GEN_AI_ATTRS.REQUEST_MODEL],
+  agentName: GEN_AI_ATTRS.AGENT_NAME,
+  model: GEN_AI_ATTRS.REQUEST_MODEL,
+  provider: [GEN_AI_ATTRS.PROVIDER_NAME, 'gen_ai.system'],
+  conversationId: GEN_AI_ATTRS.CONVERSATION_ID,
+  envelope: true,
+};
+
+/**
+ * `gen_ai.operation.name` → record. `create_agent`, `agent_step`, `invoke_workflow`,
+ * `embeddings`, … are deliberately absent: they are not actions anyone is accountable for, or
+ * the chat and tool spans beneath them already are.
  */
 export const GEN_AI_OPERATIONS_AUDITED: Readonly<Record<string, SpanMapping>> = {
   execute_tool: {
@@ -36,10 +54,13 @@ export const GEN_AI_OPERATIONS_AUDITED: Readonly<Record<string, SpanMapping>> = 
     toolArguments: GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS,
     conversationId: GEN_AI_ATTRS.CONVERSATION_ID,
     agentName: GEN_AI_ATTRS.AGENT_NAME,
+    // Stamped by aitrail's AI SDK integration on a call that ran after an approval.
+    approvalId: AUDIT_ATTRS.APPROVAL_ID,
   },
   chat: INFERENCE,
   generate_content: INFERENCE,
   text_completion: INFERENCE,
+  invoke_agent: AGENT_INVOCATION,
 };
 
 /** The input messages, with `gen_ai.system_instructions` (kept apart by the conventions) first. */
@@ -58,4 +79,14 @@ export const genAiSemconvRecogniser: SpanRecogniser = {
   mappings: GEN_AI_OPERATIONS_AUDITED,
   // The conventions ask for `gen_ai.operation.name` at span creation, for samplers.
   visibleAtStart: true,
+  refine(span, mapping) {
+    if (mapping !== AGENT_INVOCATION) return mapping;
+    const failed = span.status.code === SpanStatusCode.ERROR;
+    const { spanId } = span.spanContext();
+    return {
+      ...AGENT_INVOCATION,
+      action: failed ? AI_AUDIT_ACTIONS.TASK_FAILED : AI_AUDIT_ACTIONS.TASK_COMPLETED,
+      taskId: (a) => a[GEN_AI_ATTRS.AGENT_ID] ?? spanId,
+    };
+  },
 };

@@ -3,20 +3,26 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { AuditRecord } from '../../store/audit-record.js';
 import type { StartRecogniser } from '../audit-sampler.js';
 import { genAiSemconvRecogniser } from './gen-ai-semconv.js';
+import { mcpRecogniser } from './mcp.js';
 import { openInferenceRecogniser } from './openinference.js';
 import { recordFromMapping, type SpanMapping } from './span-mapping.js';
 import type { RecogniserEnvironment, SpanRecogniser } from './span-recogniser.js';
 import { vercelAiRecogniser } from './vercel-ai.js';
 
 export { GEN_AI_OPERATIONS_AUDITED, genAiSemconvRecogniser } from './gen-ai-semconv.js';
+export { MCP_METHODS_AUDITED, mcpRecogniser } from './mcp.js';
 export { OPENINFERENCE_KINDS_AUDITED, openInferenceRecogniser } from './openinference.js';
 export type { FieldSource, SpanMapping } from './span-mapping.js';
 export type { RecogniserEnvironment, SpanRecogniser } from './span-recogniser.js';
 export { VERCEL_AI_SPANS, vercelAiRecogniser } from './vercel-ai.js';
 
-/** The AI SDK telemetry aitrail audits out of the box. */
+/**
+ * The AI SDK telemetry aitrail audits out of the box. MCP comes before the GenAI conventions:
+ * an MCP tool call also carries `gen_ai.operation.name: execute_tool`, and its MCP row says more.
+ */
 export const BUILT_IN_RECOGNISERS: readonly SpanRecogniser[] = Object.freeze([
   vercelAiRecogniser,
+  mcpRecogniser,
   genAiSemconvRecogniser,
   openInferenceRecogniser,
 ]);

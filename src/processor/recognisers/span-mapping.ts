@@ -29,12 +29,30 @@ export interface SpanMapping {
   agentName?: FieldSource;
   handoffFrom?: FieldSource;
   handoffTo?: FieldSource;
+  /** The approval that let a gated tool call run (`approval_id` on the tool row). */
+  approvalId?: FieldSource;
+  taskId?: FieldSource;
+  taskName?: FieldSource;
+  /** What the action went through (an MCP server, say): `resource_type` and `resource_id`. */
+  resourceType?: FieldSource;
+  resourceId?: FieldSource;
+  /** Further `metadata` keys, each from its source (strings redacted, numbers kept). */
+  metadata?: Readonly<Record<string, FieldSource>>;
+  /**
+   * The span is an envelope of other audited spans (an agent invocation around its chats and
+   * tool calls): for telling duplicates apart it is transparent, so a helper span around it
+   * still covers the recognised spans inside it.
+   */
+  envelope?: boolean;
   /** Prompt and completion: recorded only as the capture policy allows. */
   prompt?: FieldSource;
   completion?: FieldSource;
 }
 
-type ColumnField = Exclude<keyof SpanMapping, 'action' | 'prompt' | 'completion'>;
+type ColumnField = Exclude<
+  keyof SpanMapping,
+  'action' | 'prompt' | 'completion' | 'envelope' | 'metadata'
+>;
 
 /** Each field's attribute in aitrail's own vocabulary, which the shared span mapping reads. */
 const TARGET_ATTRIBUTES: Record<ColumnField, string> = {
@@ -50,6 +68,11 @@ const TARGET_ATTRIBUTES: Record<ColumnField, string> = {
   agentName: GEN_AI_ATTRS.AGENT_NAME,
   handoffFrom: AUDIT_ATTRS.HANDOFF_FROM,
   handoffTo: AUDIT_ATTRS.HANDOFF_TO,
+  approvalId: AUDIT_ATTRS.APPROVAL_ID,
+  taskId: AUDIT_ATTRS.TASK_ID,
+  taskName: AUDIT_ATTRS.TASK_NAME,
+  resourceType: AUDIT_ATTRS.RESOURCE_TYPE,
+  resourceId: AUDIT_ATTRS.RESOURCE_ID,
 };
 
 const COLUMN_FIELDS = Object.keys(TARGET_ATTRIBUTES) as ColumnField[];
@@ -98,6 +121,11 @@ export function recordFromMapping(
     }
   }
   const extra: AiAuditMetadata = { source, instrumentationScope: span.instrumentationScope.name };
+  for (const [key, fieldSource] of Object.entries(mapping.metadata ?? {})) {
+    const value = readField(attributes, fieldSource);
+    if (typeof value === 'number' && Number.isFinite(value)) extra[key] = value;
+    else if (typeof value === 'string' && value !== '') extra[key] = env.redactor.redactText(value);
+  }
   const content = mapping.prompt && capturedContent(env, readField(attributes, mapping.prompt));
   if (content !== undefined) extra.content = content;
   const completion =

@@ -1,4 +1,5 @@
 import { AI_AUDIT_ACTIONS } from '../../actions.js';
+import { AUDIT_ATTRS } from '../../attributes.js';
 import { parsedJson, type SpanMapping } from './span-mapping.js';
 import type { SpanRecogniser } from './span-recogniser.js';
 
@@ -29,6 +30,8 @@ export const VERCEL_AI_SPANS: Readonly<Record<string, SpanMapping>> = {
     toolCallId: 'ai.toolCall.id',
     // Absent when the app sets `recordOutputs: false`: the SDK files arguments as outputs.
     toolArguments: 'ai.toolCall.args',
+    // Stamped by `auditApprovedTools` (aitrail/ai-sdk) on a call that ran after an approval.
+    approvalId: AUDIT_ATTRS.APPROVAL_ID,
     agentName: 'ai.telemetry.functionId',
     conversationId: 'ai.telemetry.metadata.conversationId',
   },
