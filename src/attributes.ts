@@ -53,7 +53,6 @@ export const AUDIT_ATTRS = {
   RATE_LIMIT_LIMIT: 'audit.rate_limit.limit',
   RATE_LIMIT_WINDOW_MS: 'audit.rate_limit.window_ms',
   RATE_LIMIT_RETRY_AFTER_MS: 'audit.rate_limit.retry_after_ms',
-  SUBJECT_ID: 'audit.subject.id',
   APPROVER_GROUP: 'audit.approver.group',
   APPROVAL_ASSIGNEE: 'audit.approval.assignee',
   BUDGET_KEY: 'audit.budget.key',

@@ -23,7 +23,29 @@ export type AitrailErrorCode =
   /** A verification could not be scoped as asked (e.g. a tenant the role cannot see). */
   | 'VERIFY_SCOPE'
   /** The driver cannot do what was asked (e.g. COPY for a role under row-level security). */
-  | 'FEATURE_NOT_SUPPORTED';
+  | 'FEATURE_NOT_SUPPORTED'
+  /** The tables aitrail needs are not there (run `aitrail migrate`). */
+  | 'TABLES_MISSING'
+  /** Append-only triggers, forced row-level security or grants are not in place. */
+  | 'PROTECTIONS_MISSING'
+  /** The schema is older than this version needs (run `aitrail migrate`). */
+  | 'MIGRATION_PENDING'
+  /** Per-tenant reader roles exist only on Postgres. */
+  | 'READERS_NEED_POSTGRES'
+  /** A legal hold blocks erasure or retention. */
+  | 'LEGAL_HOLD'
+  /** No legal hold with that id. */
+  | 'HOLD_NOT_FOUND'
+  /** No row with that event id. */
+  | 'EVENT_NOT_FOUND'
+  /** The row's chain has no signed tree head covering it yet. */
+  | 'NOT_ANCHORED'
+  /** The row belongs to a chain written before tree heads (no inclusion proof). */
+  | 'LEGACY_CHAIN'
+  /** The rows of a chain do not reproduce its hashes or tree head. */
+  | 'CHAIN_BROKEN'
+  /** A read could not be recorded as an `audit.read` event, so it was refused. */
+  | 'AUDIT_READ_NOT_RECORDED';
 
 export const AITRAIL_ERROR_CODES: readonly AitrailErrorCode[] = [
   'PROVIDER_ALREADY_REGISTERED',
@@ -36,6 +58,17 @@ export const AITRAIL_ERROR_CODES: readonly AitrailErrorCode[] = [
   'STORE_LOCKED',
   'VERIFY_SCOPE',
   'FEATURE_NOT_SUPPORTED',
+  'TABLES_MISSING',
+  'PROTECTIONS_MISSING',
+  'MIGRATION_PENDING',
+  'READERS_NEED_POSTGRES',
+  'LEGAL_HOLD',
+  'HOLD_NOT_FOUND',
+  'EVENT_NOT_FOUND',
+  'NOT_ANCHORED',
+  'LEGACY_CHAIN',
+  'CHAIN_BROKEN',
+  'AUDIT_READ_NOT_RECORDED',
 ];
 
 export class AitrailError extends Error {

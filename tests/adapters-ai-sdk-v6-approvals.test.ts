@@ -3,12 +3,8 @@ import { generateText, type ModelMessage, stepCountIs, tool } from 'ai-v6';
 import { MockLanguageModelV3 } from 'ai-v6/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
-  withAuditContext,
-} from '../src/index.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, withAuditContext } from '../src/index.js';
 import { auditApprovedTools, recordToolApprovals } from '../src/integrations/ai-sdk.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { openTestStore, type TestStore } from './support/stores.js';

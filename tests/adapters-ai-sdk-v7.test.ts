@@ -4,14 +4,8 @@ import { generateText, type ModelMessage, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
-  traceChat,
-  traceToolCall,
-  withAuditContext,
-} from '../src/index.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceChat, traceToolCall, withAuditContext } from '../src/index.js';
 import { auditTelemetry } from '../src/integrations/ai-sdk.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { openTestStore, type TestStore } from './support/stores.js';

@@ -4,13 +4,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
-  traceToolCall,
-  withAuditContext,
-} from '../src/index.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceToolCall, withAuditContext } from '../src/index.js';
 import { instrumentMcpClient, instrumentMcpServer } from '../src/integrations/mcp.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { openTestStore, type TestStore } from './support/stores.js';

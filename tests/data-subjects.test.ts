@@ -1,13 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AuditLogEntry,
-  queryAuditLogs,
-  recordApproval,
-  recordAuditEvent,
-  traceToolCall,
-  withAuditContext,
-} from '../src/index.js';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
+import { recordApproval, recordAuditEvent, traceToolCall, withAuditContext } from '../src/index.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';

@@ -227,7 +227,7 @@ describe('tamper evidence on real Postgres', () => {
           ...hashed,
           outcome,
           metadata: canonicalJson(JSON.parse(metadata)),
-          subject_id: (row.subject_id as string | null) ?? undefined,
+          subject_id: (row.subject_id as string | null) ?? null,
           chain_seq: seq,
         };
         const hash = computeRowHash(prev, fields);

@@ -8,7 +8,6 @@ import type { AuditStore } from '../src/store/audit-store.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
 import { eraseSubject } from '../src/store/erasure/erase-subject.js';
 import { HashChain } from '../src/store/hash-chain.js';
-import { checkpointValues, INSERT_CHECKPOINT_SQL } from '../src/store/insert-sql.js';
 import { MIGRATIONS_FOLDER } from '../src/store/migrations.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { queryAuditLogs } from '../src/store/queries.js';
@@ -220,7 +219,7 @@ describe('migrating a table made by the previous release', () => {
     try {
       await migrate(drizzle(sql), { migrationsFolder: oldFolder });
       // Rows as that release sealed them: no subject, identifiers in plain text in the chain.
-      const chain = new HashChain('legacy-chain');
+      const chain = new HashChain('legacy-chain', undefined, 1);
       for (let i = 0; i < 30; i++) {
         const record = makeRecord(i, {
           subjectId: null,
@@ -241,6 +240,10 @@ describe('migrating a table made by the previous release', () => {
       }
       const unsigned = {
         chainId: chain.chainId,
+        kind: 'legacy' as const,
+        rootHash: null,
+        prevCheckpointHash: null,
+        hashVersion: 1 as const,
         chainSeq: chain.lastSeq,
         headHash: chain.headHash,
         createdAt: new Date().toISOString(),
@@ -249,10 +252,12 @@ describe('migrating a table made by the previous release', () => {
         keyId: signer.keyId,
         final: true,
       };
-      await sql.unsafe(
-        INSERT_CHECKPOINT_SQL,
-        checkpointValues({ ...unsigned, signature: signer.sign(unsigned) }) as never[],
-      );
+      // The old release's checkpoint columns (before tree heads).
+      await sql`insert into audit_checkpoints (chain_id, chain_seq, head_hash, created_at,
+        service_name, algorithm, key_id, signature, final)
+        values (${unsigned.chainId}, ${unsigned.chainSeq}, ${unsigned.headHash},
+        ${unsigned.createdAt}, ${unsigned.serviceName}, ${unsigned.algorithm}, ${unsigned.keyId},
+        ${signer.sign(unsigned)}, ${unsigned.final})`;
     } finally {
       await sql.end();
     }

@@ -5,12 +5,10 @@ export {
   type AgentsRunResult,
   type AgentsRunState,
   type ApproveAgentsToolCallOptions,
-  approveAgentsToolCall,
   GUARDRAIL_TRIGGERED,
   type InstrumentOpenAIAgentsOptions,
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
   type RejectAgentsToolCallOptions,
-  recordAgentsApprovalRequests,
-  rejectAgentsToolCall,
+  UNATTRIBUTED_APPROVER,
 } from '../instrument/openai-agents.js';

@@ -30,8 +30,6 @@ export interface AuditRecord {
   /** 16 lowercase hex characters. */
   spanId: string;
   serviceName: string | null;
-  /** The data subject the record is about (hashed from hash version 2 on); absent means none. */
-  subjectId?: string | null;
 }
 
 /** A record with its place in a writer's hash chain; assigned once, before the first write. */

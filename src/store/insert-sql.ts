@@ -52,7 +52,7 @@ export const UNNEST_INSERT_SQL = `WITH batch AS (
     AS b(${BATCH_COLUMNS.join(', ')})
 ), inserted AS (
   INSERT INTO audit_logs (${AUDIT_LOG_COLUMNS.join(', ')})
-  SELECT ${AUDIT_LOG_COLUMNS.map((c) => cast(c, COLUMN_TYPES[c])).join(', ')} FROM batch
+  SELECT ${AUDIT_LOG_COLUMNS.map((c) => cast(c, COLUMN_TYPES[c] as string)).join(', ')} FROM batch
   ON CONFLICT (event_id, occurred_at) DO NOTHING
   RETURNING 1
 ), vault AS (

@@ -21,7 +21,7 @@ export interface AuditLogFilter {
   /** One action or several. */
   action?: string | string[];
   actorId?: string;
-  /** Rows about this data subject. */
+  /** The data subject: `subject_id`, or the actor of rows without one when the actor is a user. */
   subjectId?: string;
   /** Scopes the query to one tenant, also through row-level security (`aitrail.tenant_id`). */
   tenantId?: string;
@@ -33,8 +33,6 @@ export interface AuditLogFilter {
   taskId?: string;
   /** `success`, `failure` or `denied` (or several). */
   outcome?: string | string[];
-  /** The data subject: `subject_id`, or the actor of rows without one when the actor is a user. */
-  subjectId?: string;
   resourceType?: string;
   resourceId?: string;
   serviceName?: string;
@@ -76,7 +74,6 @@ const FILTER_KEYS = new Set<string>([
   'agentName',
   'taskId',
   'outcome',
-  'subjectId',
   'resourceType',
   'resourceId',
   'serviceName',
@@ -154,11 +151,7 @@ function oneOrMany(column: AnyPgColumn, value: string | string[]): SQL {
 export function subjectCondition(subjectId: string): SQL {
   return or(
     bySubject(subjectId),
-    and(
-      sql`${auditLogs.subjectId} is null`,
-      eq(auditLogs.actorType, 'user'),
-      byActor(subjectId),
-    ),
+    and(sql`${auditLogs.subjectId} is null`, eq(auditLogs.actorType, 'user'), byActor(subjectId)),
   ) as SQL;
 }
 

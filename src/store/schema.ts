@@ -51,14 +51,10 @@ export const auditLogs = pgTable(
     agentName: text('agent_name'),
     toolName: text('tool_name'),
     approvalId: text('approval_id'),
-    /** The data subject the row is about (default: the actor, when a user). */
-    subjectId: text('subject_id'),
     metadata: jsonb('metadata').$type<AiAuditMetadata>().notNull().default(sql`'{}'::jsonb`),
     traceId: text('trace_id').notNull(),
     spanId: text('span_id').notNull(),
     serviceName: text('service_name'),
-    /** The data subject the record is about (hashed from hash version 2 on). */
-    subjectId: text('subject_id'),
     chainId: text('chain_id').notNull(),
     chainSeq: bigint('chain_seq', { mode: 'number' }).notNull(),
     prevHash: text('prev_hash').notNull(),

@@ -26,7 +26,7 @@ export async function eraseCommand(args: string[], out: NodeJS.WritableStream): 
   if (!values.subject?.trim()) throw new UsageError('erase needs --subject ID');
   if (!values.reason?.trim())
     throw new UsageError('erase needs --reason TEXT (why, for the record)');
-  const signer = signerFromEnv();
+  const signer = signerFromEnv(process.env);
   const store = await openCliStore(values['database-url']);
   try {
     const receipt = await eraseSubject(store, {

@@ -50,7 +50,7 @@ export async function holdCommand(args: string[], out: NodeJS.WritableStream): P
         subjectId: values.subject,
         reason: values.reason as string,
         actor: OPERATOR,
-        signer: signerFromEnv(),
+        signer: signerFromEnv(process.env),
       });
       out.write(`${JSON.stringify(hold, null, 2)}\n`);
     } else if (verb === 'remove') {
@@ -58,7 +58,7 @@ export async function holdCommand(args: string[], out: NodeJS.WritableStream): P
         holdId: positionals[0] as string,
         reason: values.reason as string,
         actor: OPERATOR,
-        signer: signerFromEnv(),
+        signer: signerFromEnv(process.env),
       });
       out.write(`${JSON.stringify(hold, null, 2)}\n`);
     } else {

@@ -17,17 +17,19 @@ export const command: CliCommand = defineCommand({
   name: 'verify',
   summary: 'Check every hash chain, tree head and checkpoint (exit 1 when anything does not hold)',
   details:
-    'Signatures are checked with AITRAIL_SIGNING_KEY (HMAC secret, or Ed25519 private/public key PEM). Every failure is listed (kind, chain, sequence, event id); rows newer than their chain\'s last tree head are reported as unanchored.',
+    "Signatures are checked with AITRAIL_SIGNING_KEY (HMAC secret, or Ed25519 private/public key PEM). Every failure is listed (kind, chain, sequence, event id); rows newer than their chain's last tree head are reported as unanchored.",
   flags: {
     witness: {
       type: 'string',
       valueName: 'DIR',
-      description: 'check the database against the tree heads published there (default AITRAIL_WITNESS_DIR)',
+      description:
+        'check the database against the tree heads published there (default AITRAIL_WITNESS_DIR)',
     },
     'max-unanchored-age': {
       type: 'string',
       valueName: 'DURATION',
-      description: 'fail when a row newer than its chain\'s last tree head is older than this (90s, 10m, 1h)',
+      description:
+        "fail when a row newer than its chain's last tree head is older than this (90s, 10m, 1h)",
     },
     chain: { type: 'string', valueName: 'ID', description: 'verify one chain only' },
     since: {

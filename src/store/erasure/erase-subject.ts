@@ -74,6 +74,11 @@ export function receiptDigest(receipt: SignedFields): string {
 export function receiptStatement(receipt: SignedFields, signer: CheckpointSigner | null) {
   return {
     chainId: `erasure:${receipt.receiptId}`,
+    // Signed in the checkpoint signer's legacy statement shape: chain, count and digest.
+    kind: 'legacy' as const,
+    rootHash: null,
+    prevCheckpointHash: null,
+    hashVersion: 1 as const,
     chainSeq: receipt.rowsErased,
     headHash: receiptDigest(receipt),
     createdAt: receipt.erasedAt,

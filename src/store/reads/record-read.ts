@@ -98,6 +98,7 @@ export async function recordRead(
     agentName: null,
     toolName: null,
     approvalId: null,
+    subjectId: null,
     metadata: {
       query: event.query,
       filter: jsonFilter(event.filter),
