@@ -12,6 +12,8 @@ export type {
   VerifyReport,
 } from './report.js';
 
+import { AitrailError } from '../../errors.js';
+
 interface ChainSummary {
   chain_id: string;
   rows: string | number;
@@ -19,9 +21,9 @@ interface ChainSummary {
 }
 
 /** Thrown when the connected role cannot see every row, so a verdict would be meaningless. */
-export class VerifyScopeError extends Error {
+export class VerifyScopeError extends AitrailError {
   constructor(message: string) {
-    super(message);
+    super('VERIFY_SCOPE', message);
     this.name = 'VerifyScopeError';
   }
 }
