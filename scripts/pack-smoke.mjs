@@ -78,6 +78,7 @@ try {
   buildingBlocksInTheAppsOwnSdk();
   refusesAProviderRegisteredFirst();
   if (values.leg === 'main') {
+    entryLoadsNoSdkOrDriver();
     commonJs();
     typesCompileEverywhere();
     drizzleKitLoadsTheSchema();
@@ -195,6 +196,33 @@ await sdk.shutdown();
     `initAuditTelemetry after another provider gave "${outcome}", not PROVIDER_ALREADY_REGISTERED`,
   );
   console.log('initAuditTelemetry after another provider: PROVIDER_ALREADY_REGISTERED');
+}
+
+function entryLoadsNoSdkOrDriver() {
+  write(
+    'entry-weight.mjs',
+    `import { registerHooks } from 'node:module';
+const loaded = new Set();
+registerHooks({
+  resolve(specifier, context, next) {
+    const result = next(specifier, context);
+    const match = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(result.url);
+    if (match) loaded.add(match[1]);
+    return result;
+  },
+});
+await import('aitrail');
+console.log(JSON.stringify([...loaded]));
+`,
+  );
+  const loaded = JSON.parse(node('entry-weight.mjs').trim().split('\n').pop());
+  const heavy = loaded.filter((name) =>
+    /^(@opentelemetry\/(sdk-|exporter-|resources|core)|@electric-sql\/pglite|drizzle-orm|postgres$)/.test(
+      name,
+    ),
+  );
+  check(heavy.length === 0, `import('aitrail') loaded ${heavy.join(', ')}`);
+  console.log(`import('aitrail') loads only ${loaded.join(', ')}`);
 }
 
 function commonJs() {
