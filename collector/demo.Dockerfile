@@ -18,4 +18,4 @@ RUN npm run build \
 # is the one directory it may write to.
 USER node
 
-CMD ["node", "dist/cli/main.js", "demo"]
+CMD ["node", "dist/esm/cli/main.js", "demo"]

@@ -59,6 +59,25 @@ for (const file of walk(esm)) {
 }
 writeFileSync(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
 
+// drizzle-orm's own declarations do not pass a full type check (gel, mysql2, singlestore, ...),
+// so the published AuditStore types `db` opaquely: an app that never imports `aitrail/schema`
+// type-checks without skipLibCheck. The drizzle tables stay fully typed in `aitrail/schema`.
+const DRIZZLE_DATABASE =
+  /^import type \{ PgDatabase, PgQueryResultHKT \} from 'drizzle-orm\/pg-core';\n([\s\S]*?)^import type \* as schema from '\.\/schema\.js';\nexport type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;$/m;
+const OPAQUE_DATABASE = `$1/**
+ * The drizzle database (\`PgDatabase\` over the \`aitrail/schema\` tables), typed opaquely so these
+ * declarations do not load drizzle-orm's; cast it with drizzle's types to query through it.
+ */
+export type AuditDatabase = { readonly [member: string]: unknown };`;
+for (const out of [esm, cjs]) {
+  const file = join(out, 'store/audit-store.d.ts');
+  const declarations = readFileSync(file, 'utf8');
+  if (!DRIZZLE_DATABASE.test(declarations)) {
+    throw new Error(`build: ${relative(root, file)} no longer declares AuditDatabase as expected`);
+  }
+  writeFileSync(file, declarations.replace(DRIZZLE_DATABASE, OPAQUE_DATABASE));
+}
+
 for (const out of [esm, cjs]) {
   cpSync(join(src, 'store/migrations'), join(out, 'store/migrations'), { recursive: true });
 }

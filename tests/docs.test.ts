@@ -68,6 +68,8 @@ describe('code blocks in README.md and docs/', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       }),
     ) as Array<{ filename: string }>;
+    const tarball = packed[0]?.filename;
+    if (!tarball) throw new Error('npm pack produced no tarball');
     mkdirSync(app);
     writeFileSync(
       join(app, 'package.json'),
@@ -75,7 +77,7 @@ describe('code blocks in README.md and docs/', () => {
     );
     execFileSync(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed[0]!.filename)],
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)],
       { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] },
     );
   }, 600_000);
@@ -98,6 +100,7 @@ describe('code blocks in README.md and docs/', () => {
       );
       writeFileSync(script, `${block.code}\n`);
       const dataDir = mkdtempSync(join(work, 'data-'));
+      const databaseUrl = await testDatabaseUrl(); // a fresh database per block
       const { code, output } = await new Promise<{ code: number | null; output: string }>(
         (resolve) => {
           execFile(
@@ -108,7 +111,7 @@ describe('code blocks in README.md and docs/', () => {
               timeout: 90_000,
               env: {
                 ...process.env,
-                DATABASE_URL: databaseUrlFor(block),
+                DATABASE_URL: databaseUrl,
                 AITRAIL_DATA_DIR: dataDir,
                 NODE_OPTIONS: '',
                 NODE_NO_WARNINGS: '1',
@@ -126,15 +129,4 @@ describe('code blocks in README.md and docs/', () => {
     },
     120_000,
   );
-
-  // One fresh database per block, made before the block runs.
-  const urls = new Map<CodeBlock, string>();
-  beforeAll(async () => {
-    for (const block of blocks) urls.set(block, await testDatabaseUrl());
-  });
-  function databaseUrlFor(block: CodeBlock): string {
-    const url = urls.get(block);
-    if (!url) throw new Error(`no database for ${block.file}:${block.line}`);
-    return url;
-  }
 });

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { AitrailError } from '../errors.js';
 import { isProcessAlive } from './process-alive.js';
 
 const LOCK_FILE = 'aitrail.lock';
@@ -30,7 +31,8 @@ export class DirectoryLock {
           owner !== process.pid &&
           isProcessAlive(owner)
         ) {
-          throw new Error(
+          throw new AitrailError(
+            'STORE_LOCKED',
             `the embedded store at ${directory} is in use by process ${owner} (one process at a time); ` +
               'stop that process, or share Postgres between them with DATABASE_URL',
           );
@@ -38,7 +40,7 @@ export class DirectoryLock {
         unlinkSync(path);
       }
     }
-    throw new Error(`could not lock the embedded store at ${directory}`);
+    throw new AitrailError('STORE_LOCKED', `could not lock the embedded store at ${directory}`);
   }
 
   release(): void {

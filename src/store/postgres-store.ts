@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { AitrailError, isAitrailError } from '../errors.js';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
 import { toCopyText, toVaultCopyText } from './copy-text.js';
@@ -95,7 +96,8 @@ export class PostgresStore implements AuditStore {
         return records.length;
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code === FEATURE_NOT_SUPPORTED) this.copyAllowed = false;
+        if (code === FEATURE_NOT_SUPPORTED || isAitrailError(error, 'FEATURE_NOT_SUPPORTED'))
+          this.copyAllowed = false;
         else if (code !== UNIQUE_VIOLATION) throw error;
       }
     }
@@ -186,7 +188,10 @@ async function copyOn(sql: postgres.Sql, statement: string, text: string): Promi
   const query = sql.unsafe(statement) as unknown as CopyQuery;
   const forwardReject = query.reject;
   if (typeof forwardReject !== 'function') {
-    throw Object.assign(new Error('COPY unavailable'), { code: FEATURE_NOT_SUPPORTED });
+    throw new AitrailError(
+      'FEATURE_NOT_SUPPORTED',
+      'COPY is unavailable on this postgres.js version; inserting with unnest instead',
+    );
   }
   let rejectCopy: (error: unknown) => void = () => {};
   const serverRejected = new Promise<never>((_, reject) => {

@@ -12,7 +12,8 @@ export function registeredTracerProvider(): string | null {
   const provider = trace.getTracerProvider() as { getDelegate?: () => object };
   const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
   if (delegate === NOOP_PROVIDER) return null;
-  return delegate.constructor?.name || 'unnamed provider';
+  // Bundled class names carry a suffix (`TracerProvider$1`); the reader wants the class.
+  return delegate.constructor?.name?.replace(/\$\d+$/, '') || 'unnamed provider';
 }
 
 /**
@@ -37,7 +38,7 @@ export function whyNotRecording(): string {
   if (provider === null) {
     return 'no tracer provider is registered: initAuditTelemetry() has not run (or has shut down)';
   }
-  return `the registered tracer provider (${provider}) sampled the span out: its sampler is not wrapped in AuditSampler (compose with createAuditPipeline from aitrail/sdk)`;
+  return `the registered tracer provider (${provider}) sampled the span out: its sampler is not wrapped in AuditSampler (from aitrail/sdk; or compose with createAuditPipeline)`;
 }
 
 /** Throws `PROVIDER_ALREADY_REGISTERED`, with how to compose by hand, if a provider is registered. */
@@ -49,7 +50,8 @@ export function assertNoTracerProvider(): void {
     `initAuditTelemetry: a tracer provider (${existing}) is already registered with the OpenTelemetry API, ` +
       'and OpenTelemetry tracer providers take span processors and samplers only in their constructor, so aitrail cannot join it. ' +
       'Either call initAuditTelemetry() before anything else registers a provider (and drop the other set-up), or compose by hand: ' +
-      "`import { createAuditPipeline } from 'aitrail/sdk'` and pass `pipeline.sampler(yourSampler)` as the sampler and " +
-      '`pipeline.spanProcessor` in spanProcessors of your own NodeSDK / TracerProvider (see docs/configuration.md, "Bring your own SDK").',
+      "with `import { AuditSampler, AuditSpanProcessor } from 'aitrail/sdk'`, pass `new AuditSampler({ root: yourSampler })` as the sampler " +
+      'and `new AuditSpanProcessor({ store: await openAuditStore() })` (aitrail/store) in the spanProcessors of your own NodeSDK / TracerProvider, ' +
+      'or the same pair from createAuditPipeline (see docs/configuration.md, "Bring your own SDK").',
   );
 }

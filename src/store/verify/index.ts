@@ -17,6 +17,8 @@ export type {
   VerifyReport,
 } from './report.js';
 
+import { AitrailError } from '../../errors.js';
+
 interface ChainSummary {
   chain_id: string;
   rows: string | number;
@@ -24,9 +26,9 @@ interface ChainSummary {
 }
 
 /** Thrown when the connected role cannot see every row, so a verdict would be meaningless. */
-export class VerifyScopeError extends Error {
+export class VerifyScopeError extends AitrailError {
   constructor(message: string) {
-    super(message);
+    super('VERIFY_SCOPE', message);
     this.name = 'VerifyScopeError';
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { AitrailError } from '../../errors.js';
 import type { AuditRecord, CheckpointRecord, SealedAuditRecord } from '../audit-record.js';
 import type { AuditStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -667,9 +668,10 @@ export class AuditWriter {
       timer = setTimeout(() => {
         void this.store.recycle?.().catch(() => {});
         reject(
-          Object.assign(new Error(`no answer from the database within ${this.writeTimeoutMs} ms`), {
-            code: 'WRITE_TIMEOUT',
-          }),
+          new AitrailError(
+            'WRITE_TIMEOUT',
+            `no answer from the database within ${this.writeTimeoutMs} ms (delivery.writeTimeoutMs)`,
+          ),
         );
       }, this.writeTimeoutMs);
       timer.unref();
