@@ -290,6 +290,45 @@ describe('per-tenant readers and least privilege', () => {
     }
   });
 
+  it('a function-only reader reads its tenant through aitrail_tenant_audit_logs(), and EXPLAIN ANALYZE counts none of the other tenants', async () => {
+    await withClient(superuserUrl, (sql) =>
+      sql
+        .unsafe(`CREATE ROLE acme_bi LOGIN PASSWORD 'bi_local_only';
+        GRANT CONNECT ON DATABASE aitrail TO acme_bi;`)
+        .simple(),
+    );
+    const granted = await runCli([
+      'grant-reader',
+      '--tenant',
+      'acme',
+      '--role',
+      'acme_bi',
+      '--function-only',
+      '--database-url',
+      roleUrl('aitrail_owner'),
+    ]);
+    expect(granted.stderr).toContain('through aitrail_tenant_audit_logs() only');
+    expect(granted.code).toBe(0);
+    await withClient(roleUrl('acme_bi', 'bi_local_only'), async (sql) => {
+      await expect(sql`select count(*) from audit_logs`).rejects.toThrow(/permission denied/);
+      await sql`set aitrail.tenant_id = 'globex'`;
+      expect(
+        await sql`select tenant_id, count(*)::int as n from aitrail_tenant_audit_logs() group by 1`,
+      ).toEqual([{ tenant_id: 'acme', n: counts.acme }]);
+      const plan = await sql`explain (analyze, format json)
+        select * from aitrail_tenant_audit_logs() where tenant_id = 'globex'`;
+      const [explained] = plan as unknown as Array<{
+        'QUERY PLAN': Array<{ Plan: Record<string, unknown> }>;
+      }>;
+      const root = explained?.['QUERY PLAN'][0]?.Plan;
+      expect(root?.['Node Type']).toBe('Function Scan');
+      expect(root?.Plans).toBeUndefined();
+      expect(root?.['Actual Rows']).toBe(0);
+      // Only the caller's own rows pass through the visible filter.
+      expect(root?.['Rows Removed by Filter']).toBe(counts.acme);
+    });
+  });
+
   it('side channels a mapped reader has: other sessions’ SQL is hidden, EXPLAIN ANALYZE and statistics still count other tenants', async () => {
     await withClient(roleUrl('aitrail_reader'), async (other) => {
       await other.begin(async (tx) => {

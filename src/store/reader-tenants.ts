@@ -9,6 +9,15 @@ export interface TenantReaderOptions {
   tenant: string;
 }
 
+/** Options of `grantTenantReader`. */
+export interface GrantTenantReaderOptions extends TenantReaderOptions {
+  /**
+   * Read through `aitrail_tenant_audit_logs()` only, with no SELECT on the table: for roles that
+   * run arbitrary SQL, so EXPLAIN ANALYZE cannot count other tenants' rows. Default false.
+   */
+  functionOnly?: boolean;
+}
+
 /** One row of the mapping the row-level security policy enforces. */
 export interface TenantReaderGrant {
   role: string;
@@ -17,13 +26,14 @@ export interface TenantReaderGrant {
 }
 
 const OPTION_KEYS = new Set(['role', 'tenant']);
+const GRANT_OPTION_KEYS = new Set(['role', 'tenant', 'functionOnly']);
 const UNDEFINED_FUNCTION = '42883';
 
-function validate(name: string, options: TenantReaderOptions): void {
+function validate(name: string, options: TenantReaderOptions, keys = OPTION_KEYS): void {
   if (options === null || typeof options !== 'object')
     throw new TypeError(`${name}: options must be an object`);
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`${name}: unknown option "${key}"`);
+    if (!keys.has(key)) throw new TypeError(`${name}: unknown option "${key}"`);
   }
   for (const key of ['role', 'tenant'] as const) {
     if (typeof options[key] !== 'string' || options[key].length === 0)
@@ -58,12 +68,18 @@ function explain(error: unknown): unknown {
  */
 export async function grantTenantReader(
   store: AuditStore,
-  options: TenantReaderOptions,
+  options: GrantTenantReaderOptions,
 ): Promise<void> {
-  validate('grantTenantReader', options);
+  validate('grantTenantReader', options, GRANT_OPTION_KEYS);
+  if (options.functionOnly !== undefined && typeof options.functionOnly !== 'boolean')
+    throw new TypeError('grantTenantReader: functionOnly must be a boolean');
   requirePostgres('grantTenantReader', store);
   await store
-    .query('SELECT aitrail_grant_reader($1, $2)', [options.role, options.tenant])
+    .query('SELECT aitrail_grant_reader($1, $2, $3)', [
+      options.role,
+      options.tenant,
+      options.functionOnly === true,
+    ])
     .catch((error: unknown) => {
       throw explain(error);
     });

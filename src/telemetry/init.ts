@@ -281,7 +281,7 @@ async function migrateOrDefer(
       `database unreachable at start (${describeError(error)}); records are held and written once it answers`,
     );
     return async () => {
-      await store.migrate();
+      await migrateUnlessOwnedElsewhere(store);
     };
   }
 }

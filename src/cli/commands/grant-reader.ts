@@ -3,19 +3,21 @@ import { grantTenantReader, listTenantReaders } from '../../store/reader-tenants
 import { openCliStore } from '../open-cli-store.js';
 import { UsageError } from '../usage-error.js';
 
-export const GRANT_READER_USAGE = 'aitrail grant-reader --tenant T --role R [--database-url URL]';
+export const GRANT_READER_USAGE =
+  'aitrail grant-reader --tenant T --role R [--function-only] [--database-url URL]';
 
 /** The `--tenant` and `--role` of grant-reader and revoke-reader, both required. */
 export function parseReaderArgs(
   command: string,
   args: string[],
-): { tenant: string; role: string; databaseUrl: string | undefined } {
+): { tenant: string; role: string; functionOnly: boolean; databaseUrl: string | undefined } {
   const { values } = parseArgs({
     args,
     strict: true,
     options: {
       tenant: { type: 'string' },
       role: { type: 'string' },
+      ...(command === 'grant-reader' ? { 'function-only': { type: 'boolean' as const } } : {}),
       'database-url': { type: 'string' },
     },
   });
@@ -25,6 +27,7 @@ export function parseReaderArgs(
   return {
     tenant: values.tenant as string,
     role: values.role as string,
+    functionOnly: (values as { 'function-only'?: boolean })['function-only'] === true,
     databaseUrl: values['database-url'],
   };
 }
@@ -48,14 +51,17 @@ export async function grantReaderCommand(
   args: string[],
   err: NodeJS.WritableStream,
 ): Promise<void> {
-  const { tenant, role, databaseUrl } = parseReaderArgs('grant-reader', args);
+  const { tenant, role, functionOnly, databaseUrl } = parseReaderArgs('grant-reader', args);
   const store = await openCliStore(databaseUrl);
   try {
-    await grantTenantReader(store, { role, tenant }).catch((error: unknown) => {
+    await grantTenantReader(store, { role, tenant, functionOnly }).catch((error: unknown) => {
       throw asUsageError(error);
     });
     const tenants = (await listTenantReaders(store, { role })).map((g) => g.tenant);
-    err.write(`aitrail: role "${role}" reads tenant(s) ${tenants.join(', ')} of audit_logs\n`);
+    const through = functionOnly ? ' through aitrail_tenant_audit_logs() only' : '';
+    err.write(
+      `aitrail: role "${role}" reads tenant(s) ${tenants.join(', ')} of audit_logs${through}\n`,
+    );
   } finally {
     await store.close();
   }

@@ -85,10 +85,26 @@ END
 $$;
 --> statement-breakpoint
 
+-- The rows of the caller's mapped tenants, for readers that may run arbitrary SQL: a role
+-- granted only this function (`aitrail grant-reader --function-only`) has no SELECT on
+-- audit_logs, so EXPLAIN ANALYZE shows a Function Scan and never the rows the tenant filter
+-- removed inside. SECURITY DEFINER: it runs as the owner, whose forced policy still applies
+-- and, through session_user, also yields the caller's tenants. An unmapped caller gets nothing.
+CREATE OR REPLACE FUNCTION aitrail_tenant_audit_logs() RETURNS SETOF audit_logs
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+  SELECT * FROM audit_logs WHERE tenant_id = ANY (aitrail_mapped_tenants(session_user))
+$$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION aitrail_tenant_audit_logs() FROM PUBLIC;
+--> statement-breakpoint
+
 -- `aitrail grant-reader`: maps a role to a tenant and lets it read audit_logs (through the
--- policy above). Runs as the caller, who must own audit_logs. Refuses roles that would see
--- every tenant anyway or that aitrail itself uses.
-CREATE OR REPLACE FUNCTION aitrail_grant_reader(reader name, tenant text) RETURNS void
+-- policy above), or with `function_only` through aitrail_tenant_audit_logs() alone. Runs as
+-- the caller, who must own audit_logs. Refuses roles that would see every tenant anyway or
+-- that aitrail itself uses.
+CREATE OR REPLACE FUNCTION aitrail_grant_reader(reader name, tenant text, function_only boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -113,7 +129,12 @@ BEGIN
   END IF;
   INSERT INTO audit_reader_tenants (role_name, tenant_id) VALUES (reader, tenant)
     ON CONFLICT (role_name, tenant_id) DO NOTHING;
-  EXECUTE format('GRANT SELECT ON audit_logs TO %I', reader);
+  IF function_only THEN
+    EXECUTE format('REVOKE SELECT ON audit_logs FROM %I', reader);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION aitrail_tenant_audit_logs() TO %I', reader);
+  ELSE
+    EXECUTE format('GRANT SELECT ON audit_logs TO %I', reader);
+  END IF;
   IF NOT has_schema_privilege(reader, current_schema(), 'USAGE') THEN
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), reader);
   END IF;
@@ -132,9 +153,10 @@ BEGIN
   SELECT count(*) INTO remaining FROM audit_reader_tenants WHERE role_name = reader;
   IF remaining = 0 AND EXISTS (SELECT FROM pg_roles WHERE rolname = reader) THEN
     EXECUTE format('REVOKE SELECT ON audit_logs FROM %I', reader);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION aitrail_tenant_audit_logs() FROM %I', reader);
   END IF;
   RETURN remaining;
 END
 $$;
 --> statement-breakpoint
-REVOKE ALL ON FUNCTION aitrail_grant_reader(name, text), aitrail_revoke_reader(name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aitrail_grant_reader(name, text, boolean), aitrail_revoke_reader(name, text) FROM PUBLIC;
