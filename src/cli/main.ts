@@ -5,6 +5,7 @@ import { ERASE_USAGE, eraseCommand } from './commands/erase.js';
 import { HOLD_USAGE, holdCommand } from './commands/hold.js';
 import { LOGS_USAGE, logsCommand } from './commands/logs.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { RETENTION_USAGE, retentionCommand } from './commands/retention.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify.js';
 import { UsageError } from './usage-error.js';
 
@@ -17,6 +18,7 @@ usage:
   ${VERIFY_USAGE}
   ${ERASE_USAGE}
   ${HOLD_USAGE}
+  ${RETENTION_USAGE}
 
 --database-url (or DATABASE_URL) selects Postgres; otherwise the embedded store under
 AITRAIL_DATA_DIR (default ./.aitrail). Exit codes: 0 ok, 1 a check failed, 2 bad usage.`;
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   verify: (args) => verifyCommand(args, process.stdout, process.stderr),
   erase: (args) => eraseCommand(args, process.stdout),
   hold: (args) => holdCommand(args, process.stdout),
+  retention: (args) => retentionCommand(args, process.stdout),
 };
 
 /** Runs the CLI and returns its exit code. */

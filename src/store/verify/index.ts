@@ -1,6 +1,7 @@
 import type { AuditStore } from '../audit-store.js';
 import { GENESIS_HASH } from '../hash-chain.js';
 import { checkSignatures, loadCheckpoints } from './checkpoints.js';
+import { loadPrunedRanges, rangesCovering } from './pruned.js';
 import type { ChainFailure, ChainReport, VerifyOptions, VerifyReport } from './report.js';
 import { checkRowHash, ROW_COLUMNS, type RowForVerify } from './rows.js';
 
@@ -173,6 +174,11 @@ async function verifyChain(
   report.checkpoints.finalSeq = checkpoints.find((c) => c.final)?.chainSeq ?? null;
   checkSignatures(checkpoints, options.signer ?? null, report, fail);
   const headAt = new Map(checkpoints.map((c) => [c.chainSeq, c]));
+  // Ranges retention removed under a signed prune record: a gap they cover is not missing.
+  const pruned = await loadPrunedRanges(store, chainId, options.signer ?? null);
+  if (pruned.length > 0) {
+    report.pruned = pruned.map(({ lastHash: _, chainId: __, ...range }) => range);
+  }
 
   // With `since`, start at the first row in range, one row early so its link is checked too.
   let firstInRange = 1;
@@ -235,7 +241,12 @@ async function verifyChain(
       );
     } else {
       if (check.degraded) report.degradedRows += 1;
-      if (expectedSeq !== null && seq > expectedSeq) {
+      const prunedGap =
+        expectedSeq !== null && seq > expectedSeq
+          ? rangesCovering(pruned, expectedSeq, seq - 1)
+          : null;
+      if (prunedGap) expectedPrev = prunedGap.at(-1)?.lastHash ?? expectedPrev;
+      if (expectedSeq !== null && seq > expectedSeq && !prunedGap) {
         const missing = seq - expectedSeq;
         const covered =
           report.checkpoints.latestSeq !== null && expectedSeq <= report.checkpoints.latestSeq;
@@ -284,7 +295,11 @@ async function verifyChain(
   }
 
   const latest = report.checkpoints.latestSeq;
-  if (latest !== null && (maxSeq === null || latest > maxSeq)) {
+  if (
+    latest !== null &&
+    (maxSeq === null || latest > maxSeq) &&
+    !rangesCovering(pruned, (maxSeq ?? 0) + 1, latest)
+  ) {
     fail({
       kind: 'truncated_tail',
       eventId: report.lastSeq === maxSeq ? previousEventId : null,
