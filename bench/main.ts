@@ -4,7 +4,8 @@
  * latest.md, the same table in Markdown).
  *
  *   --full              full sizes and 5+ runs per figure (~13 min on 2 cores; quick ~2.5 min)
- *   --only a,b          run only these benchmarks (hot-path, redactor, ingest, verify, queries, memory)
+ *   --only a,b          run only these benchmarks (hot-path, redactor, ingest, verify, queries,
+ *                       subjects, memory)
  *   --runs N            runs per figure (default: quick 3, full 5; the hot path runs 7 in full)
  *   --out FILE          JSON output (default bench/results/latest.json)
  */
@@ -24,9 +25,18 @@ import { benchQueries } from './queries.js';
 import { benchRedactor } from './redactor.js';
 import { withDeadline } from './runtime.js';
 import { type Figure, formatDuration, renderMarkdownTable, renderTable } from './stats.js';
+import { benchSubjects } from './subjects.js';
 import { benchVerify } from './verify.js';
 
-const BENCHMARKS = ['hot-path', 'redactor', 'ingest', 'verify', 'queries', 'memory'] as const;
+const BENCHMARKS = [
+  'hot-path',
+  'redactor',
+  'ingest',
+  'verify',
+  'queries',
+  'subjects',
+  'memory',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -37,6 +47,8 @@ export interface BenchConfig {
   ingestRecords: number;
   naiveInsertSample: number;
   datasetRows: number;
+  /** The smaller table of the data-subjects benchmark; the larger is 10×. */
+  subjectsRows: number;
   memoryEvents: number;
 }
 
@@ -51,6 +63,7 @@ function configFor(full: boolean, runsOverride: number | undefined): BenchConfig
         ingestRecords: 100_000,
         naiveInsertSample: 5_000,
         datasetRows: 1_000_000,
+        subjectsRows: 1_000_000,
         memoryEvents: 100_000,
       }
     : {
@@ -61,6 +74,7 @@ function configFor(full: boolean, runsOverride: number | undefined): BenchConfig
         ingestRecords: 20_000,
         naiveInsertSample: 1_000,
         datasetRows: 100_000,
+        subjectsRows: 20_000,
         memoryEvents: 100_000,
       };
 }
@@ -114,11 +128,11 @@ async function runBenchmarks(
   const figures: Figure[] = [];
   let datasetText: string | null = null;
   const deadlineMs = config.mode === 'full' ? 20 * 60_000 : 5 * 60_000;
-  const step = async (name: BenchmarkName, run: () => Promise<Figure[]>) => {
+  const step = async (name: BenchmarkName, run: () => Promise<Figure[]>, deadline = deadlineMs) => {
     if (!only.has(name)) return;
     const started = performance.now();
     log(`▶ ${name}`);
-    figures.push(...(await withDeadline(run(), deadlineMs, `benchmark "${name}"`)));
+    figures.push(...(await withDeadline(run(), deadline, `benchmark "${name}"`)));
     log(`  done in ${formatDuration(performance.now() - started)}`);
   };
   await step('hot-path', () =>
@@ -153,6 +167,12 @@ async function runBenchmarks(
       await dataset.database.drop();
     }
   }
+  // Generating the 10× table dominates: 11M rows take most of an hour on two busy cores.
+  await step(
+    'subjects',
+    () => benchSubjects({ runs: config.runs, rows: config.subjectsRows, postgres, log }),
+    config.mode === 'full' ? 120 * 60_000 : 20 * 60_000,
+  );
   // Last: it stops the throwaway cluster.
   await step('memory', () =>
     benchMemory({ runs: config.runs, events: config.memoryEvents, postgres, log }),

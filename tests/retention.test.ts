@@ -122,6 +122,16 @@ describe('retention on a partitioned table with three months of data', () => {
     ]);
   });
 
+  it('aitrail verify exits 0 and prints the pruned range with its prune record', async () => {
+    const verified = await runCli(['verify', '--chain', chainId, '--database-url', url], {
+      env: { AITRAIL_SIGNING_KEY: SIGNING_KEY },
+    });
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(
+      /pruned seq 1\.\.5 \(5 row\(s\), 2026-03\) by prune record [0-9a-f-]{36} \(signed\)/,
+    );
+  });
+
   it('records the run as an audit.retention_applied event', async () => {
     const [event] = await queryAuditLogs(store, { action: 'audit.retention_applied' });
     expect(event?.metadata).toMatchObject({ partition: 'audit_logs_p2026_03', rowsRemoved: 5 });
