@@ -174,7 +174,8 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
       await telemetry.flush();
       rows = await queryAuditLogs(telemetry.store, { limit: 1000, order: 'asc' });
       const dump = await telemetry.store.query<{ row: string }>(
-        'select t::text as row from audit_logs t union all select c::text from audit_checkpoints c',
+        `select t::text as row from audit_logs t union all select v::text from audit_personal_data v
+         union all select c::text from audit_checkpoints c`,
       );
       tableText = dump.map((d) => d.row).join('\n');
     } finally {

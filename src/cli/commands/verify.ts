@@ -115,6 +115,11 @@ function renderTable(report: VerifyReport): string {
     lines.push(
       `${printable(chain.chainId).padEnd(38)}${String(chain.rowsChecked).padStart(10)}  ${range.padEnd(16)}${checkpointSummary(chain).padEnd(20)}${result}`,
     );
+    for (const p of chain.pruned ?? []) {
+      lines.push(
+        `  pruned seq ${p.firstSeq}..${p.lastSeq} (${p.rows} row(s), ${p.rangeFrom.slice(0, 7)}) by prune record ${p.pruneId}${p.signatureValid === null ? ' (signature not checked)' : p.signatureValid ? ' (signed)' : ' (SIGNATURE INVALID)'}`,
+      );
+    }
   }
   if (report.failures.length > 0) {
     lines.push('');

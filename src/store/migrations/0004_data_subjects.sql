@@ -327,6 +327,29 @@ $$;
 REVOKE ALL ON FUNCTION aitrail_erase_subject(text, text, uuid) FROM PUBLIC;
 --> statement-breakpoint
 
+-- Retention drops a whole month, both tables, never row by row (aitrail retention apply writes
+-- the signed prune record first, in the same transaction).
+CREATE OR REPLACE FUNCTION aitrail_drop_month(month_start timestamptz) RETURNS void
+LANGUAGE plpgsql SET search_path = public, pg_temp SET timezone = 'UTC' AS $$
+DECLARE
+  parent text;
+  partition_name text;
+BEGIN
+  IF month_start <> date_trunc('month', month_start) THEN
+    RAISE EXCEPTION 'aitrail_drop_month: % is not the start of a month (UTC)', month_start;
+  END IF;
+  FOREACH parent IN ARRAY ARRAY['audit_logs', 'audit_personal_data'] LOOP
+    partition_name := format('%s_p%s', parent, to_char(month_start, 'YYYY_MM'));
+    CONTINUE WHEN to_regclass(partition_name) IS NULL;
+    EXECUTE format('ALTER TABLE %I DETACH PARTITION %I', parent, partition_name);
+    EXECUTE format('DROP TABLE %I', partition_name);
+  END LOOP;
+END
+$$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION aitrail_drop_month(timestamptz) FROM PUBLIC;
+--> statement-breakpoint
+
 -- 6. Grants, when the roles of collector/init/01-roles.sql exist. The writer inserts rows and
 --    vault rows (ON CONFLICT needs SELECT on the conflict targets) and may create the partition
 --    of a new month; readers and auditors read the vault through the parent (default

@@ -6,6 +6,7 @@ import { rowLeafHash } from '../merkle/leaf.js';
 import { readWitnessDirectory } from '../merkle/witness.js';
 import { type CheckpointSigner, checkpointHash } from '../writer/checkpoint-signer.js';
 import { checkSignatures, loadCheckpoints, type StoredCheckpoint } from './checkpoints.js';
+import { loadPrunedRanges, rangesCovering } from './pruned.js';
 import type { ChainFailure, ChainReport, VerifyOptions, VerifyReport } from './report.js';
 import { checkRowHash, ROW_COLUMNS, type RowForVerify } from './rows.js';
 
@@ -336,7 +337,14 @@ async function verifyChain(
       });
     }
   };
-  const recomputeTree = !options.since && !report.legacy;
+  // Ranges retention removed under a signed prune record: a gap they cover is not missing.
+  const pruned = await loadPrunedRanges(store, chainId, options.signer ?? null);
+  if (pruned.length > 0) {
+    report.pruned = pruned.map(({ lastHash: _, chainId: __, ...range }) => range);
+  }
+  // Tree heads are recomputed from the rows; once retention removed leaves, the signed prune
+  // record (with the hash of the last removed row) vouches for the cut instead.
+  const recomputeTree = !options.since && !report.legacy && pruned.length === 0;
   if (recomputeTree) checkRoot(0, null);
 
   const anchoredThrough = treeHeads.reduce((n, c) => Math.max(n, c.chainSeq), 0);
@@ -412,7 +420,12 @@ async function verifyChain(
       );
     } else {
       if (check.degraded) report.degradedRows += 1;
-      if (expectedSeq !== null && seq > expectedSeq) {
+      const prunedGap =
+        expectedSeq !== null && seq > expectedSeq
+          ? rangesCovering(pruned, expectedSeq, seq - 1)
+          : null;
+      if (prunedGap) expectedPrev = prunedGap.at(-1)?.lastHash ?? expectedPrev;
+      if (expectedSeq !== null && seq > expectedSeq && !prunedGap) {
         const missing = seq - expectedSeq;
         const covered =
           report.checkpoints.latestSeq !== null && expectedSeq <= report.checkpoints.latestSeq;
@@ -478,7 +491,12 @@ async function verifyChain(
     }
   }
   const latest = report.checkpoints.latestSeq;
-  if (latest !== null && latest > 0 && (maxSeq === null || latest > maxSeq)) {
+  if (
+    latest !== null &&
+    latest > 0 &&
+    (maxSeq === null || latest > maxSeq) &&
+    !rangesCovering(pruned, (maxSeq ?? 0) + 1, latest)
+  ) {
     fail({
       kind: 'truncated_tail',
       eventId: report.lastSeq === maxSeq ? previousEventId : null,

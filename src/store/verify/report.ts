@@ -63,6 +63,18 @@ export interface ChainReport {
   unanchored: { rows: number; oldestAgeMs: number | null };
   failures: number;
   firstFailure: ChainFailure | null;
+  /** Ranges removed by retention, each vouched for by a prune record (see `aitrail retention`). */
+  pruned?: Array<{
+    pruneId: string;
+    partitionName: string;
+    firstSeq: number;
+    lastSeq: number;
+    rows: number;
+    rangeFrom: string;
+    rangeTo: string;
+    /** null: no key given to check the prune record's signature with. */
+    signatureValid: boolean | null;
+  }>;
 }
 
 export interface VerifyReport {
