@@ -4,7 +4,7 @@
  * latest.md, the same table in Markdown).
  *
  *   --full              full sizes and 5+ runs per figure (~13 min on 2 cores; quick ~2.5 min)
- *   --only a,b          run only these benchmarks (hot-path, redactor, ingest, verify, queries, memory)
+ *   --only a,b          run only these benchmarks (hot-path, redactor, ingest, verify, proofs, queries, memory)
  *   --runs N            runs per figure (default: quick 3, full 5; the hot path runs 7 in full)
  *   --out FILE          JSON output (default bench/results/latest.json)
  */
@@ -20,13 +20,22 @@ import { benchIngest } from './ingest.js';
 import { describeMachine, describeMachineText, type MachineInfo } from './machine.js';
 import { benchMemory } from './memory.js';
 import { type BenchPostgres, startBenchPostgres } from './postgres.js';
+import { benchProofs } from './proofs.js';
 import { benchQueries } from './queries.js';
 import { benchRedactor } from './redactor.js';
 import { withDeadline } from './runtime.js';
 import { type Figure, formatDuration, renderMarkdownTable, renderTable } from './stats.js';
 import { benchVerify } from './verify.js';
 
-const BENCHMARKS = ['hot-path', 'redactor', 'ingest', 'verify', 'queries', 'memory'] as const;
+const BENCHMARKS = [
+  'hot-path',
+  'redactor',
+  'ingest',
+  'verify',
+  'proofs',
+  'queries',
+  'memory',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -136,7 +145,7 @@ async function runBenchmarks(
       log,
     }),
   );
-  if (only.has('verify') || only.has('queries')) {
+  if (only.has('verify') || only.has('queries') || only.has('proofs')) {
     log(`▶ dataset: ${config.datasetRows.toLocaleString('en-US')} rows through 4 AuditWriters`);
     const started = performance.now();
     const dataset: Dataset = await withDeadline(
@@ -148,6 +157,7 @@ async function runBenchmarks(
     log(`  ${datasetText}\n  done in ${formatDuration(performance.now() - started)}`);
     try {
       await step('verify', () => benchVerify({ runs: config.runs, dataset, log }));
+      await step('proofs', () => benchProofs({ runs: config.runs, dataset }));
       await step('queries', () => benchQueries({ runs: config.runs, dataset }));
     } finally {
       await dataset.database.drop();
