@@ -5,7 +5,7 @@
  *
  *   --full              full sizes and 5+ runs per figure (~13 min on 2 cores; quick ~2.5 min)
  *   --only a,b          run only these benchmarks (import-time, hot-path, redactor, ingest, verify,
- *                       queries, memory); import-time reads dist/ (npm run build first)
+ *                       proofs, queries, subjects, memory); import-time reads dist/ (npm run build)
  *   --runs N            runs per figure (default: quick 3, full 5; the hot path runs 7 in full)
  *   --out FILE          JSON output (default bench/results/latest.json)
  */
@@ -22,6 +22,7 @@ import { benchIngest } from './ingest.js';
 import { describeMachine, describeMachineText, type MachineInfo } from './machine.js';
 import { benchMemory } from './memory.js';
 import { type BenchPostgres, startBenchPostgres } from './postgres.js';
+import { benchProofs } from './proofs.js';
 import { benchQueries } from './queries.js';
 import { benchRedactor } from './redactor.js';
 import { withDeadline } from './runtime.js';
@@ -35,6 +36,7 @@ const BENCHMARKS = [
   'redactor',
   'ingest',
   'verify',
+  'proofs',
   'queries',
   'subjects',
   'memory',
@@ -153,7 +155,7 @@ async function runBenchmarks(
       log,
     }),
   );
-  if (only.has('verify') || only.has('queries')) {
+  if (only.has('verify') || only.has('queries') || only.has('proofs')) {
     log(`▶ dataset: ${config.datasetRows.toLocaleString('en-US')} rows through 4 AuditWriters`);
     const started = performance.now();
     const dataset: Dataset = await withDeadline(
@@ -165,6 +167,7 @@ async function runBenchmarks(
     log(`  ${datasetText}\n  done in ${formatDuration(performance.now() - started)}`);
     try {
       await step('verify', () => benchVerify({ runs: config.runs, dataset, log }));
+      await step('proofs', () => benchProofs({ runs: config.runs, dataset }));
       await step('queries', () => benchQueries({ runs: config.runs, dataset }));
     } finally {
       await dataset.database.drop();

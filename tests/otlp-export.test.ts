@@ -334,7 +334,11 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
     );
 
     // The final checkpoint reaches the trace backend too: an independent copy of the chain head.
-    const checkpoint = spans.find((span) => span.name === 'aitrail.checkpoint');
+    const checkpoint = spans.find(
+      (span) =>
+        span.name === 'aitrail.checkpoint' &&
+        span.attributes['aitrail.checkpoint.kind'] === 'final',
+    );
     const last = rows.reduce((a, b) => (a.chainSeq > b.chainSeq ? a : b));
     expect(checkpoint?.attributes).toMatchObject({
       'aitrail.checkpoint.chain_id': last.chainId,
@@ -342,6 +346,7 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
       'aitrail.checkpoint.head_hash': last.hash,
       'aitrail.checkpoint.algorithm': 'none',
     });
+    expect(checkpoint?.attributes['aitrail.checkpoint.root_hash']).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('stores and exports no planted secret or personal data from tool params, chat content, errors or third-party spans, and keeps ordinary values', async () => {

@@ -4,6 +4,12 @@
  */
 export { canonicalHashedFields, computeRowHash } from '../hash-chain.js';
 export { canonicalColumns, HASHED_COLUMNS, type HashedFields } from '../hashed-columns.js';
+export {
+  type CheckpointSigner,
+  checkpointHash,
+  checkpointPayload,
+  createCheckpointSigner,
+} from '../writer/checkpoint-signer.js';
 export { CompactTree } from './compact-tree.js';
 export { inclusionPath, rootFromInclusionPath } from './inclusion.js';
 export { rowLeafHash } from './leaf.js';
@@ -14,3 +20,4 @@ export {
   verifyInclusionProof,
 } from './proof.js';
 export { EMPTY_TREE_HASH, leafHash, nodeHash, treeHash } from './tree-hash.js';
+export { readWitnessDirectory } from './witness.js';

@@ -286,7 +286,10 @@ async function verifyChain(
   report.checkpoints.latestSeq = checkpoints.at(-1)?.chainSeq ?? null;
   report.checkpoints.finalSeq = checkpoints.find((c) => c.final)?.chainSeq ?? null;
   const verified = checkSignatures(checkpoints, signer, report, fail);
-  const version: HashVersion = genesis[0]?.hashVersion ?? (report.legacy ? 1 : 2);
+  let version: HashVersion = genesis[0]?.hashVersion ?? (report.legacy ? 1 : 2);
+  // A chain without tree heads is read as legacy, unless its first row only hashes as version 2
+  // (a current writer's chain whose heads are missing).
+  let versionSettled = !report.legacy;
 
   // The genesis: signed before the first row. Without one, with a key, rows are unproven.
   if (signer && rowCount > 0) {
@@ -399,6 +402,10 @@ async function verifyChain(
   }
 
   function checkRow(row: RowForVerify, seq: number): void {
+    if (!versionSettled) {
+      versionSettled = true;
+      if (!checkRowHash(row, seq, 0, 1).ok && checkRowHash(row, seq, 0, 2).ok) version = 2;
+    }
     const check = checkRowHash(row, seq, options.reorderWindow, version);
     if (!check.ok) {
       fail(

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../canonical-json.js';
-import { chainHash, computeRowHash } from '../hash-chain.js';
+import { canonicalHashedFields, chainHash, computeRowHash } from '../hash-chain.js';
 import {
   canonicalColumns,
   HASHED_COLUMNS,
@@ -56,9 +56,9 @@ export function checkRowHash(
   if (poison && typeof poison.original === 'string')
     return checkDegraded(row, seq, poison.original, version);
   const metadataJson = canonicalJson(metadata);
-  const fields = fieldsOf(row, metadataJson, seq);
-  if (computeRowHash(row.prev_hash, fields, version) === row.hash)
-    return { ok: true, degraded: false, canonical: canonicalOf(fields, version) };
+  const canonical = canonicalHashedFields(fieldsOf(row, metadataJson, seq), version);
+  if (chainHash(row.prev_hash, canonical) === row.hash)
+    return { ok: true, degraded: false, canonical };
   // A row moved to another position still hashes correctly at the position it was sealed at.
   for (let delta = 1; delta <= reorderWindow; delta++) {
     for (const candidate of [seq - delta, seq + delta]) {
@@ -71,15 +71,6 @@ export function checkRowHash(
     }
   }
   return { ok: false, sealedAtSeq: null };
-}
-
-function canonicalOf(fields: HashedFields, version: HashVersion): string {
-  // Same bytes `computeRowHash` chained over: the row's Merkle leaf.
-  let out = '{';
-  canonicalColumns(version).forEach((c, i) => {
-    out += `${i === 0 ? '"' : ',"'}${c.column}":${JSON.stringify(fields[c.column] ?? null)}`;
-  });
-  return `${out}}`;
 }
 
 function checkDegraded(

@@ -49,6 +49,8 @@ interface ChainTree {
  */
 export class CheckpointPublisher {
   private readonly chains = new Map<string, ChainTree>();
+  /** Chains of dead writers whose first rows this writer replays (genesis only). */
+  private readonly adopted = new Map<string, ChainTree>();
   private readonly options: CheckpointPublisherOptions;
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -67,7 +69,12 @@ export class CheckpointPublisher {
   /** Registers a chain this writer seals; its genesis is written before its first row. */
   openChain(chainId: string): void {
     if (this.chains.has(chainId)) return;
-    this.chains.set(chainId, {
+    this.chains.set(chainId, this.newChainTree(chainId, false));
+    this.startTimer();
+  }
+
+  private newChainTree(chainId: string, replayed: boolean): ChainTree {
+    return {
       chainId,
       tree: new CompactTree(),
       headHash: GENESIS_HASH,
@@ -75,9 +82,9 @@ export class CheckpointPublisher {
       last: null,
       lastAt: Date.now(),
       genesis: null,
-      closed: false,
-    });
-    this.startTimer();
+      // A replayed chain gets its genesis only; its tree is not this writer's to extend.
+      closed: replayed,
+    };
   }
 
   /**
@@ -87,18 +94,31 @@ export class CheckpointPublisher {
   async beforeWrite(batch: readonly SealedAuditRecord[]): Promise<void> {
     const first = batch[0];
     if (!first) return;
-    const chain = this.chains.get(first.chainId);
+    const chain = this.chains.get(first.chainId) ?? this.adoptReplayedChain(first);
     if (!chain || chain.last !== null) return;
-    chain.genesis ??= this.publish(chain, 'genesis').then((stored) => {
-      if (!stored)
-        throw new Error(`the genesis tree head of chain ${chain.chainId} was not stored`);
-    });
+    // Its failure is the batch's failure: the writer classifies and logs it, and retries.
+    chain.genesis ??= this.store(chain, 'genesis');
     try {
       await chain.genesis;
     } catch (error) {
       chain.genesis = null;
       throw error;
     }
+  }
+
+  /**
+   * A journal replay of a chain's first rows, sealed by a writer that died before its genesis was
+   * stored: that chain gets its genesis now (a no-op when the dead writer did store one, by the
+   * unique index), or verify could not tell it from a made-up chain. Its later heads stay unwritten.
+   */
+  private adoptReplayedChain(first: SealedAuditRecord): ChainTree | undefined {
+    if (first.chainSeq !== 1) return undefined;
+    let chain = this.adopted.get(first.chainId);
+    if (!chain) {
+      chain = this.newChainTree(first.chainId, true);
+      this.adopted.set(first.chainId, chain);
+    }
+    return chain;
   }
 
   /** Rows committed to the database: own chains' leaves join their trees, in seq order. */
@@ -175,10 +195,22 @@ export class CheckpointPublisher {
     this.timer.unref();
   }
 
+  /** Stores a head; a failure is logged, and the next head chains to the last stored one. */
   private async publish(
     chain: ChainTree,
     kind: Exclude<CheckpointKind, 'legacy'>,
   ): Promise<boolean> {
+    try {
+      await this.store(chain, kind);
+      return true;
+    } catch (error) {
+      this.options.logger.warn(`storing a ${kind} tree head failed: ${describeError(error)}`);
+      return false;
+    }
+  }
+
+  /** Signs and stores a head of `chain`, then hands it to the witnesses and the callback. */
+  private async store(chain: ChainTree, kind: Exclude<CheckpointKind, 'legacy'>): Promise<void> {
     const { signer, serviceName } = this.options;
     const size = kind === 'genesis' ? 0 : chain.tree.size;
     const unsigned: Omit<CheckpointRecord, 'signature'> = {
@@ -199,12 +231,7 @@ export class CheckpointPublisher {
       ...unsigned,
       signature: signer ? signer.sign(unsigned) : null,
     };
-    try {
-      await this.options.guard(() => this.options.store.insertCheckpoint(head));
-    } catch (error) {
-      this.options.logger.warn(`storing a ${kind} tree head failed: ${describeError(error)}`);
-      return false;
-    }
+    await this.options.guard(() => this.options.store.insertCheckpoint(head));
     chain.last = head;
     chain.lastAt = Date.now();
     this.published += 1;
@@ -223,6 +250,5 @@ export class CheckpointPublisher {
     } catch (error) {
       this.options.logger.warn(`the onCheckpoint callback threw: ${describeError(error)}`);
     }
-    return true;
   }
 }
