@@ -6,12 +6,11 @@ import {
   ATTR_EXCEPTION_TYPE,
 } from '@opentelemetry/semantic-conventions';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { VERSION } from '../version.js';
 import { getAuditContext } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
-import { rememberSanitized } from './sanitized-values.js';
-import { instrumentSettings } from './settings.js';
 
 export const INSTRUMENTATION_SCOPE = 'aitrail';
 
@@ -39,15 +38,13 @@ export function identityAttributes(options: CommonOptions): Attributes {
   return attributes;
 }
 
-let warnedNotRecording = false;
-
 /**
  * An audit span that is not recording makes no row: no SDK is running (before
- * `initAuditTelemetry`, after `shutdown`), or the app's own SDK lacks `AuditSampler`. Say so once.
+ * `initAuditTelemetry`, after `shutdown`), or the app's own SDK lacks `AuditSampler`. Say so once
+ * per pipeline.
  */
 function warnNotRecording(name: string): void {
-  if (warnedNotRecording) return;
-  warnedNotRecording = true;
+  if (!activePipelinePolicy().firstTime('not-recording')) return;
   console.warn(
     `aitrail: "${name}" was not recorded: initAuditTelemetry() has not run (or has shut down), or the OpenTelemetry SDK in use does not wrap its sampler in AuditSampler. Audit records made before the SDK starts are lost.`,
   );
@@ -63,6 +60,14 @@ export interface AuditEventRef {
   eventId: string;
 }
 
+/** Lets the active pipeline's processor reuse what the helper already sanitized. */
+function rememberAll(span: object, sanitized: readonly SanitizedAttribute[]): void {
+  if (sanitized.length === 0) return;
+  const { sanitized: cache } = activePipelinePolicy();
+  for (const [attribute, redactor, value] of sanitized)
+    cache.remember(span, attribute, redactor, value);
+}
+
 /** A short span of its own, child of the active span, ended at once: the record never waits. */
 export function emitAuditSpan(
   name: string,
@@ -71,8 +76,7 @@ export function emitAuditSpan(
 ): AuditEventRef {
   const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes });
   if (!span.isRecording()) warnNotRecording(name);
-  for (const [attribute, redactor, value] of sanitized)
-    rememberSanitized(span, attribute, redactor, value);
+  rememberAll(span, sanitized);
   span.end();
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
@@ -92,8 +96,7 @@ export function traceInSpan<T>(
 ): Promise<Awaited<T>> {
   return tracer().startActiveSpan(name, { kind, attributes }, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
-    for (const [attribute, redactor, value] of sanitized)
-      rememberSanitized(span, attribute, redactor, value);
+    rememberAll(span, sanitized);
     try {
       const result = await fn(span);
       if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
@@ -111,7 +114,7 @@ export function traceInSpan<T>(
 /** Records a thrown value on the span with its message and stack already redacted. */
 export function recordFailure(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
-  const { redactor } = instrumentSettings();
+  const { redactor } = activePipelinePolicy();
   const type = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
   const eventAttributes: Attributes = {

@@ -1,10 +1,10 @@
 import { type Span, SpanKind } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
-import { instrumentSettings } from './settings.js';
 
 export interface TraceToolCallOptions extends CommonOptions {
   toolName: string;
@@ -33,7 +33,7 @@ export function traceToolCall<T>(
   if (options.toolCallId !== undefined) attributes[GEN_AI_ATTRS.TOOL_CALL_ID] = options.toolCallId;
   const sanitized: SanitizedAttribute[] = [];
   if (options.params !== undefined) {
-    const { redactor } = instrumentSettings();
+    const { redactor } = activePipelinePolicy();
     const params = redactor.redactValue(options.params);
     attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(params);
     sanitized.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor, params]);

@@ -226,11 +226,3 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
 
   return { redactText, redactValue, redactAttributes, stats };
 }
-
-let defaultRedactor: Redactor | undefined;
-
-/** The shared redactor with the default policy, created on first use. */
-export function getDefaultRedactor(): Redactor {
-  defaultRedactor ??= createRedactor();
-  return defaultRedactor;
-}

@@ -9,20 +9,16 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
+import type { CaptureContent } from '../instrument/content-capture.js';
 import {
   type InstrumentOpenAIAgentsOptions,
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
 } from '../instrument/openai-agents.js';
-import { configureInstrumentation, resetInstrumentation } from '../instrument/settings.js';
+import { createAuditPipeline } from '../pipeline/audit-pipeline.js';
+import { auditRegistry } from '../pipeline/global-registry.js';
 import { AuditSampler } from '../processor/audit-sampler.js';
-import { type AuditProcessorStats, AuditSpanProcessor } from '../processor/audit-span-processor.js';
-import {
-  createRedactor,
-  PERSONAL_DATA_DETECTORS,
-  RedactingSpanExporter,
-} from '../sanitize/index.js';
+import type { AuditProcessorStats } from '../processor/audit-span-processor.js';
 import type { RedactionPolicy } from '../sanitize/types.js';
 import type { CheckpointRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';
@@ -99,8 +95,6 @@ export interface AuditTelemetry {
   stats(): AuditProcessorStats;
 }
 
-let active: AuditTelemetry | null = null;
-
 /**
  * Starts the OpenTelemetry SDK with the audit processor (and, when an OTLP endpoint is
  * configured, a redacting OTLP/HTTP exporter). One instance per process at a time.
@@ -109,18 +103,21 @@ export async function initAuditTelemetry(
   options: InitAuditTelemetryOptions = {},
 ): Promise<AuditTelemetry> {
   checkInitOptions(options);
-  if (active) {
+  const registry = auditRegistry();
+  if (registry.telemetry !== undefined) {
     throw new Error(
       'initAuditTelemetry: already initialised in this process; call shutdown() on the running instance first',
     );
   }
   const serviceName = options.serviceName ?? (process.env.OTEL_SERVICE_NAME || 'aitrail-app');
-  const captureContent = resolveCaptureContent(options.captureContent);
-  const redactor = createRedactor(options.redaction);
-  const secretsOnlyRedactor = createRedactor({
-    ...options.redaction,
-    disable: [...(options.redaction?.disable ?? []), ...PERSONAL_DATA_DETECTORS],
+  // One policy for helpers, rows and exported spans (see createAuditPipeline).
+  const pipeline = createAuditPipeline({
+    redaction: options.redaction,
+    captureContent: options.captureContent,
   });
+  // Registered before integrations start, so they keep their state in this pipeline. A start that
+  // fails later leaves it active: helpers then still follow the policy the app asked for.
+  const unregisterPipeline = pipeline.register();
   const signingKey = options.signingKey ?? (process.env.AITRAIL_SIGNING_KEY || undefined);
   const signer = signingKey === undefined ? null : createCheckpointSigner(signingKey);
   const dataDir = resolveDataDir(options.dataDir);
@@ -148,17 +145,9 @@ export async function initAuditTelemetry(
     checkpoints: { signer, onCheckpoint: (c: CheckpointRecord) => emitCheckpointSpan(c) },
     logger: consoleLogger,
   });
-  const processor = new AuditSpanProcessor({
-    writer,
-    serviceName,
-    redactor,
-    captureContent,
-    secretsOnlyRedactor,
-    ownsWriter: false,
-  });
+  const processor = pipeline.spanProcessor({ writer, serviceName, ownsWriter: false });
   const spanProcessors: SpanProcessor[] = [processor];
-  if (exporter)
-    spanProcessors.push(new BatchSpanProcessor(new RedactingSpanExporter(exporter, { redactor })));
+  if (exporter) spanProcessors.push(new BatchSpanProcessor(pipeline.exporter(exporter)));
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
@@ -171,7 +160,6 @@ export async function initAuditTelemetry(
     logRecordProcessors: [],
   });
   sdk.start();
-  configureInstrumentation({ captureContent, redactor, secretsOnlyRedactor });
   const unregisterMetrics = registerSelfMetrics(() => processor.stats());
 
   let stopping: Promise<void> | null = null;
@@ -197,8 +185,8 @@ export async function initAuditTelemetry(
         trace.disable();
         context.disable();
         propagation.disable();
-        resetInstrumentation();
-        active = null;
+        unregisterPipeline();
+        registry.telemetry = undefined;
       })();
       return stopping;
     },
@@ -214,7 +202,7 @@ export async function initAuditTelemetry(
             writer.persistBeforeExit();
           },
         });
-  active = telemetry;
+  registry.telemetry = telemetry;
   return telemetry;
 }
 
