@@ -35,6 +35,8 @@ export interface BuiltInDetector extends ValueDetector {
   linear?: boolean;
   /** Finds spans itself (no `pattern` run): for rule sets that come with their own matchers. */
   scan?: (text: string) => Span[];
+  /** Builds a `scan` per compiled redactor, for scanners that keep working buffers. */
+  createScan?: () => (text: string) => Span[];
 }
 
 const includes =
@@ -166,16 +168,17 @@ const awsAccessKeyId: BuiltInDetector = {
   hint: includes('AKIA', 'ASIA'),
 };
 
-/** Token formats of secretlint's recommended preset, through its rule interface. */
-const providerTokenScanner = createProviderTokenScanner();
-
 /** Every provider token has a run of 16+ token characters (a key body, a webhook path). */
 const TOKEN_RUN = /[\w+/=-]{16}/;
 
+/** Token formats of secretlint's recommended preset, through its rule interface. */
 const providerToken: BuiltInDetector = {
   name: 'provider_token',
   pattern: /(?!)/g,
-  scan: (text) => providerTokenScanner.scan(text),
+  createScan: () => {
+    const scanner = createProviderTokenScanner();
+    return (text) => scanner.scan(text);
+  },
   hint: (text) => TOKEN_RUN.test(text),
 };
 

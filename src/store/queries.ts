@@ -28,7 +28,7 @@ export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson'> & {
   recordedAt: string;
 };
 
-const FILTER_KEYS = new Set([
+const FILTER_KEYS: ReadonlySet<string> = new Set([
   'action',
   'actorId',
   'tenantId',

@@ -1,7 +1,7 @@
 import { KeyObject } from 'node:crypto';
 import type { InitAuditTelemetryOptions } from './init.js';
 
-const OPTION_KEYS = new Set<string>([
+const OPTION_KEYS: ReadonlySet<string> = new Set<string>([
   'serviceName',
   'databaseUrl',
   'dataDir',
