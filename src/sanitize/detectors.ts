@@ -171,6 +171,13 @@ const awsAccessKeyId: BuiltInDetector = {
 /** Every provider token has a run of 16+ token characters (a key body, a webhook path). */
 const TOKEN_RUN = /[\w+/=-]{16}/;
 
+/**
+ * One pass over the literal markers the preset's formats start with or sit next to; the 27 rules
+ * only run on strings holding one (and a 16-character token run).
+ */
+const PROVIDER_MARKERS =
+  /AKIA|ASIA|aws|AIza|BEGIN|npm_|_auth|xox|hooks\.slack|SG\.|shp|_live_|_test_|gh[pousr]_|github_pat|gl[a-z]{1,4}[-_]|eyJ|sk-|T3BlbkFJ|gsk_|hf_|lin_|secret_|ntn_|ops_|:\/\/|hv[sb]\.|vc[pikar]_|dapi|dose|dckr_|fig[do]_|cf[a-z]{2}_|tskey|token|key/i;
+
 /** Token formats of secretlint's recommended preset, through its rule interface. */
 const providerToken: BuiltInDetector = {
   name: 'provider_token',
@@ -179,7 +186,7 @@ const providerToken: BuiltInDetector = {
     const scanner = createProviderTokenScanner();
     return (text) => scanner.scan(text);
   },
-  hint: (text) => TOKEN_RUN.test(text),
+  hint: (text) => PROVIDER_MARKERS.test(text) && TOKEN_RUN.test(text),
 };
 
 /**
