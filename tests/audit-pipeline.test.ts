@@ -98,3 +98,12 @@ describe('createAuditPipeline', () => {
     expect(() => createAuditPipeline({ redaction: { disable: ['nope'] } })).toThrow(TypeError);
   });
 });
+
+describe('recordAuditEvent action', () => {
+  it('is refused with a TypeError when it holds a secret', async () => {
+    const { recordAuditEvent } = await import('../src/index.js');
+    expect(() =>
+      recordAuditEvent({ action: 'billing.npm_abcdefghijklmnopqrstuvwxyz0123456789' }),
+    ).toThrow(/recordAuditEvent: action must be a name, not data/);
+  });
+});

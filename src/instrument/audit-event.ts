@@ -56,6 +56,12 @@ export function recordAuditEvent(options: RecordAuditEventOptions): AuditEventRe
     throw new TypeError(`${fn}: metadata must be a plain object`);
   }
   const { redactor } = activePipelinePolicy();
+  // An action is a name that queries group by: one holding a secret is refused, not rewritten.
+  if (redactor.redactText(options.action) !== options.action) {
+    throw new TypeError(
+      `${fn}: action must be a name, not data; it holds what looks like a secret or personal data`,
+    );
+  }
   const attributes: Record<string, string> = {
     ...(identityAttributes(options) as Record<string, string>),
     [AUDIT_ATTRS.ACTION]: options.action,
