@@ -1431,3 +1431,20 @@ describe('secrets split across adjacent values', () => {
     expect(redactor.redactValue(value)).toEqual(value);
   });
 });
+
+describe('plain-prose fast path', () => {
+  it('still finds Basic credentials made only of letters', () => {
+    const credential = Buffer.from('user:pass').toString('base64');
+    expect(credential).toMatch(/^[A-Za-z]+$/);
+    expect(getDefaultRedactor().redactText(`Authorization Basic ${credential}`)).toBe(
+      'Authorization Basic [REDACTED:basic_auth]',
+    );
+  });
+
+  it('is skipped when a user detector could match plain words', () => {
+    const redactor = createRedactor({ detectors: [{ name: 'codename', pattern: /\bOrion\b/g }] });
+    expect(redactor.redactText('Project Orion ships soon')).toBe(
+      'Project [REDACTED:codename] ships soon',
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { AI_AUDIT_ACTIONS, type AuditActor, type AuditOutcome } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import {
   type AuditEventRef,
@@ -8,7 +9,6 @@ import {
   type SanitizedAttribute,
 } from './emit.js';
 import { checkActor, checkOneOf, checkOptionalString } from './options.js';
-import { instrumentSettings } from './settings.js';
 
 export type ApprovalStatus = 'created' | 'approved' | 'rejected' | 'expired';
 
@@ -66,7 +66,7 @@ export function recordApproval(options: RecordApprovalOptions): AuditEventRef {
       `recordApproval: status "${options.status}" requires approver { type, id } — who made the decision`,
     );
   }
-  const { redactor } = instrumentSettings();
+  const { redactor } = activePipelinePolicy();
   const { action, outcome } = BY_STATUS[options.status];
   const attributes: Record<string, string> = {
     ...(identityAttributes(options) as Record<string, string>),

@@ -1,5 +1,6 @@
 import { AUDIT_OUTCOMES, type AuditOutcome } from '../actions.js';
 import { AUDIT_ATTRS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import {
   type AuditEventRef,
@@ -8,7 +9,6 @@ import {
   type SanitizedAttribute,
 } from './emit.js';
 import { checkOneOf, checkOptionalString } from './options.js';
-import { instrumentSettings } from './settings.js';
 
 export interface RecordAuditEventOptions extends CommonOptions {
   /** Namespaced, lowercase: `billing.refund_issued`, `user.role_changed`. */
@@ -55,7 +55,13 @@ export function recordAuditEvent(options: RecordAuditEventOptions): AuditEventRe
   ) {
     throw new TypeError(`${fn}: metadata must be a plain object`);
   }
-  const { redactor } = instrumentSettings();
+  const { redactor } = activePipelinePolicy();
+  // An action is a name that queries group by: one holding a secret is refused, not rewritten.
+  if (redactor.redactText(options.action) !== options.action) {
+    throw new TypeError(
+      `${fn}: action must be a name, not data; it holds what looks like a secret or personal data`,
+    );
+  }
   const attributes: Record<string, string> = {
     ...(identityAttributes(options) as Record<string, string>),
     [AUDIT_ATTRS.ACTION]: options.action,

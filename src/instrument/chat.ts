@@ -1,12 +1,11 @@
 import { type Span, SpanKind } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { captureContent } from './content-capture.js';
 import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
 import { checkOptionalNumber, checkOptionalString, checkString } from './options.js';
-import { rememberSanitized } from './sanitized-values.js';
-import { instrumentSettings } from './settings.js';
 
 export interface ChatMessage {
   role: string;
@@ -54,7 +53,7 @@ export function traceChat<T>(
     throw new TypeError('traceChat: content must be a string or an array of messages');
   }
   if (typeof fn !== 'function') throw new TypeError('traceChat: fn must be a function');
-  const settings = instrumentSettings();
+  const settings = activePipelinePolicy();
   const redactors = { redacted: settings.redactor, secretsOnly: settings.secretsOnlyRedactor };
   const attributes = {
     ...identityAttributes(options),
@@ -101,7 +100,12 @@ export function traceChat<T>(
         );
         if (captured === undefined) return;
         span.setAttribute(GEN_AI_ATTRS.OUTPUT_MESSAGES, captured.json);
-        rememberSanitized(span, GEN_AI_ATTRS.OUTPUT_MESSAGES, captured.redactor, captured.value);
+        settings.sanitized.remember(
+          span,
+          GEN_AI_ATTRS.OUTPUT_MESSAGES,
+          captured.redactor,
+          captured.value,
+        );
       },
     });
   return traceInSpan(

@@ -7,13 +7,12 @@ import {
   ATTR_EXCEPTION_TYPE,
 } from '@opentelemetry/semantic-conventions';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { whyNotRecording } from '../telemetry/registration.js';
 import { VERSION } from '../version.js';
 import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
-import { rememberSanitized } from './sanitized-values.js';
-import { instrumentSettings } from './settings.js';
 
 export const INSTRUMENTATION_SCOPE = 'aitrail';
 
@@ -44,15 +43,13 @@ export function identityAttributes(options: CommonOptions): Attributes {
   return attributes;
 }
 
-let warnedNotRecording = false;
-
 /**
  * An audit span that is not recording makes no row: no SDK is running (before
- * `initAuditTelemetry`, after `shutdown`), or the app's own SDK lacks `AuditSampler`. Say so once.
+ * `initAuditTelemetry`, after `shutdown`), or the app's own SDK lacks `AuditSampler`. Say so once
+ * per pipeline.
  */
 function warnNotRecording(name: string): void {
-  if (warnedNotRecording) return;
-  warnedNotRecording = true;
+  if (!activePipelinePolicy().firstTime('not-recording')) return;
   console.warn(
     `aitrail: "${name}" was not recorded: ${whyNotRecording()}. Audit records made before the SDK starts are lost.`,
   );
@@ -68,6 +65,14 @@ export interface AuditEventRef {
   eventId: string;
 }
 
+/** Lets the active pipeline's processor reuse what the helper already sanitized. */
+function rememberAll(span: object, sanitized: readonly SanitizedAttribute[]): void {
+  if (sanitized.length === 0) return;
+  const { sanitized: cache } = activePipelinePolicy();
+  for (const [attribute, redactor, value] of sanitized)
+    cache.remember(span, attribute, redactor, value);
+}
+
 /** A short span of its own, child of the active span, ended at once: the record never waits. */
 export function emitAuditSpan(
   name: string,
@@ -80,8 +85,7 @@ export function emitAuditSpan(
     startTime: hrTime(),
   });
   if (!span.isRecording()) warnNotRecording(name);
-  for (const [attribute, redactor, value] of sanitized)
-    rememberSanitized(span, attribute, redactor, value);
+  rememberAll(span, sanitized);
   span.end(hrTime());
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
@@ -103,8 +107,7 @@ export function traceInSpan<T>(
   const options = { kind, attributes, startTime: hrTime() };
   return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
-    for (const [attribute, redactor, value] of sanitized)
-      rememberSanitized(span, attribute, redactor, value);
+    rememberAll(span, sanitized);
     try {
       const result = await fn(span);
       if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
@@ -132,7 +135,7 @@ export function traceInSpan<T>(
 export function recordFailure(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
   span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
-  const { redactor } = instrumentSettings();
+  const { redactor } = activePipelinePolicy();
   const thrown = describeThrown(error);
   const redact = (text: string) => {
     try {

@@ -1,9 +1,9 @@
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { type AuditEventRef, emitAuditSpan, identityAttributes } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
-import { instrumentSettings } from './settings.js';
 
 export interface RecordHandoffOptions extends CommonOptions {
   fromAgent: string;
@@ -29,6 +29,6 @@ export function recordHandoff(options: RecordHandoffOptions): AuditEventRef {
     [AUDIT_ATTRS.HANDOFF_TO]: options.toAgent,
   };
   if (options.reason !== undefined)
-    attributes[AUDIT_ATTRS.REASON] = instrumentSettings().redactor.redactText(options.reason);
+    attributes[AUDIT_ATTRS.REASON] = activePipelinePolicy().redactor.redactText(options.reason);
   return emitAuditSpan(`invoke_agent ${options.toAgent}`, attributes);
 }

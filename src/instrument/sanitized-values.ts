@@ -8,29 +8,23 @@ interface Sanitized {
 /**
  * The already-sanitized value behind a JSON attribute a helper set (tool params, chat content),
  * per span. The processor reuses it instead of parsing and redacting the same JSON again — only
- * when its own redactor is the one that produced it, so nothing skips the policy in force.
+ * when it belongs to the processor's own pipeline and its redactor produced it, so nothing skips
+ * the policy in force. One per pipeline.
  */
-const bySpan = new WeakMap<object, Map<string, Sanitized>>();
+export class SanitizedValues {
+  private readonly bySpan = new WeakMap<object, Map<string, Sanitized>>();
 
-export function rememberSanitized(
-  span: object,
-  attribute: string,
-  redactor: Redactor,
-  value: JsonValue,
-): void {
-  let values = bySpan.get(span);
-  if (values === undefined) {
-    values = new Map();
-    bySpan.set(span, values);
+  remember(span: object, attribute: string, redactor: Redactor, value: JsonValue): void {
+    let values = this.bySpan.get(span);
+    if (values === undefined) {
+      values = new Map();
+      this.bySpan.set(span, values);
+    }
+    values.set(attribute, { redactor, value });
   }
-  values.set(attribute, { redactor, value });
-}
 
-export function sanitizedByHelper(
-  span: object,
-  attribute: string,
-  redactor: Redactor,
-): JsonValue | undefined {
-  const known = bySpan.get(span)?.get(attribute);
-  return known !== undefined && known.redactor === redactor ? known.value : undefined;
+  get(span: object, attribute: string, redactor: Redactor): JsonValue | undefined {
+    const known = this.bySpan.get(span)?.get(attribute);
+    return known !== undefined && known.redactor === redactor ? known.value : undefined;
+  }
 }

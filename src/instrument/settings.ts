@@ -1,10 +1,8 @@
-// Not the sanitize barrel: it also holds the span exporter, which the helpers never need.
-import { PERSONAL_DATA_DETECTORS } from '../sanitize/detectors.js';
-import { createRedactor, getDefaultRedactor } from '../sanitize/redactor.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { Redactor } from '../sanitize/types.js';
-import { type CaptureContent, resolveCaptureContent } from './content-capture.js';
+import type { CaptureContent } from './content-capture.js';
 
-/** Process-wide helper settings, set by `initAuditTelemetry` (defaults work without it). */
+/** What helpers redact and capture with: the active pipeline's policy. */
 export interface InstrumentSettings {
   captureContent: CaptureContent;
   /** Redacts secrets and personal data: tool params, reasons, error messages, content. */
@@ -13,22 +11,7 @@ export interface InstrumentSettings {
   secretsOnlyRedactor: Redactor;
 }
 
-let current: InstrumentSettings | undefined;
-
+/** The active pipeline's policy (see `createAuditPipeline`); state lives there, not here. */
 export function instrumentSettings(): InstrumentSettings {
-  current ??= {
-    captureContent: resolveCaptureContent(),
-    redactor: getDefaultRedactor(),
-    secretsOnlyRedactor: createRedactor({ disable: [...PERSONAL_DATA_DETECTORS] }),
-  };
-  return current;
-}
-
-export function configureInstrumentation(settings: Partial<InstrumentSettings>): void {
-  current = { ...instrumentSettings(), ...settings };
-}
-
-/** Back to defaults (used at shutdown, so a later init starts clean). */
-export function resetInstrumentation(): void {
-  current = undefined;
+  return activePipelinePolicy();
 }

@@ -1,11 +1,10 @@
 import { type Span, SpanKind } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
-import { rememberSanitized } from './sanitized-values.js';
-import { instrumentSettings } from './settings.js';
 
 export interface TraceToolCallOptions extends CommonOptions {
   toolName: string;
@@ -40,7 +39,8 @@ export function traceToolCall<T>(
   };
   if (options.toolCallId !== undefined) attributes[GEN_AI_ATTRS.TOOL_CALL_ID] = options.toolCallId;
   if (options.approvalId !== undefined) attributes[AUDIT_ATTRS.APPROVAL_ID] = options.approvalId;
-  const { redactor } = instrumentSettings();
+  const policy = activePipelinePolicy();
+  const { redactor } = policy;
   const sanitized: SanitizedAttribute[] = [];
   if (options.params !== undefined) {
     const params = redactor.redactValue(options.params);
@@ -58,7 +58,7 @@ export function traceToolCall<T>(
             const metadata = { toolResult };
             span.setAttribute(GEN_AI_ATTRS.TOOL_CALL_RESULT, JSON.stringify(toolResult));
             span.setAttribute(AUDIT_ATTRS.METADATA, JSON.stringify(metadata));
-            rememberSanitized(span, AUDIT_ATTRS.METADATA, redactor, metadata);
+            policy.sanitized.remember(span, AUDIT_ATTRS.METADATA, redactor, metadata);
           }
           return result;
         };

@@ -2,8 +2,12 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { getAuditContext, subjectOf } from '../instrument/audit-context.js';
-import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
-import { createRedactor, getDefaultRedactor, PERSONAL_DATA_DETECTORS } from '../sanitize/index.js';
+import type { CaptureContent } from '../instrument/content-capture.js';
+import {
+  activePipelinePolicy,
+  createPipelinePolicy,
+  type PipelinePolicy,
+} from '../pipeline/pipeline-policy.js';
 import type { Redactor } from '../sanitize/types.js';
 import type { AuditRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';
@@ -13,7 +17,7 @@ import {
   type WriterStats,
 } from '../store/writer/audit-writer.js';
 import { type AuditLogger, consoleLogger } from '../store/writer/logger.js';
-import { HelperOverlap, noteHelperToolCall } from './helper-overlap.js';
+import { HelperOverlap } from './helper-overlap.js';
 import {
   BUILT_IN_RECOGNISERS,
   type RecogniserEnvironment,
@@ -29,6 +33,12 @@ export interface AuditSpanProcessorOptions {
   writerOptions?: Omit<AuditWriterOptions, 'store'>;
   /** Fallback when a span's resource has no `service.name`. */
   serviceName?: string;
+  /**
+   * The pipeline whose policy this processor applies (see `createAuditPipeline`): its redactor,
+   * capture mode and sanitized-value cache. Without it, `redactor`, `captureContent` and
+   * `secretsOnlyRedactor` build a private one; with none of them, the active pipeline's is used.
+   */
+  pipeline?: PipelinePolicy;
   redactor?: Redactor;
   /**
    * Third-party AI spans to turn into audit records (Vercel AI SDK, GenAI semantic conventions,
@@ -68,6 +78,7 @@ export class AuditSpanProcessor implements SpanProcessor {
   private readonly overlap: HelperOverlap | null;
   private readonly logger: AuditLogger;
   private readonly ownsWriter: boolean;
+  private readonly policy: PipelinePolicy;
   private pending: ReadableSpan[] = [];
   private drainScheduled = false;
   private mappingFailures = 0;
@@ -88,19 +99,43 @@ export class AuditSpanProcessor implements SpanProcessor {
     this.ownsWriter = options.ownsWriter ?? true;
     this.recognisers = new RecogniserIndex(options.recognisers ?? BUILT_IN_RECOGNISERS);
     this.overlap = this.recognisers.isEmpty ? null : new HelperOverlap(this.recognisers);
+    if (
+      options.pipeline !== undefined &&
+      (options.redactor !== undefined ||
+        options.captureContent !== undefined ||
+        options.secretsOnlyRedactor !== undefined)
+    ) {
+      throw new TypeError(
+        'AuditSpanProcessor: give either `pipeline` or `redactor`/`captureContent`/`secretsOnlyRedactor`, not both',
+      );
+    }
+    const custom =
+      options.redactor !== undefined ||
+      options.captureContent !== undefined ||
+      options.secretsOnlyRedactor !== undefined;
+    this.policy =
+      options.pipeline ??
+      (custom
+        ? createPipelinePolicy({
+            redactor: options.redactor,
+            captureContent: options.captureContent,
+            secretsOnlyRedactor: options.secretsOnlyRedactor,
+          })
+        : activePipelinePolicy());
     this.env = {
       serviceName: options.serviceName ?? null,
-      redactor: options.redactor ?? getDefaultRedactor(),
-      captureContent: resolveCaptureContent(options.captureContent),
-      secretsOnlyRedactor:
-        options.secretsOnlyRedactor ?? createRedactor({ disable: [...PERSONAL_DATA_DETECTORS] }),
+      redactor: this.policy.redactor,
+      captureContent: this.policy.captureContent,
+      secretsOnlyRedactor: this.policy.secretsOnlyRedactor,
+      sanitized: this.policy.sanitized,
     };
   }
 
   onStart(span: Span, parentContext: Context): void {
     try {
       this.overlap?.onStart(span, parentContext);
-      noteHelperToolCall(span);
+      // Bridges register their scopes with the active pipeline, as helpers do.
+      activePipelinePolicy().toolScopes.note(span);
       const audit = getAuditContext(parentContext);
       if (audit === undefined) return;
       if (span.attributes[AUDIT_ATTRS.ACTOR_ID] === undefined) {

@@ -1,15 +1,17 @@
-import { type Attributes, type Context, trace } from '@opentelemetry/api';
+import { type Context, trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
-import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
+import { AUDIT_ATTRS } from '../attributes.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { AuditRecord } from '../store/audit-record.js';
+import {
+  type ExternalToolScope,
+  type HelperToolCall,
+  helperToolCallOf,
+} from './external-tool-scopes.js';
 import type { RecogniserIndex } from './recognisers/index.js';
 
-/** A tool call made with `traceToolCall`, as seen from a third-party span around it. */
-export interface HelperToolCall {
-  toolName: string | undefined;
-  toolCallId: string | undefined;
-}
+export type { HelperToolCall } from './external-tool-scopes.js';
 
 /** The nearest audit-relevant span at or above a span: helper-made, or recognised at start. */
 interface AuditNode {
@@ -85,15 +87,6 @@ export class HelperOverlap {
   }
 }
 
-function helperToolCallOf(attributes: Attributes): HelperToolCall {
-  const toolName = attributes[GEN_AI_ATTRS.TOOL_NAME];
-  const toolCallId = attributes[GEN_AI_ATTRS.TOOL_CALL_ID];
-  return {
-    toolName: typeof toolName === 'string' ? toolName : undefined,
-    toolCallId: typeof toolCallId === 'string' ? toolCallId : undefined,
-  };
-}
-
 /** Same model call: always (one per nesting). Same tool call: same id, else same tool name. */
 export function sameCall(
   call: HelperToolCall,
@@ -117,37 +110,14 @@ function sameCallAsRecord(call: HelperToolCall, record: AuditRecord): boolean {
 
 /**
  * Bridges that emit their records outside the OTel context (the OpenAI Agents SDK keeps its own
- * current span) register a resolver for "the third-party tool span running right now"; helper-
- * made tool calls started inside it are noted against it, for the bridge to check at its end.
+ * current span) register a resolver for "the third-party tool span running right now" with the
+ * active pipeline; helper-made tool calls started inside it are noted against it by that
+ * pipeline's processor, for the bridge to check at its end.
  */
-type ExternalToolScope = () => object | undefined;
-
-const externalToolScopes = new Set<ExternalToolScope>();
-const helperCallsByExternalScope = new WeakMap<object, HelperToolCall[]>();
-
 export function registerExternalToolScope(resolve: ExternalToolScope): () => void {
-  externalToolScopes.add(resolve);
-  return () => externalToolScopes.delete(resolve);
-}
-
-/** Called for every starting span; does work only for a helper-made tool call. */
-export function noteHelperToolCall(span: Span): void {
-  if (externalToolScopes.size === 0) return;
-  if (span.attributes[AUDIT_ATTRS.ACTION] !== AI_AUDIT_ACTIONS.TOOL_CALL) return;
-  for (const resolve of externalToolScopes) {
-    let scope: object | undefined;
-    try {
-      scope = resolve();
-    } catch {
-      continue;
-    }
-    if (scope === undefined) continue;
-    const calls = helperCallsByExternalScope.get(scope) ?? [];
-    calls.push(helperToolCallOf(span.attributes));
-    helperCallsByExternalScope.set(scope, calls);
-  }
+  return activePipelinePolicy().toolScopes.register(resolve);
 }
 
 export function helperToolCallsWithin(scope: object): readonly HelperToolCall[] {
-  return helperCallsByExternalScope.get(scope) ?? [];
+  return activePipelinePolicy().toolScopes.within(scope);
 }

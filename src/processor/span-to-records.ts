@@ -10,7 +10,7 @@ import {
 import { AUDIT_OUTCOMES } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { CaptureContent } from '../instrument/content-capture.js';
-import { sanitizedByHelper } from '../instrument/sanitized-values.js';
+import type { SanitizedValues } from '../instrument/sanitized-values.js';
 import { toStorableString } from '../sanitize/string-hygiene.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import type { AuditRecord } from '../store/audit-record.js';
@@ -23,6 +23,8 @@ export interface MappingEnvironment {
   /** Prompt and completion capture (default `redacted`): `none` drops them, `full` masks secrets only. */
   captureContent?: CaptureContent;
   secretsOnlyRedactor?: Redactor;
+  /** What this pipeline's helpers already sanitized, reused instead of redacting twice. */
+  sanitized?: SanitizedValues;
 }
 
 /** Longest value kept in an indexed text column; longer values are cut with a marker. */
@@ -89,7 +91,7 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
   const safe = (value: AttributeValue | undefined) => redactedText(value, redactor);
   // A helper already sanitized these JSON attributes with this very redactor: reuse the value.
   const json = (key: string, using: Redactor) =>
-    (span && sanitizedByHelper(span, key, using)) ?? jsonAttribute(attrs[key], using);
+    (span && env.sanitized?.get(span, key, using)) ?? jsonAttribute(attrs[key], using);
   const metadata: AiAuditMetadata = {};
   const extra = json(AUDIT_ATTRS.METADATA, redactor);
   if (extra !== null && typeof extra === 'object' && !Array.isArray(extra))

@@ -35,6 +35,8 @@ export interface BuiltInDetector extends ValueDetector {
   linear?: boolean;
   /** Finds spans itself (no `pattern` run): for rule sets that come with their own matchers. */
   scan?: (text: string) => Span[];
+  /** Builds a `scan` per compiled redactor, for scanners that keep working buffers. */
+  createScan?: () => (text: string) => Span[];
 }
 
 const includes =
@@ -166,17 +168,25 @@ const awsAccessKeyId: BuiltInDetector = {
   hint: includes('AKIA', 'ASIA'),
 };
 
-/** Token formats of secretlint's recommended preset, through its rule interface. */
-const providerTokenScanner = createProviderTokenScanner();
-
 /** Every provider token has a run of 16+ token characters (a key body, a webhook path). */
 const TOKEN_RUN = /[\w+/=-]{16}/;
 
+/**
+ * One pass over the literal markers the preset's formats start with or sit next to; the 27 rules
+ * only run on strings holding one (and a 16-character token run).
+ */
+const PROVIDER_MARKERS =
+  /AKIA|ASIA|aws|AIza|BEGIN|npm_|_auth|xox|hooks\.slack|SG\.|shp|_live_|_test_|gh[pousr]_|github_pat|gl[a-z]{1,4}[-_]|eyJ|sk-|T3BlbkFJ|gsk_|hf_|lin_|secret_|ntn_|ops_|:\/\/|hv[sb]\.|vc[pikar]_|dapi|dose|dckr_|fig[do]_|cf[a-z]{2}_|tskey|token|key/i;
+
+/** Token formats of secretlint's recommended preset, through its rule interface. */
 const providerToken: BuiltInDetector = {
   name: 'provider_token',
   pattern: /(?!)/g,
-  scan: (text) => providerTokenScanner.scan(text),
-  hint: (text) => TOKEN_RUN.test(text),
+  createScan: () => {
+    const scanner = createProviderTokenScanner();
+    return (text) => scanner.scan(text);
+  },
+  hint: (text) => PROVIDER_MARKERS.test(text) && TOKEN_RUN.test(text),
 };
 
 /**

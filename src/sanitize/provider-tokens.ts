@@ -40,7 +40,7 @@ interface ProviderTokenSource {
 }
 
 /** Directive handling (`secretlint-disable` comments) makes no sense for values. */
-const SKIPPED_RULES = new Set(['@secretlint/secretlint-rule-filter-comments']);
+const SKIPPED_RULES: ReadonlySet<string> = new Set(['@secretlint/secretlint-rule-filter-comments']);
 
 export interface ProviderTokenScanner {
   /** Rule ids in use, for documentation and tests. */

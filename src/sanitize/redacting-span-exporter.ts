@@ -2,12 +2,12 @@ import { type Attributes, context, type Link, type SpanContext } from '@opentele
 import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
-import { getDefaultRedactor } from './redactor.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { REDACTION_FAILED } from './replacement.js';
 import type { Redactor } from './types.js';
 
 export interface RedactingSpanExporterOptions {
-  /** Redactor applied to every span; default `getDefaultRedactor()`. */
+  /** Redactor applied to every span; default: the active pipeline's (see `createAuditPipeline`). */
   redactor?: Redactor;
 }
 
@@ -112,7 +112,7 @@ export class RedactingSpanExporter implements SpanExporter {
       }
     }
     this.inner = inner;
-    this.redactor = options.redactor ?? getDefaultRedactor();
+    this.redactor = options.redactor ?? activePipelinePolicy().redactor;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {

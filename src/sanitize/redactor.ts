@@ -33,6 +33,19 @@ const SERVER_ADDRESS_KEYS: ReadonlySet<string> = new Set([
 const BARE_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
 const MAX_CACHED_KEY_LENGTH = 256;
 
+/**
+ * Letters, spaces and sentence punctuation only, without a secret word or a 16-letter run: no
+ * built-in detector can match (each needs a digit, `@`, `:`, `=`, `-`, `/`, `%`, a token run or a
+ * secret word), so the whole scan is skipped. One pass over the string.
+ */
+const PLAIN_PROSE = /^[A-Za-z ,.;'!?()\n]*$/;
+const PROSE_SECRET_HINT = /pass|pw|pin|secret|token|key|otp|one[ -]time|ssn|social|basic|bearer/i;
+const LETTER_RUN = /[A-Za-z]{16}/;
+
+function cannotHoldBuiltInMatch(text: string): boolean {
+  return PLAIN_PROSE.test(text) && !PROSE_SECRET_HINT.test(text) && !LETTER_RUN.test(text);
+}
+
 /** Serialized JSON objects and arrays inside attribute strings are redacted structurally. */
 function looksLikeJsonContainer(text: string): boolean {
   const trimmed = text.trim();
@@ -60,8 +73,11 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     hashKey: resolveHashKey(resolved.hashKey),
   });
   const encodedMarker = maskMarker(ENCODED_SECRET);
-  const detect = (text: string) =>
-    redactEncoded(detectPlain(removeInvisible(text)), detectPlain, encodedMarker);
+  const onlyBuiltIns = resolved.detectors.every((detector) => detector.linear !== true);
+  const detect = (text: string) => {
+    if (onlyBuiltIns && cannotHoldBuiltInMatch(text)) return text;
+    return redactEncoded(detectPlain(removeInvisible(text)), detectPlain, encodedMarker);
+  };
   const keyRule = compileKeyRules({ extraKeys: resolved.extraKeys, allowKeys: resolved.allowKeys });
   const stats: RedactionStats = { failures: 0 };
   const outputKeys = new Map<string, string>();
@@ -225,12 +241,4 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
   }
 
   return { redactText, redactValue, redactAttributes, stats };
-}
-
-let defaultRedactor: Redactor | undefined;
-
-/** The shared redactor with the default policy, created on first use. */
-export function getDefaultRedactor(): Redactor {
-  defaultRedactor ??= createRedactor();
-  return defaultRedactor;
 }

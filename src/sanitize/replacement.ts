@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { auditRegistry } from '../pipeline/global-registry.js';
 import type { ReplacementMode } from './types.js';
 
 /** Written in place of a value whose redaction threw: nothing of the original passes through. */
@@ -8,8 +9,6 @@ export const REDACTION_FAILED = '[REDACTION_FAILED]';
 export function maskMarker(name: string): string {
   return `[REDACTED:${name}]`;
 }
-
-let processHashKey: Buffer | undefined;
 
 /**
  * The HMAC key for `hash` mode: `policy.hashKey`, else `AITRAIL_REDACTION_KEY`, else a random
@@ -22,8 +21,9 @@ export function resolveHashKey(configured: string | Uint8Array | undefined): Uin
   if (configured !== undefined) return configured;
   const fromEnv = process.env.AITRAIL_REDACTION_KEY;
   if (fromEnv) return fromEnv;
-  processHashKey ??= randomBytes(32);
-  return processHashKey;
+  const registry = auditRegistry();
+  registry.processHashKey ??= randomBytes(32);
+  return registry.processHashKey;
 }
 
 /**

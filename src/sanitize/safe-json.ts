@@ -17,6 +17,8 @@ export const TRUNCATED_KEY = '[truncated]';
 export const SPLIT_SECRET = 'split_secret';
 /** A string that could be part of a token: no whitespace, no replacement marker. */
 const SPLIT_PART = /^[^\s[\]]+$/;
+/** A first half that could start a token: ends in `_`/`-`, or is an upper/digit run of 4+. */
+const SPLIT_HEAD = /(?:[_-]$|^[A-Z0-9]{4,}|^[a-z]{2,4}[_-])/;
 
 /** Bytes kept free for the `…[truncated N chars]` marker (quotes included) of a string cut by `maxTotalBytes`. */
 const STRING_MARKER_BYTES = 40;
@@ -112,7 +114,9 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       }
       if (previous !== undefined && previous.text.length + item.length >= 16) {
         const joined = previous.text + item;
-        if (hooks.text(joined) !== joined) {
+        // Full detection only when the halves could make a token: a prefix-like first half
+        // (`sk_live_`, `AKIA…`) or a random-looking whole.
+        if (SPLIT_HEAD.test(previous.text) && hooks.text(joined) !== joined) {
           replace(previous.slot);
           replace(slot);
           previous = undefined;

@@ -107,7 +107,7 @@ export function compileTextRedaction(config: TextRedactionConfig): (text: string
       hint: detector.hint,
       replaceMatch: createMatchReplacer(detector, replace),
       rescanAfterReject: detector.rescanAfterReject === true,
-      scan: detector.scan,
+      scan: detector.createScan?.() ?? detector.scan,
       replace,
     };
   });

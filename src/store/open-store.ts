@@ -14,7 +14,12 @@ export interface OpenAuditStoreOptions {
   maxConnections?: number;
 }
 
-const OPTION_KEYS = new Set(['databaseUrl', 'dataDir', 'migrate', 'maxConnections']);
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'databaseUrl',
+  'dataDir',
+  'migrate',
+  'maxConnections',
+]);
 
 /** The data directory: option, else `AITRAIL_DATA_DIR`, else `./.aitrail`, as an absolute path. */
 export function resolveDataDir(dataDir?: string): string {

@@ -62,7 +62,7 @@ export type AuditLogEntry = Omit<SealedAuditRecord, 'metadataJson' | 'personal'>
   erasedBy: string | null;
 };
 
-const FILTER_KEYS = new Set<string>([
+const FILTER_KEYS: ReadonlySet<string> = new Set([
   'action',
   'actorId',
   'subjectId',

@@ -1,8 +1,7 @@
 import { KeyObject } from 'node:crypto';
 import type { InitAuditTelemetryOptions } from './init.js';
 
-/** The option keys `initAuditTelemetry` accepts (docs/configuration.md documents each). */
-export const OPTION_KEYS = new Set<string>([
+export const OPTION_KEYS: ReadonlySet<string> = new Set<string>([
   'serviceName',
   'databaseUrl',
   'dataDir',

@@ -2,16 +2,15 @@ import type { KeyObject } from 'node:crypto';
 import type { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { AitrailError } from '../errors.js';
-import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
+import type { CaptureContent } from '../instrument/content-capture.js';
 import {
   type InstrumentOpenAIAgentsOptions,
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
 } from '../instrument/openai-agents.js';
-import { configureInstrumentation, resetInstrumentation } from '../instrument/settings.js';
+import { createAuditPipeline } from '../pipeline/audit-pipeline.js';
+import { auditRegistry } from '../pipeline/global-registry.js';
 import type { AuditProcessorStats } from '../processor/audit-span-processor.js';
-import { PERSONAL_DATA_DETECTORS } from '../sanitize/detectors.js';
-import { createRedactor } from '../sanitize/redactor.js';
 import type { RedactionPolicy } from '../sanitize/types.js';
 import type { CheckpointRecord } from '../store/audit-record.js';
 import type { AuditStore } from '../store/audit-store.js';
@@ -123,8 +122,6 @@ export interface AuditTelemetry {
   readonly openAIAgents: OpenAIAgentsInstrumentation | null;
 }
 
-let active: AuditTelemetry | null = null;
-
 /**
  * Starts the OpenTelemetry SDK with the audit processor (and, when an OTLP endpoint is
  * configured, a redacting OTLP/HTTP exporter). One instance per process at a time.
@@ -133,7 +130,8 @@ export async function initAuditTelemetry(
   options: InitAuditTelemetryOptions = {},
 ): Promise<AuditTelemetry> {
   checkInitOptions(options);
-  if (active) {
+  const registry = auditRegistry();
+  if (registry.telemetry !== undefined) {
     throw new AitrailError(
       'ALREADY_INITIALISED',
       'initAuditTelemetry: already initialised in this process; call shutdown() on the running instance first',
@@ -144,12 +142,14 @@ export async function initAuditTelemetry(
   const sdkParts = await loadSdkParts();
   const { AuditSampler, AuditSpanProcessor, AuditWriter, BatchSpanProcessor } = sdkParts;
   const serviceName = options.serviceName ?? (process.env.OTEL_SERVICE_NAME || 'aitrail-app');
-  const captureContent = resolveCaptureContent(options.captureContent);
-  const redactor = createRedactor(options.redaction);
-  const secretsOnlyRedactor = createRedactor({
-    ...options.redaction,
-    disable: [...(options.redaction?.disable ?? []), ...PERSONAL_DATA_DETECTORS],
+  // One policy for helpers, rows and exported spans (see createAuditPipeline).
+  const pipeline = createAuditPipeline({
+    redaction: options.redaction,
+    captureContent: options.captureContent,
   });
+  // Registered before integrations start, so they keep their state in this pipeline. A start that
+  // fails later leaves it active: helpers then still follow the policy the app asked for.
+  const unregisterPipeline = pipeline.register();
   const signingKey = options.signingKey ?? (process.env.AITRAIL_SIGNING_KEY || undefined);
   const signer = signingKey === undefined ? null : sdkParts.createCheckpointSigner(signingKey);
   const dataDir = resolveDataDir(options.dataDir);
@@ -184,19 +184,12 @@ export async function initAuditTelemetry(
     },
     logger: consoleLogger,
   });
-  const processor = new AuditSpanProcessor({
-    writer,
-    serviceName,
-    redactor,
-    captureContent,
-    secretsOnlyRedactor,
-    ownsWriter: false,
-  });
+  const processor = pipeline.spanProcessor({ writer, serviceName, ownsWriter: false });
   const spanProcessors: SpanProcessor[] = [processor];
   if (exporter)
     spanProcessors.push(
       new BatchSpanProcessor({
-        exporter: new sdkParts.RedactingSpanExporter(exporter, { redactor }),
+        exporter: pipeline.exporter(exporter),
       }),
     );
 
@@ -214,7 +207,6 @@ export async function initAuditTelemetry(
     await store.close().catch(() => {});
     throw error;
   }
-  configureInstrumentation({ captureContent, redactor, secretsOnlyRedactor });
   const unregisterMetrics = registerSelfMetrics(() => processor.stats());
 
   let stopping: Promise<void> | null = null;
@@ -238,8 +230,8 @@ export async function initAuditTelemetry(
         await writer.shutdown({ deadlineMs: left(400) });
         await Promise.race([sdk.shutdown(), delay(left(200))]);
         await Promise.race([store.close(), delay(left(0))]);
-        resetInstrumentation();
-        active = null;
+        unregisterPipeline();
+        registry.telemetry = undefined;
       })();
       return stopping;
     },
@@ -255,7 +247,7 @@ export async function initAuditTelemetry(
             writer.persistBeforeExit();
           },
         });
-  active = telemetry;
+  registry.telemetry = telemetry;
   return telemetry;
 }
 

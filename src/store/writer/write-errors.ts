@@ -6,7 +6,7 @@ export type WriteFailureKind = 'transient' | 'rejected';
  * succeed, so the batch is split to isolate the poison record. Everything else (connection
  * loss, shutdown, missing grants, lock timeouts) may heal, so it is retried.
  */
-const REJECTED_CLASSES = new Set(['22', '23', '54']);
+const REJECTED_CLASSES: ReadonlySet<string> = new Set(['22', '23', '54']);
 
 export function classifyWriteError(error: unknown): WriteFailureKind {
   const code = (error as { code?: unknown } | null)?.code;
@@ -28,7 +28,7 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-const CONNECTION_CODES = new Set([
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
