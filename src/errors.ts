@@ -45,7 +45,9 @@ export type AitrailErrorCode =
   /** The rows of a chain do not reproduce its hashes or tree head. */
   | 'CHAIN_BROKEN'
   /** A read could not be recorded as an `audit.read` event, so it was refused. */
-  | 'AUDIT_READ_NOT_RECORDED';
+  | 'AUDIT_READ_NOT_RECORDED'
+  /** A retention period shorter than the floor, without an override reason. */
+  | 'RETENTION_BELOW_FLOOR';
 
 export const AITRAIL_ERROR_CODES: readonly AitrailErrorCode[] = [
   'PROVIDER_ALREADY_REGISTERED',
@@ -69,6 +71,7 @@ export const AITRAIL_ERROR_CODES: readonly AitrailErrorCode[] = [
   'LEGACY_CHAIN',
   'CHAIN_BROKEN',
   'AUDIT_READ_NOT_RECORDED',
+  'RETENTION_BELOW_FLOOR',
 ];
 
 export class AitrailError extends Error {

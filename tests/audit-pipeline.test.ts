@@ -1,10 +1,10 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
-  BasicTracerProvider,
+  TracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GEN_AI_ATTRS, traceChat, traceToolCall } from '../src/index.js';
 import { type AuditPipeline, createAuditPipeline } from '../src/pipeline/audit-pipeline.js';
@@ -18,7 +18,7 @@ const KEY = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD';
 interface Composed {
   db: TestStore;
   exporter: InMemorySpanExporter;
-  provider: BasicTracerProvider;
+  provider: TracerProvider;
   unregister: () => void;
 }
 
@@ -26,11 +26,11 @@ interface Composed {
 async function compose(pipeline: AuditPipeline): Promise<Composed> {
   const db = await openTestStore('postgres');
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     sampler: pipeline.sampler(),
     spanProcessors: [
       pipeline.spanProcessor({ store: db.store, writerOptions: { flushIntervalMs: 10 } }),
-      new SimpleSpanProcessor(pipeline.exporter(exporter)),
+      new SimpleSpanProcessor({ exporter: pipeline.exporter(exporter) }),
     ],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

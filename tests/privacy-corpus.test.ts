@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
-  BasicTracerProvider,
+  TracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAuditEvent, traceChat, traceToolCall } from '../src/index.js';
 import { createAuditPipeline } from '../src/pipeline/audit-pipeline.js';
@@ -72,18 +72,18 @@ describe('privacy corpus', () => {
 describe('privacy corpus through a hand-built pipeline into Postgres and the exporter', () => {
   let db: TestStore;
   let exporter: InMemorySpanExporter;
-  let provider: BasicTracerProvider;
+  let provider: TracerProvider;
   let unregister: () => void;
 
   beforeAll(async () => {
     db = await openTestStore('postgres');
     const pipeline = createAuditPipeline();
     exporter = new InMemorySpanExporter();
-    provider = new BasicTracerProvider({
+    provider = new TracerProvider({
       sampler: pipeline.sampler(),
       spanProcessors: [
         pipeline.spanProcessor({ store: db.store, writerOptions: { flushIntervalMs: 10 } }),
-        new SimpleSpanProcessor(pipeline.exporter(exporter)),
+        new SimpleSpanProcessor({ exporter: pipeline.exporter(exporter) }),
       ],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -12,7 +12,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, MCP_ATTRS } from '../attributes.js';
 import { recordFailure } from '../instrument/emit.js';
 import { checkOptionalString, checkStrictKeys } from '../instrument/options.js';
-import { rememberSanitized } from '../instrument/sanitized-values.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { instrumentSettings } from '../instrument/settings.js';
 import { VERSION } from '../version.js';
 
@@ -120,7 +120,12 @@ function sanitizedArguments(args: unknown) {
 
 function remember(span: Span, sanitized: ReturnType<typeof sanitizedArguments>): void {
   if (sanitized !== undefined)
-    rememberSanitized(span, GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, sanitized.redactor, sanitized.value);
+    activePipelinePolicy().sanitized.remember(
+      span,
+      GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS,
+      sanitized.redactor,
+      sanitized.value,
+    );
 }
 
 /** A tool result with `isError`, or a JSON-RPC error: the call failed. */

@@ -1,4 +1,4 @@
-import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { CaptureContent } from '../instrument/content-capture.js';
 import { AuditSampler, type AuditSamplerOptions } from '../processor/audit-sampler.js';
 import {
@@ -78,7 +78,7 @@ export function createAuditPipeline(options: AuditPipelineOptions = {}): AuditPi
     firstTime: (key) => policy.firstTime(key),
     spanProcessor: (processorOptions) =>
       new AuditSpanProcessor({ ...processorOptions, pipeline: policy }),
-    sampler: (wrapped, samplerOptions) => new AuditSampler(wrapped, undefined, samplerOptions),
+    sampler: (wrapped, samplerOptions) => new AuditSampler({ ...samplerOptions, root: wrapped }),
     exporter: (wrapped) => new RedactingSpanExporter(wrapped, { redactor: policy.redactor }),
     register: () => registerPipelinePolicy(policy),
   };

@@ -1,4 +1,4 @@
-import type { Span } from '@opentelemetry/sdk-trace-base';
+import type { Span } from '@opentelemetry/sdk-trace';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 

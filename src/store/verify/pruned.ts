@@ -45,6 +45,11 @@ export function pruneDigest(p: PruneRecordFields): string {
 export function pruneStatement(p: PruneRecordFields, signer: CheckpointSigner | null) {
   return {
     chainId: `prune:${p.id}`,
+    // Signed in the checkpoint signer's legacy statement shape: chain, count and digest.
+    kind: 'legacy' as const,
+    rootHash: null,
+    prevCheckpointHash: null,
+    hashVersion: 1 as const,
     chainSeq: p.rowsRemoved,
     headHash: pruneDigest(p),
     createdAt: p.prunedAt,
