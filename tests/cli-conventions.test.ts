@@ -18,7 +18,7 @@ describe('CLI conventions', () => {
     env = { DATABASE_URL: databaseUrl };
   });
 
-  it('prints per-command help describing every declared flag', async () => {
+  it('prints per-command help describing every declared flag', { timeout: 180_000 }, async () => {
     const result = await runCli(['logs', '--help'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^usage: aitrail logs \[flags\]/);

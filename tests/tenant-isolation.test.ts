@@ -132,22 +132,27 @@ describe('roles and tenant isolation on Postgres', () => {
   });
 
   it('aitrail logs --tenant shows one tenant, and no tenant shows nothing, as a reader', async () => {
-    const acme = await runCli([
-      'logs',
-      '--tenant',
-      'acme',
-      '--limit',
-      '1000',
-      '--format',
-      'json',
-      '--database-url',
-      urls.reader,
-    ]);
+    const acme = await runCli(
+      [
+        'logs',
+        '--tenant',
+        'acme',
+        '--limit',
+        '1000',
+        '--format',
+        'json',
+        '--database-url',
+        urls.reader,
+      ],
+      { env: { AITRAIL_READ_LOG_URL: urls.writer } },
+    );
     expect(acme.code).toBe(0);
     const rows = JSON.parse(acme.stdout) as Array<{ tenantId: string }>;
     expect(rows).toHaveLength(counts.acme);
     expect(rows.every((r) => r.tenantId === 'acme')).toBe(true);
-    const none = await runCli(['logs', '--format', 'json', '--database-url', urls.reader]);
+    const none = await runCli(['logs', '--format', 'json', '--database-url', urls.reader], {
+      env: { AITRAIL_READ_LOG_URL: urls.writer },
+    });
     expect(none.code).toBe(0);
     expect(JSON.parse(none.stdout)).toEqual([]);
   });
@@ -165,7 +170,9 @@ describe('roles and tenant isolation on Postgres', () => {
       expect(await queryAuditLogs(store, { limit: 1000 })).toHaveLength(40);
       const report = await verifyAuditChains(store);
       expect(report.ok).toBe(true);
-      expect(report.rowsChecked).toBe(40);
+      // 40 rows written, plus one audit.read row for each read through the CLI above.
+      const reads = await queryAuditLogs(store, { action: 'audit.read', limit: 1000 });
+      expect(report.rowsChecked).toBe(40 + reads.length);
     } finally {
       await store?.close();
     }

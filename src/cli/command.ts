@@ -102,8 +102,3 @@ export const READER_FLAG = {
   description:
     'who is reading, recorded in the audit.read row (default AITRAIL_READER, else the OS user)',
 } as const satisfies FlagSpec;
-
-/** `--reader`, else `AITRAIL_READER`, else undefined (the read is attributed to the OS user). */
-export function readerOf(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  return flag ?? (env.AITRAIL_READER || undefined);
-}

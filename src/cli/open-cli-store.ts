@@ -33,3 +33,42 @@ export async function openCliStore(
   }
   return openAuditStore({ databaseUrl: url, migrate: url === undefined || migrate });
 }
+
+/** The store a command reads, and where its `audit.read` row goes (`AITRAIL_READ_LOG_URL`). */
+export interface CliReading {
+  store: AuditStore;
+  read: { reader?: string; readLog?: AuditStore };
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store to read and, when `AITRAIL_READ_LOG_URL` is set (a writer-role URL, for
+ * read-only reading roles), the store that records the read.
+ */
+export async function openCliReading(
+  databaseUrl: string | undefined,
+  env: NodeJS.ProcessEnv,
+  reader: string | undefined,
+): Promise<CliReading> {
+  const logUrl = env.AITRAIL_READ_LOG_URL || undefined;
+  if (logUrl !== undefined && !/^postgres(ql)?:\/\//.test(logUrl))
+    throw new UsageError('AITRAIL_READ_LOG_URL must be a postgres:// URL');
+  const store = await openCliStore(databaseUrl);
+  let readLog: AuditStore | undefined;
+  try {
+    if (logUrl !== undefined)
+      readLog = await openAuditStore({ databaseUrl: logUrl, migrate: false });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const who = reader ?? (env.AITRAIL_READER || undefined);
+  return {
+    store,
+    read: { ...(who !== undefined ? { reader: who } : {}), ...(readLog ? { readLog } : {}) },
+    async close() {
+      await store.close();
+      await readLog?.close();
+    },
+  };
+}

@@ -98,6 +98,9 @@ export function renderCommandHelp(command: CliCommand<Flags>): string {
   for (const [name, spec] of all) {
     const label = flagLabel(name, spec);
     const extras = [
+      spec.choices && !spec.description.includes(spec.choices.join(', '))
+        ? spec.choices.join('|')
+        : '',
       spec.multiple ? 'repeatable' : '',
       spec.default !== undefined ? `default ${spec.default}` : '',
     ].filter(Boolean);

@@ -15,10 +15,9 @@ import {
   formatFlag,
   READER_FLAG,
   ROW_FORMATS,
-  readerOf,
 } from '../command.js';
 import { type Column, createRowPrinter, type OutputFormat } from '../format.js';
-import { openCliStore } from '../open-cli-store.js';
+import { openCliReading } from '../open-cli-store.js';
 import { parseTimeBound, parseTimeRange } from '../time-bound.js';
 import { UsageError } from '../usage-error.js';
 
@@ -117,7 +116,11 @@ export const command: CliCommand = defineCommand({
     if (flags.status === 'overdue' && overdueAfterMs === undefined)
       throw new UsageError('--status overdue needs --overdue DURATION (the deadline)');
     const range = parseTimeRange({ since: flags.since, until: flags.until }, now);
-    const store = await openCliStore(flags['database-url']);
+    const { store, read, close } = await openCliReading(
+      flags['database-url'],
+      io.env,
+      flags.reader,
+    );
     try {
       const requests = await listApprovals(store, {
         tenantId: flags.tenant,
@@ -128,7 +131,7 @@ export const command: CliCommand = defineCommand({
         since: range.since,
         before: range.before ?? (range.until ? new Date(Date.parse(range.until) + 1) : undefined),
         now: new Date(now),
-        reader: readerOf(flags.reader, io.env),
+        ...read,
       });
       const format = flags.format as OutputFormat;
       if (flags['group-by'] !== undefined) {
@@ -177,7 +180,7 @@ export const command: CliCommand = defineCommand({
       for (const request of requests) printer.row(request);
       printer.end();
     } finally {
-      await store.close();
+      await close();
     }
   },
 });

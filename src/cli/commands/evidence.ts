@@ -1,14 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { buildEvidence } from '../../store/queries/evidence.js';
-import {
-  type CliCommand,
-  DATABASE_URL_FLAG,
-  defineCommand,
-  READER_FLAG,
-  readerOf,
-} from '../command.js';
+import { type CliCommand, DATABASE_URL_FLAG, defineCommand, READER_FLAG } from '../command.js';
 import { renderEvidenceHtml } from '../evidence-html.js';
-import { openCliStore } from '../open-cli-store.js';
+import { openCliReading } from '../open-cli-store.js';
 import { signerFromEnv } from '../signing-key.js';
 import { parsePeriod } from '../time-bound.js';
 import { CheckFailed, UsageError } from '../usage-error.js';
@@ -39,21 +33,25 @@ export const command: CliCommand = defineCommand({
         `--period expects 2026, 2026-Q4, 2026-11 or 2026-11-27, got "${flags.period.slice(0, 40)}"`,
       );
     const signer = signerFromEnv(io.env);
-    const store = await openCliStore(flags['database-url']);
+    const { store, read, close } = await openCliReading(
+      flags['database-url'],
+      io.env,
+      flags.reader,
+    );
     let ok: boolean;
     try {
       const evidence = await buildEvidence(store, {
         since: period.start,
         before: period.end,
         label: flags.period,
-        reader: readerOf(flags.reader, io.env),
+        ...read,
         signer,
       });
       writeFileSync(flags.out, renderEvidenceHtml(evidence));
       ok = evidence.verify.ok;
       io.err.write(`aitrail: evidence for ${flags.period} written to ${flags.out}\n`);
     } finally {
-      await store.close();
+      await close();
     }
     if (!ok) throw new CheckFailed('verify failed: the report says which chains do not hold');
   },

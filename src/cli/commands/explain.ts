@@ -9,10 +9,9 @@ import {
   defineCommand,
   formatFlag,
   READER_FLAG,
-  readerOf,
 } from '../command.js';
 import { type Column, createRowPrinter, printable } from '../format.js';
-import { openCliStore } from '../open-cli-store.js';
+import { openCliReading } from '../open-cli-store.js';
 import { UsageError } from '../usage-error.js';
 
 function detail(step: TimelineStep): string {
@@ -87,14 +86,18 @@ export const command: CliCommand = defineCommand({
       throw new UsageError(
         `--trace expects a 32-character hex trace id, got "${flags.trace.slice(0, 40)}"`,
       );
-    const store = await openCliStore(flags['database-url']);
+    const { store, read, close } = await openCliReading(
+      flags['database-url'],
+      io.env,
+      flags.reader,
+    );
     try {
       const explanation = await explainDecisions(store, {
         conversationId: flags.conversation,
         traceId: flags.trace,
         taskId: flags.task,
         tenantId: flags.tenant,
-        reader: readerOf(flags.reader, io.env),
+        ...read,
       });
       if (flags.format === 'md') {
         io.out.write(renderMarkdown(explanation));
@@ -122,7 +125,7 @@ export const command: CliCommand = defineCommand({
       for (const step of explanation.steps) printer.row(step);
       printer.end();
     } finally {
-      await store.close();
+      await close();
     }
   },
 });

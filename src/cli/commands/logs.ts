@@ -6,7 +6,6 @@ import {
   formatFlag,
   READER_FLAG,
   ROW_FORMATS,
-  readerOf,
 } from '../command.js';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.js';
 import {
@@ -18,7 +17,7 @@ import {
   withTraceUrl,
 } from '../format.js';
 import { parseWholeNumber } from '../numbers.js';
-import { openCliStore } from '../open-cli-store.js';
+import { openCliReading } from '../open-cli-store.js';
 import { rowProgress } from '../progress.js';
 
 /** `aitrail logs`: every matching row, streamed page by page (keyset), no cap unless `--limit`. */
@@ -52,7 +51,11 @@ export const command: CliCommand = defineCommand({
     if (flags['include-reads']) filter.includeReads = true;
     if (flags.limit !== undefined)
       filter.limit = parseWholeNumber('--limit', flags.limit, { min: 1 });
-    const store = await openCliStore(flags['database-url']);
+    const { store, read, close } = await openCliReading(
+      flags['database-url'],
+      io.env,
+      flags.reader,
+    );
     try {
       const jaeger = (io.env.JAEGER_UI_URL || 'http://localhost:16686').trim();
       const printer = createRowPrinter({
@@ -64,15 +67,13 @@ export const command: CliCommand = defineCommand({
       });
       const progress = rowProgress(io.out, io.err, 'aitrail logs');
       const rows = (async function* () {
-        for await (const entry of streamAuditLogs(store, filter, {
-          reader: readerOf(flags.reader, io.env),
-        }))
+        for await (const entry of streamAuditLogs(store, filter, read))
           yield withTraceUrl(entry, jaeger);
       })();
       await printAll(rows, printer, io.out, progress.update);
       progress.done();
     } finally {
-      await store.close();
+      await close();
     }
   },
 });

@@ -13,11 +13,10 @@ import {
   formatFlag,
   READER_FLAG,
   ROW_FORMATS,
-  readerOf,
 } from '../command.js';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.js';
 import { type Column, createRowPrinter, type OutputFormat } from '../format.js';
-import { openCliStore } from '../open-cli-store.js';
+import { openCliReading } from '../open-cli-store.js';
 import { UsageError } from '../usage-error.js';
 
 /** `aitrail stats --by tenant,action --bucket day --since 7d`: counts per group and bucket. */
@@ -54,13 +53,17 @@ export const command: CliCommand = defineCommand({
     }
     if (new Set(by).size !== by.length) throw new UsageError('--by names a dimension twice');
     const filter = filterFromFlags(flags);
-    const store = await openCliStore(flags['database-url']);
+    const { store, read, close } = await openCliReading(
+      flags['database-url'],
+      io.env,
+      flags.reader,
+    );
     try {
       const rows = await countAuditEvents(store, {
         by: by as StatsDimension[],
         bucket: flags.bucket as StatsBucket | undefined,
         filter,
-        reader: readerOf(flags.reader, io.env),
+        ...read,
       });
       const keys: Array<keyof StatsRow> = [
         ...(flags.bucket ? (['bucket'] as const) : []),
@@ -87,7 +90,7 @@ export const command: CliCommand = defineCommand({
       for (const row of rows) printer.row(row);
       printer.end();
     } finally {
-      await store.close();
+      await close();
     }
   },
 });

@@ -5,9 +5,8 @@ import {
   defineCommand,
   formatFlag,
   READER_FLAG,
-  readerOf,
 } from '../command.js';
-import { openCliStore } from '../open-cli-store.js';
+import { openCliReading } from '../open-cli-store.js';
 import { signerFromEnv } from '../signing-key.js';
 import { parseTimeRange } from '../time-bound.js';
 import { UsageError } from '../usage-error.js';
@@ -42,14 +41,18 @@ export const command: CliCommand = defineCommand({
       throw new UsageError('subject export needs --subject ID');
     const range = parseTimeRange({ since: flags.since, until: flags.until });
     const signer = signerFromEnv(io.env);
-    const store = await openCliStore(flags['database-url']);
+    const { store, read, close } = await openCliReading(
+      flags['database-url'],
+      io.env,
+      flags.reader,
+    );
     try {
       const result = await exportSubject(store, {
         subjectId: flags.subject,
         tenantId: flags.tenant,
         since: range.since,
         before: range.before ?? (range.until ? new Date(Date.parse(range.until) + 1) : undefined),
-        reader: readerOf(flags.reader, io.env),
+        ...read,
         signer,
       });
       if (flags.format === 'ndjson') {
@@ -59,7 +62,7 @@ export const command: CliCommand = defineCommand({
         io.out.write(`${JSON.stringify(result, null, 2)}\n`);
       }
     } finally {
-      await store.close();
+      await close();
     }
   },
 });

@@ -67,6 +67,7 @@ const QUERY_KEYS = [
   'now',
   'reader',
   'signer',
+  'readLog',
 ];
 
 function text(value: unknown): string | null {
@@ -140,8 +141,8 @@ export async function listApprovals(
     throw new TypeError(`${fn}: query must be an object`);
   for (const key of Object.keys(query))
     if (!QUERY_KEYS.includes(key)) throw new TypeError(`${fn}: unknown option "${key}"`);
-  const { reader, signer } = query;
-  checkReadOptions(fn, { reader, signer });
+  const { reader, signer, readLog } = query;
+  checkReadOptions(fn, { reader, signer, readLog });
   if (query.status !== undefined && !APPROVAL_STATUSES.includes(query.status))
     throw new TypeError(`${fn}: status must be one of ${APPROVAL_STATUSES.join(', ')}`);
   if (
@@ -188,11 +189,17 @@ export async function listApprovals(
     store,
     {
       query: 'approvals',
-      filter: { ...query, reader: undefined, signer: undefined, now: undefined },
+      filter: {
+        ...query,
+        reader: undefined,
+        signer: undefined,
+        readLog: undefined,
+        now: undefined,
+      },
       rows: result.length,
       tenantId: query.tenantId,
     },
-    { reader, signer },
+    { reader, signer, readLog },
   );
   return result;
 }

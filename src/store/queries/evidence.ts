@@ -73,17 +73,17 @@ export async function buildEvidence(store: AuditStore, query: EvidenceQuery): Pr
   if (query === null || typeof query !== 'object')
     throw new TypeError(`${fn}: query must be an object`);
   for (const key of Object.keys(query))
-    if (!['since', 'before', 'label', 'now', 'reader', 'signer'].includes(key))
+    if (!['since', 'before', 'label', 'now', 'reader', 'signer', 'readLog'].includes(key))
       throw new TypeError(`${fn}: unknown option "${key}"`);
-  const { reader, signer } = query;
-  checkReadOptions(fn, { reader, signer });
+  const { reader, signer, readLog } = query;
+  checkReadOptions(fn, { reader, signer, readLog });
   const since = toTimestamp(fn, 'since', query.since);
   const before = toTimestamp(fn, 'before', query.before);
   if (Date.parse(before) <= Date.parse(since))
     throw new TypeError(`${fn}: before must be after since`);
   const bucket = Date.parse(before) - Date.parse(since) <= 31 * 86_400_000 ? 'day' : 'week';
   // The sub-queries record their own reads too; the report records one more, naming itself.
-  const inner = { reader, signer };
+  const inner = { reader, signer, readLog };
   const period = { since, before };
   const activityByAction = await countAuditEvents(store, {
     by: ['action'],

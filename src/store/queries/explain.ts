@@ -60,7 +60,15 @@ export interface ExplainQuery extends ReadOptions {
   tenantId?: string;
 }
 
-const QUERY_KEYS = ['conversationId', 'traceId', 'taskId', 'tenantId', 'reader', 'signer'];
+const QUERY_KEYS = [
+  'conversationId',
+  'traceId',
+  'taskId',
+  'tenantId',
+  'reader',
+  'signer',
+  'readLog',
+];
 
 function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
@@ -162,8 +170,8 @@ export async function explainDecisions(
     throw new TypeError(`${fn}: query must be an object`);
   for (const key of Object.keys(query))
     if (!QUERY_KEYS.includes(key)) throw new TypeError(`${fn}: unknown option "${key}"`);
-  const { reader, signer } = query;
-  checkReadOptions(fn, { reader, signer });
+  const { reader, signer, readLog } = query;
+  checkReadOptions(fn, { reader, signer, readLog });
   const scopes = [query.conversationId, query.traceId, query.taskId].filter((s) => s !== undefined);
   if (scopes.length !== 1)
     throw new TypeError(`${fn}: give exactly one of conversationId, traceId, taskId`);
@@ -213,7 +221,7 @@ export async function explainDecisions(
       rows: steps.length,
       tenantId: query.tenantId,
     },
-    { reader, signer },
+    { reader, signer, readLog },
   );
   return {
     scope: {

@@ -76,7 +76,16 @@ export interface SubjectExportQuery extends ReadOptions {
   now?: Date;
 }
 
-const QUERY_KEYS = ['subjectId', 'tenantId', 'since', 'before', 'now', 'reader', 'signer'];
+const QUERY_KEYS = [
+  'subjectId',
+  'tenantId',
+  'since',
+  'before',
+  'now',
+  'reader',
+  'signer',
+  'readLog',
+];
 
 function erasedPaths(value: unknown, path: string, out: string[]): void {
   if (typeof value === 'string') {
@@ -104,8 +113,8 @@ export async function exportSubject(
     if (!QUERY_KEYS.includes(key)) throw new TypeError(`${fn}: unknown option "${key}"`);
   if (typeof query.subjectId !== 'string' || query.subjectId === '')
     throw new TypeError(`${fn}: subjectId is required and must be a non-empty string`);
-  const { reader, signer } = query;
-  checkReadOptions(fn, { reader, signer });
+  const { reader, signer, readLog } = query;
+  checkReadOptions(fn, { reader, signer, readLog });
   const s = query.subjectId;
   const where: SQL[] = [
     or(subjectCondition(s), eq(auditLogs.actorId, s), eq(auditLogs.resourceId, s)) as SQL,
@@ -203,7 +212,7 @@ export async function exportSubject(
       subjectId: s,
       tenantId: query.tenantId,
     },
-    { reader, signer },
+    { reader, signer, readLog },
   );
   return result;
 }

@@ -14,6 +14,12 @@ export interface ReadOptions {
   reader?: string;
   /** Signs the reader chain's checkpoint, like the writer's; default unsigned. */
   signer?: CheckpointSigner | null;
+  /**
+   * Where the `audit.read` row is written; default the store being read. A read-only role
+   * (the shipped `aitrail_reader`, `aitrail_auditor`) cannot write: give a store opened with
+   * the writer role.
+   */
+  readLog?: AuditStore;
 }
 
 export interface ReadEvent {
@@ -27,7 +33,7 @@ export interface ReadEvent {
   subjectId?: string;
 }
 
-export const READ_OPTION_KEYS = ['reader', 'signer'] as const;
+export const READ_OPTION_KEYS = ['reader', 'signer', 'readLog'] as const;
 
 export function checkReadOptions(fn: string, options: ReadOptions): void {
   if (options === null || typeof options !== 'object')
@@ -75,7 +81,7 @@ export async function recordRead(
     .catch(() => [{ current_user: 'unknown' }]);
   const os = osUser();
   const writer = new AuditWriter({
-    store,
+    store: options.readLog ?? store,
     journalDir: null,
     serviceName: 'aitrail-reader',
     checkpoints: { signer: options.signer ?? null },
@@ -112,11 +118,11 @@ export async function recordRead(
     serviceName: 'aitrail-reader',
   });
   try {
-    await writer.shutdown();
+    await writer.shutdown({ deadlineMs: 5_000 });
   } catch (error) {
     throw new AitrailError(
       'AUDIT_READ_NOT_RECORDED',
-      `the read was not recorded in the trail (${(error as Error).message}); grant the reading role INSERT on audit_logs and audit_checkpoints (migration 0007 does for aitrail_reader and aitrail_auditor)`,
+      `the read was not recorded in the trail (${(error as Error).message}); pass readLog (a store opened with the writer role), or set AITRAIL_READ_LOG_URL for the CLI`,
       { cause: error },
     );
   }
@@ -124,7 +130,7 @@ export async function recordRead(
   if (stats.written < 1) {
     throw new AitrailError(
       'AUDIT_READ_NOT_RECORDED',
-      'the read was not recorded in the trail: the reading role may not insert into audit_logs',
+      'the read was not recorded in the trail: this role may not insert into audit_logs; pass readLog (a store opened with the writer role), or set AITRAIL_READ_LOG_URL for the CLI',
     );
   }
 }
