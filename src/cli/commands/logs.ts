@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util';
 import { type AuditLogFilter, MAX_QUERY_LIMIT, queryAuditLogs } from '../../store/queries.js';
-import { formatEntries, OUTPUT_FORMATS, type OutputFormat, withTraceUrl } from '../format.js';
+import {
+  formatEntries,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  traceUiUrl,
+  withTraceUrl,
+} from '../format.js';
 import { openCliStore } from '../open-cli-store.js';
 import { parseTimeBound } from '../time-bound.js';
 import { UsageError } from '../usage-error.js';
@@ -61,7 +67,7 @@ export async function logsCommand(
   const store = await openCliStore(values['database-url']);
   try {
     const entries = await queryAuditLogs(store, filter);
-    const jaeger = process.env.JAEGER_UI_URL || 'http://localhost:16686';
+    const jaeger = traceUiUrl();
     out.write(
       `${formatEntries(
         entries.map((e) => withTraceUrl(e, jaeger)),
