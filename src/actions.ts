@@ -12,6 +12,10 @@ export const AI_AUDIT_ACTIONS = {
   TASK_FAILED: 'ai.task_failed',
   RATE_LIMITED: 'ai.rate_limited',
   BUDGET_EXCEEDED: 'ai.budget_exceeded',
+  /** A guardrail ran and gave its verdict (kept as the guardrail gave it: allow, deny, warn, …). */
+  GUARDRAIL_TRIGGERED: 'ai.guardrail_triggered',
+  /** An evaluation of a model output was recorded (score and label as the evaluator gave them). */
+  EVALUATION_RECORDED: 'ai.evaluation_recorded',
 } as const;
 
 export type AiAuditAction = (typeof AI_AUDIT_ACTIONS)[keyof typeof AI_AUDIT_ACTIONS];

@@ -83,3 +83,24 @@ export const MCP_ATTRS = {
   PROTOCOL_VERSION: 'mcp.protocol.version',
   JSONRPC_REQUEST_ID: 'jsonrpc.request.id',
 } as const;
+
+/**
+ * GenAI guardrail and evaluation attributes. The conventions for guardrails are still moving
+ * (`gen_ai.guardrail.*`, earlier `gen_ai.security.*`); aitrail writes these and reads the variants.
+ */
+export const GEN_AI_GUARDRAIL_ATTRS = {
+  NAME: 'gen_ai.guardrail.name',
+  DECISION: 'gen_ai.guardrail.decision',
+  TARGET_TYPE: 'gen_ai.guardrail.target.type',
+  TARGET_ID: 'gen_ai.guardrail.target.id',
+  POLICY_ID: 'gen_ai.guardrail.policy.id',
+} as const;
+
+export const GEN_AI_EVALUATION_ATTRS = {
+  EVENT_NAME: 'gen_ai.evaluation.result',
+  NAME: 'gen_ai.evaluation.name',
+  SCORE_VALUE: 'gen_ai.evaluation.score.value',
+  SCORE_LABEL: 'gen_ai.evaluation.score.label',
+  EXPLANATION: 'gen_ai.evaluation.explanation',
+  RESPONSE_ID: 'gen_ai.response.id',
+} as const;

@@ -31,6 +31,8 @@ export {
 export type { CommonOptions } from './instrument/common-options.js';
 export type { CaptureContent } from './instrument/content-capture.js';
 export type { AuditEventRef } from './instrument/emit.js';
+export { type RecordEvaluationOptions, recordEvaluation } from './instrument/evaluation.js';
+export { type RecordGuardrailOptions, recordGuardrail } from './instrument/guardrail.js';
 export { type RecordHandoffOptions, recordHandoff } from './instrument/handoff.js';
 export {
   type RecordBudgetExceededOptions,

@@ -4,9 +4,21 @@ export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** A row as the CLI prints it: the entry plus the link to its trace. */
-export type PrintedEntry = AuditLogEntry & { traceUrl: string };
+export type PrintedEntry = AuditLogEntry & { traceUrl?: string };
 
-export function withTraceUrl(entry: AuditLogEntry, jaegerUiUrl: string): PrintedEntry {
+/**
+ * Where a trace can be looked at: `JAEGER_UI_URL`, or the local Jaeger of the compose stack when
+ * traces are exported (an OTLP endpoint is configured); null when no trace leaves the process,
+ * so no link points at nothing.
+ */
+export function traceUiUrl(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.JAEGER_UI_URL) return env.JAEGER_UI_URL;
+  const exported = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  return exported ? 'http://localhost:16686' : null;
+}
+
+export function withTraceUrl(entry: AuditLogEntry, jaegerUiUrl: string | null): PrintedEntry {
+  if (jaegerUiUrl === null) return entry;
   return { ...entry, traceUrl: `${jaegerUiUrl.replace(/\/+$/, '')}/trace/${entry.traceId}` };
 }
 

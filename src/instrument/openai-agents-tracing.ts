@@ -8,8 +8,8 @@ import { VERSION } from '../version.js';
 import { type AgentsApprovalLedger, UNATTRIBUTED_APPROVER } from './openai-agents-approvals.js';
 import { instrumentSettings } from './settings.js';
 
-/** Action of a tripped guardrail: not an AI_AUDIT_ACTIONS contract name, an Agents SDK extra. */
-export const GUARDRAIL_TRIGGERED = 'ai.guardrail_triggered';
+/** Action of a tripped guardrail (kept as an export of its own for existing imports). */
+export const GUARDRAIL_TRIGGERED = AI_AUDIT_ACTIONS.GUARDRAIL_TRIGGERED;
 
 /** Instrumentation scope of the bridged spans; also their records' `metadata.source`. */
 export const OPENAI_AGENTS_SCOPE = 'openai-agents';

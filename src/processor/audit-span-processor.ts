@@ -18,6 +18,7 @@ import {
 } from '../store/writer/audit-writer.js';
 import { type AuditLogger, consoleLogger } from '../store/writer/logger.js';
 import { HelperOverlap } from './helper-overlap.js';
+import { hasRecognisedEvent, recognisedEventRecords } from './recognisers/gen-ai-events.js';
 import {
   BUILT_IN_RECOGNISERS,
   type RecogniserEnvironment,
@@ -161,7 +162,12 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     try {
-      if (!hasAuditRecord(span) && this.recognisers.find(span) === undefined) return;
+      if (
+        !hasAuditRecord(span) &&
+        this.recognisers.find(span) === undefined &&
+        (this.recognisers.isEmpty || !hasRecognisedEvent(span))
+      )
+        return;
       this.pending.push(span);
       if (this.pending.length >= MAX_PENDING_SPANS) {
         this.drain();
@@ -208,6 +214,7 @@ export class AuditSpanProcessor implements SpanProcessor {
         records = spanToRecords(span, this.env);
         const recognised = this.recognisedRecord(span);
         if (recognised !== null) records.push(recognised);
+        if (!this.recognisers.isEmpty) records.push(...recognisedEventRecords(span, this.env));
       } catch (error) {
         this.mappingFailures += 1;
         this.logger.error(

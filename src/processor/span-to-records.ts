@@ -266,31 +266,44 @@ export function spanRecord(
  * The idempotency key is `{trace_id}:{span_id}` (`:{event index}` for events).
  */
 export function spanToRecords(span: ReadableSpan, env: MappingEnvironment): AuditRecord[] {
-  const { traceId, spanId } = span.spanContext();
   const records: AuditRecord[] = [];
   if (text(span.attributes[AUDIT_ATTRS.ACTION]) !== null) {
     records.push(spanRecord(span, span.attributes, env));
   }
   span.events.forEach((event, index) => {
     if (text(event.attributes?.[AUDIT_ATTRS.ACTION]) === null) return;
-    const attrs: Attributes = {};
-    for (const key of INHERITED_BY_EVENTS) attrs[key] = span.attributes[key];
-    Object.assign(attrs, event.attributes);
-    const extra: AiAuditMetadata = {
-      spanName: redactedText(span.name, env.redactor) ?? '',
-      eventName: redactedText(event.name, env.redactor) ?? '',
-    };
-    records.push(
-      buildRecord(
-        span,
-        attrs,
-        env,
-        `${traceId}:${spanId}:${index}`,
-        hrTimeToIsoMicros(event.time),
-        extra,
-        false,
-      ),
-    );
+    records.push(eventRecord(span, index, event.attributes ?? {}, env));
   });
   return records;
+}
+
+/**
+ * The record of one span event, read from `eventAttributes` (the event's own, or a recogniser's
+ * translation of them) over what it inherits from its span. `{trace_id}:{span_id}:{index}`.
+ */
+export function eventRecord(
+  span: ReadableSpan,
+  index: number,
+  eventAttributes: Attributes,
+  env: MappingEnvironment,
+  extra: AiAuditMetadata = {},
+): AuditRecord {
+  const { traceId, spanId } = span.spanContext();
+  const event = span.events[index];
+  const attrs: Attributes = {};
+  for (const key of INHERITED_BY_EVENTS) attrs[key] = span.attributes[key];
+  Object.assign(attrs, eventAttributes);
+  return buildRecord(
+    span,
+    attrs,
+    env,
+    `${traceId}:${spanId}:${index}`,
+    hrTimeToIsoMicros(event?.time ?? span.startTime),
+    {
+      spanName: redactedText(span.name, env.redactor) ?? '',
+      eventName: redactedText(event?.name, env.redactor) ?? '',
+      ...extra,
+    },
+    false,
+  );
 }

@@ -5,7 +5,7 @@ import { queryAuditLogs } from '../../store/queries.js';
 import { verifyAuditChains } from '../../store/verify/index.js';
 import { initAuditTelemetry } from '../../telemetry/init.js';
 import { type CliCommand, DATABASE_URL_FLAG, defineCommand } from '../command.js';
-import { formatEntries, withTraceUrl } from '../format.js';
+import { formatEntries, traceUiUrl, withTraceUrl } from '../format.js';
 import { openCliStore, resolveDatabaseUrl } from '../open-cli-store.js';
 import { signerFromEnv } from '../signing-key.js';
 import { CheckFailed } from '../usage-error.js';
@@ -61,7 +61,7 @@ async function printRecorded(
   const rows = (await queryAuditLogs(store, { since, order: 'asc', limit: 1000 })).filter(
     (r) => r.chainId === chainId,
   );
-  const jaeger = process.env.JAEGER_UI_URL || 'http://localhost:16686';
+  const jaeger = traceUiUrl();
   out.write(
     `${formatEntries(
       rows.map((r) => withTraceUrl(r, jaeger)),

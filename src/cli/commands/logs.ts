@@ -14,6 +14,7 @@ import {
   ENTRY_TABLE,
   type OutputFormat,
   printAll,
+  traceUiUrl,
   withTraceUrl,
 } from '../format.js';
 import { parseWholeNumber } from '../numbers.js';
@@ -25,7 +26,7 @@ export const command: CliCommand = defineCommand({
   name: 'logs',
   summary: 'List audit rows matching filters, streamed with no cap (newest first by default)',
   details:
-    'Rows stream page by page on the unique order (occurred_at, id); --limit stops early.\nJAEGER_UI_URL sets the trace link (default http://localhost:16686).',
+    'Rows stream page by page on the unique order (occurred_at, id); --limit stops early.\nJAEGER_UI_URL sets the trace link (default http://localhost:16686 when traces are exported).',
   flags: {
     ...FILTER_FLAGS,
     order: {
@@ -57,7 +58,7 @@ export const command: CliCommand = defineCommand({
       flags.reader,
     );
     try {
-      const jaeger = (io.env.JAEGER_UI_URL || 'http://localhost:16686').trim();
+      const jaeger = traceUiUrl(io.env);
       const printer = createRowPrinter({
         format: flags.format as OutputFormat,
         out: io.out,

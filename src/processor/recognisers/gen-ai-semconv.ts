@@ -1,6 +1,6 @@
 import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../../actions.js';
-import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../../attributes.js';
+import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_GUARDRAIL_ATTRS } from '../../attributes.js';
 import { parsedJson, type SpanMapping } from './span-mapping.js';
 import type { SpanRecogniser } from './span-recogniser.js';
 
@@ -42,6 +42,43 @@ const AGENT_INVOCATION: SpanMapping = {
 };
 
 /**
+ * A guardrail run (`apply_guardrail`): `ai.guardrail_triggered` with the verdict as the guardrail
+ * gave it in `metadata.guardrailDecision`. The conventions for guardrails are still moving, so
+ * the names of the current draft (`gen_ai.guardrail.*`) and of the earlier one
+ * (`gen_ai.security.*`, `gen_ai.guardian.*`) are both read.
+ */
+const GUARDRAIL_NAME = [
+  GEN_AI_GUARDRAIL_ATTRS.NAME,
+  'gen_ai.guardrail.component.name',
+  'gen_ai.guardian.name',
+];
+const GUARDRAIL: SpanMapping = {
+  action: AI_AUDIT_ACTIONS.GUARDRAIL_TRIGGERED,
+  resourceType: () => 'guardrail',
+  resourceId: GUARDRAIL_NAME,
+  conversationId: GEN_AI_ATTRS.CONVERSATION_ID,
+  agentName: GEN_AI_ATTRS.AGENT_NAME,
+  metadata: {
+    guardrailName: GUARDRAIL_NAME,
+    guardrailDecision: [
+      GEN_AI_GUARDRAIL_ATTRS.DECISION,
+      'gen_ai.guardrail.verdict.type',
+      'gen_ai.security.decision.type',
+      'gen_ai.guardrail.outcome',
+    ],
+    guardrailAction: 'gen_ai.guardrail.action.type',
+    guardrailTargetType: [GEN_AI_GUARDRAIL_ATTRS.TARGET_TYPE, 'gen_ai.security.target.type'],
+    guardrailTargetId: [GEN_AI_GUARDRAIL_ATTRS.TARGET_ID, 'gen_ai.security.target.id'],
+    guardrailPolicyId: [
+      GEN_AI_GUARDRAIL_ATTRS.POLICY_ID,
+      'gen_ai.guardrail.security.policy.id',
+      'gen_ai.security.policy.id',
+    ],
+    guardrailReason: ['gen_ai.guardrail.verdict.reason', 'gen_ai.security.decision.reason'],
+  },
+};
+
+/**
  * `gen_ai.operation.name` → record. `create_agent`, `agent_step`, `invoke_workflow`,
  * `embeddings`, … are deliberately absent: they are not actions anyone is accountable for, or
  * the chat and tool spans beneath them already are.
@@ -61,6 +98,7 @@ export const GEN_AI_OPERATIONS_AUDITED: Readonly<Record<string, SpanMapping>> = 
   generate_content: INFERENCE,
   text_completion: INFERENCE,
   invoke_agent: AGENT_INVOCATION,
+  apply_guardrail: GUARDRAIL,
 };
 
 /** The input messages, with `gen_ai.system_instructions` (kept apart by the conventions) first. */
