@@ -1,9 +1,8 @@
 import { type Attributes, SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
 import {
   AI_AUDIT_ACTIONS,
-  type AuditLogEntry,
-  queryAuditLogs,
   recordEvaluation,
   recordGuardrail,
   withAuditContext,

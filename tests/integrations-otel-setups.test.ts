@@ -7,10 +7,10 @@ import {
   BatchSpanProcessor,
   InMemorySpanExporter,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
-import { registerOTel } from '@vercel/otel';
+} from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AI_AUDIT_ACTIONS, queryAuditLogs, traceToolCall, withAuditContext } from '../src/index.js';
+import { queryAuditLogs } from '../src/entries/store.js';
+import { AI_AUDIT_ACTIONS, traceToolCall, withAuditContext } from '../src/index.js';
 import { AuditSampler } from '../src/processor/audit-sampler.js';
 import { AuditSpanProcessor } from '../src/processor/audit-span-processor.js';
 import { RedactingSpanExporter } from '../src/sanitize/index.js';
@@ -63,8 +63,11 @@ describe('existing OpenTelemetry set-ups with the building blocks', () => {
     const processor = new AuditSpanProcessor({ store: db.store, serviceName: 'own-sdk' });
     const sdk = new NodeSDK({
       serviceName: 'own-sdk',
-      sampler: new AuditSampler(new TraceIdRatioBasedSampler(0.1)),
-      spanProcessors: [processor, new BatchSpanProcessor(new RedactingSpanExporter(appExporter))],
+      sampler: new AuditSampler({ root: new TraceIdRatioBasedSampler(0.1) }),
+      spanProcessors: [
+        processor,
+        new BatchSpanProcessor({ exporter: new RedactingSpanExporter(appExporter) }),
+      ],
       instrumentations: [new HttpInstrumentation()],
     });
     sdk.start();
@@ -82,30 +85,9 @@ describe('existing OpenTelemetry set-ups with the building blocks', () => {
     );
   });
 
-  it('@vercel/otel registerOTel with traceSampler and spanProcessors', async () => {
-    db = await openTestStore('pglite');
-    const appExporter = new InMemorySpanExporter();
-    const processor = new AuditSpanProcessor({ store: db.store, serviceName: 'vercel-app' });
-    registerOTel({
-      serviceName: 'vercel-app',
-      traceSampler: new AuditSampler(new TraceIdRatioBasedSampler(0)),
-      spanProcessors: [processor, new BatchSpanProcessor(new RedactingSpanExporter(appExporter))],
-    });
-    stop = () => processor.shutdown();
-    const traceId = await auditedToolCall();
-    await processor.forceFlush();
-    const rows = await queryAuditLogs(db.store, { traceId });
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({
-      action: AI_AUDIT_ACTIONS.TOOL_CALL,
-      serviceName: 'vercel-app',
-    });
-    expect(JSON.stringify(rows)).not.toContain(SECRET);
-  });
-
   it("wraps an app's existing exporter: what reaches it is redacted, whatever the span carried", async () => {
     const appExporter = new InMemorySpanExporter();
-    const batch = new BatchSpanProcessor(new RedactingSpanExporter(appExporter));
+    const batch = new BatchSpanProcessor({ exporter: new RedactingSpanExporter(appExporter) });
     const sdk = new NodeSDK({ serviceName: 'wrapped-exporter', spanProcessors: [batch] });
     sdk.start();
     stop = () => sdk.shutdown();

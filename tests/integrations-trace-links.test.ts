@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { traceUiUrl, withTraceUrl } from '../src/cli/format.js';
-import type { AuditLogEntry } from '../src/index.js';
+import type { AuditLogEntry } from '../src/entries/store.js';
 
 const entry = { traceId: '0af7651916cd43dd8448eb211c80319c' } as AuditLogEntry;
 

@@ -12,8 +12,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, MCP_ATTRS } from '../attributes.js';
 import { recordFailure } from '../instrument/emit.js';
 import { checkOptionalString, checkStrictKeys } from '../instrument/options.js';
-import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { instrumentSettings } from '../instrument/settings.js';
+import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { VERSION } from '../version.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { AI_AUDIT_ACTIONS } from '../../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_EVALUATION_ATTRS } from '../../attributes.js';
 import type { AuditRecord } from '../../store/audit-record.js';
