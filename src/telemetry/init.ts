@@ -8,7 +8,6 @@ import {
   instrumentOpenAIAgents,
   type OpenAIAgentsInstrumentation,
 } from '../instrument/openai-agents.js';
-import { createAuditPipeline } from '../pipeline/audit-pipeline.js';
 import { auditRegistry } from '../pipeline/global-registry.js';
 import type { AuditProcessorStats } from '../processor/audit-span-processor.js';
 import type { RedactionPolicy } from '../sanitize/types.js';
@@ -33,28 +32,26 @@ import type { InstrumentationLike } from './trace-sdk.js';
  * costs neither the trace SDK, the exporter nor the writer.
  */
 async function loadSdkParts() {
-  const [exporter, sdkTrace, sampler, processor, writer, signer, traceSdk, envSampler, sanitize] =
+  const [exporter, sdkTrace, sampler, writer, signer, traceSdk, envSampler, pipeline] =
     await Promise.all([
       import('@opentelemetry/exporter-trace-otlp-http'),
       import('@opentelemetry/sdk-trace'),
       import('../processor/audit-sampler.js'),
-      import('../processor/audit-span-processor.js'),
       import('../store/writer/audit-writer.js'),
       import('../store/writer/checkpoint-signer.js'),
       import('./trace-sdk.js'),
       import('./env-sampler.js'),
-      import('../sanitize/redacting-span-exporter.js'),
+      import('../pipeline/audit-pipeline.js'),
     ]);
   return {
     OTLPTraceExporter: exporter.OTLPTraceExporter,
     BatchSpanProcessor: sdkTrace.BatchSpanProcessor,
     AuditSampler: sampler.AuditSampler,
-    AuditSpanProcessor: processor.AuditSpanProcessor,
     AuditWriter: writer.AuditWriter,
     createCheckpointSigner: signer.createCheckpointSigner,
     startTraceSdk: traceSdk.startTraceSdk,
     samplerFromEnv: envSampler.samplerFromEnv,
-    RedactingSpanExporter: sanitize.RedactingSpanExporter,
+    createAuditPipeline: pipeline.createAuditPipeline,
   };
 }
 
@@ -140,7 +137,7 @@ export async function initAuditTelemetry(
   // Before anything is opened: aitrail cannot add its processor to a provider built elsewhere.
   assertNoTracerProvider();
   const sdkParts = await loadSdkParts();
-  const { AuditSampler, AuditSpanProcessor, AuditWriter, BatchSpanProcessor } = sdkParts;
+  const { AuditSampler, AuditWriter, BatchSpanProcessor, createAuditPipeline } = sdkParts;
   const serviceName = options.serviceName ?? (process.env.OTEL_SERVICE_NAME || 'aitrail-app');
   // One policy for helpers, rows and exported spans (see createAuditPipeline).
   const pipeline = createAuditPipeline({
