@@ -48,6 +48,22 @@ export interface AuditWriterOptions {
    */
   journalDir?: string | null;
   /**
+   * When a record counts as accepted (see docs/delivery.md). `journal-first` (the default when
+   * there is a journal): records are sealed and fsynced to the journal in groups, a few
+   * milliseconds after they arrive, before they count as accepted; a SIGKILL loses at most the
+   * group not yet committed. `memory-first`: records are journaled only when memory passes its
+   * bound or the database fails; a SIGKILL loses what memory held. Default
+   * `AITRAIL_DURABILITY`, else `journal-first`.
+   */
+  durability?: 'journal-first' | 'memory-first';
+  /** journal-first: the longest a record waits for its group's fsync. Default 5 ms. */
+  groupCommitMs?: number;
+  /**
+   * journal-first: a group is committed at once when it reaches this many records, even in a
+   * synchronous burst that never yields to the timer. Default 1000.
+   */
+  groupCommitRecords?: number;
+  /**
    * A dead writer's journal in another pid namespace (the previous life of a restarted
    * container) is taken over once its owner's heartbeat is this old. Default
    * `AITRAIL_JOURNAL_STALE_MS`, else 15 s.
@@ -75,6 +91,11 @@ export interface AuditWriterOptions {
 export interface WriterStats {
   chainId: string;
   received: number;
+  /**
+   * Records that became durable in this process: fsynced to the journal or committed to the
+   * database, whichever came first. From then on no crash of this process loses them.
+   */
+  accepted: number;
   written: number;
   /** Rows already present (replays, retries after an ambiguous commit): skipped, not duplicated. */
   duplicates: number;
@@ -119,6 +140,8 @@ type Attempt = 'ok' | 'transient';
 const RECORD_OVERHEAD_BYTES = 600;
 /** Past this multiple of the memory bound, with no journal to spill to, records are dropped. */
 const HARD_LIMIT_FACTOR = 2;
+/** Sorts after every segment path: replay all of this writer's own segments. */
+const ALL_SEGMENTS = '\uffff';
 /** After a failed append, the journal is tried again on the first batch after this pause. */
 const JOURNAL_RETRY_MS = 250;
 
@@ -159,6 +182,22 @@ export class AuditWriter {
   /** Fresh batches whose insert is running, and those of them already copied to the journal. */
   private readonly inFlight = new Set<SealedAuditRecord[]>();
   private readonly journaledInFlight = new Set<SealedAuditRecord[]>();
+  /** journal-first: journaled batches waiting for delivery from memory (copies of the journal). */
+  private ready: SealedAuditRecord[][] = [];
+  private readyRecords = 0;
+  /** Batches already in the journal or counted as accepted. */
+  private readonly durableBatches = new WeakSet<SealedAuditRecord[]>();
+  /**
+   * journal-first: which of this writer's own segments replay from disk, because memory let go
+   * of its copies: none (null), all (`ALL_SEGMENTS`, new groups then go to disk only), or those
+   * up to and including the named one (the segment that was open when replay reached it; groups
+   * committed after that have copies in memory again).
+   */
+  private replayOwnThrough: string | null = null;
+  private readonly journalFirst: boolean;
+  private readonly groupCommitMs: number;
+  private readonly groupCommitRecords: number;
+  private groupTimer: NodeJS.Timeout | null = null;
   private pendingSegments: JournalSegment[] = [];
   private segmentsStale = true;
   private lastSegmentScan = 0;
@@ -179,6 +218,7 @@ export class AuditWriter {
   private lastCheckpointAt = Date.now();
   private readonly counters = {
     received: 0,
+    accepted: 0,
     written: 0,
     duplicates: 0,
     journaled: 0,
@@ -226,6 +266,15 @@ export class AuditWriter {
     const journalDir =
       options.journalDir === undefined ? join(resolveDataDir(), 'journal') : options.journalDir;
     this.journal = journalDir ? this.openJournal(journalDir) : null;
+    const durability = options.durability ?? process.env.AITRAIL_DURABILITY ?? 'journal-first';
+    if (durability !== 'journal-first' && durability !== 'memory-first') {
+      throw new TypeError(
+        `AuditWriter: durability must be 'journal-first' or 'memory-first', got ${String(durability)}`,
+      );
+    }
+    this.journalFirst = this.journal !== null && durability === 'journal-first';
+    this.groupCommitMs = positive('groupCommitMs', options.groupCommitMs ?? 5);
+    this.groupCommitRecords = positive('groupCommitRecords', options.groupCommitRecords ?? 1000);
     // Journals left by writers that died on this host replay as soon as the database answers.
     if (this.journal) this.schedule(0);
   }
@@ -275,12 +324,81 @@ export class AuditWriter {
     }
     this.queue.push({ record, metadataJson, bytes });
     this.queueBytes += bytes;
+    if (this.journalFirst && !this.closed) {
+      if (this.queue.length >= this.groupCommitRecords) this.groupCommit();
+      else if (this.groupTimer === null) {
+        this.groupTimer = setTimeout(() => this.groupCommit(), this.groupCommitMs);
+        this.groupTimer.unref();
+      }
+    }
     if (this.overBound()) this.spill();
     if (this.closed) {
       this.spillAll();
       return;
     }
-    this.schedule(this.queue.length >= this.batchSize ? 0 : this.flushIntervalMs);
+    this.schedule(this.pendingFresh() >= this.batchSize ? 0 : this.flushIntervalMs);
+  }
+
+  /** Records waiting for a fresh batch: journaled copies (journal-first) and the queue. */
+  private pendingFresh(): number {
+    return this.readyRecords + this.queue.length;
+  }
+
+  /**
+   * journal-first: seals what the queue holds and appends it to the journal with one fsync;
+   * only then do these records count as accepted. Runs on a timer `groupCommitMs` after the
+   * first record of a group, or at once when a group reaches `groupCommitRecords`. While the
+   * disk refuses, the records stay unsealed in the queue (delivered from memory, counted as
+   * accepted once committed) and the journal is tried again on a later group.
+   */
+  private groupCommit(): void {
+    if (this.groupTimer) clearTimeout(this.groupTimer);
+    this.groupTimer = null;
+    if (this.queue.length === 0 || !this.journalWritable()) return;
+    const before = { seq: this.chain.lastSeq, head: this.chain.headHash };
+    const taken = this.queue.slice();
+    const batches: SealedAuditRecord[][] = [];
+    while (this.queue.length > 0) batches.push(this.sealNext());
+    try {
+      (this.journal as Journal).append(batches.flat());
+    } catch (error) {
+      // Nothing of the group reached the disk: unseal it, so that it can still be dropped (at the
+      // hard limit) without leaving a gap in the chain.
+      this.chain = new HashChain(this.chain.chainId, before);
+      this.queue = taken.concat(this.queue);
+      for (const item of taken) this.queueBytes += item.bytes;
+      this.journalFailed(error);
+      return;
+    }
+    this.journalRecovered();
+    for (const batch of batches) {
+      this.counters.journaled += batch.length;
+      this.markAccepted(batch);
+    }
+    if (this.replayOwnThrough === ALL_SEGMENTS) {
+      this.segmentsStale = true;
+    } else {
+      this.ready.push(...batches);
+      this.readyRecords += taken.length;
+      // Past the bound, memory lets go of its copies: the journal has them, replay reads them.
+      if (this.readyRecords > this.maxQueueRecords) this.releaseReady();
+    }
+    const now = this.idleWaiters.length > 0 || this.pendingFresh() >= this.batchSize;
+    this.schedule(now ? 0 : this.flushIntervalMs);
+  }
+
+  /** journal-first: drops memory copies of journaled batches; own segments replay instead. */
+  private releaseReady(): void {
+    this.ready = [];
+    this.readyRecords = 0;
+    this.replayOwnThrough = ALL_SEGMENTS;
+    this.segmentsStale = true;
+  }
+
+  private markAccepted(batch: SealedAuditRecord[]): void {
+    if (this.durableBatches.has(batch)) return;
+    this.durableBatches.add(batch);
+    this.counters.accepted += batch.length;
   }
 
   /**
@@ -288,6 +406,7 @@ export class AuditWriter {
    * database is unreachable, fsynced to the journal.
    */
   async flush(): Promise<void> {
+    if (this.journalFirst) this.groupCommit();
     if (!this.running && this.isIdle()) return;
     const settled = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     // While the database is down, durable means journaled: settle now rather than retry early.
@@ -331,7 +450,10 @@ export class AuditWriter {
       }
     } else if (this.healthy) {
       await this.writeCheckpoint(true);
+      // Everything sealed is committed: the write-ahead copies have served their purpose.
+      if (this.journalFirst) this.journal?.removeOwnCommitted(this.commits.committedThrough.seq);
     }
+    if (this.groupTimer) clearTimeout(this.groupTimer);
     this.journal?.close();
   }
 
@@ -355,7 +477,8 @@ export class AuditWriter {
     return {
       chainId: this.chainId,
       ...this.counters,
-      queueDepth: this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0),
+      queueDepth:
+        this.queue.length + this.readyRecords + this.backlog.reduce((n, b) => n + b.length, 0),
       queueBytes: this.queueBytes,
       lastSeq: this.chain.lastSeq,
       committedThrough: this.commits.committedThrough.seq,
@@ -365,7 +488,7 @@ export class AuditWriter {
 
   /** Nothing in memory, and nothing journaled that a reachable database still lacks. */
   private isIdle(): boolean {
-    if (this.queue.length > 0 || this.backlog.length > 0) return false;
+    if (this.queue.length > 0 || this.backlog.length > 0 || this.ready.length > 0) return false;
     return !this.healthy || this.refreshSegments().length === 0;
   }
 
@@ -437,7 +560,7 @@ export class AuditWriter {
     } finally {
       this.running = false;
       this.settleIdleWaitersIfDurable();
-      if (!this.closed && this.queue.length > 0) this.schedule(this.flushIntervalMs);
+      if (!this.closed && this.pendingFresh() > 0) this.schedule(this.flushIntervalMs);
     }
   }
 
@@ -451,8 +574,14 @@ export class AuditWriter {
 
   /** A fresh batch, only when nothing older (journal, held batches) is waiting. */
   private nextFreshWork(): Work | null {
-    if (this.queue.length === 0 || this.closed) return null;
-    if (this.backlog.length > 0 || this.refreshSegments().length > 0) return null;
+    if (this.closed || this.backlog.length > 0 || this.refreshSegments().length > 0) return null;
+    const ready = this.ready.shift();
+    if (ready) {
+      this.readyRecords -= ready.length;
+      return { kind: 'fresh', batch: ready };
+    }
+    // journal-first: the queue waits for its group commit, unless the disk refuses.
+    if (this.queue.length === 0 || (this.journalFirst && this.journalWritable())) return null;
     return { kind: 'fresh', batch: this.sealNext() };
   }
 
@@ -461,7 +590,11 @@ export class AuditWriter {
     if (Date.now() - this.lastSegmentScan > this.journalStaleAfterMs / 2) this.segmentsStale = true;
     if (this.journal && this.segmentsStale) {
       this.lastSegmentScan = Date.now();
-      this.pendingSegments = this.journal.pendingSegments();
+      // journal-first: own segments are copies of what memory delivers, unless memory let go.
+      const through = this.replayOwnThrough;
+      this.pendingSegments = this.journal
+        .pendingSegments()
+        .filter((s) => !this.journalFirst || !s.own || (through !== null && s.path <= through));
       this.segmentsStale = false;
     }
     return this.pendingSegments;
@@ -494,8 +627,11 @@ export class AuditWriter {
         this.inFlight.add(work.batch);
         try {
           const result = await this.write(work.batch);
-          if (result === 'transient' && !this.journaledInFlight.has(work.batch))
-            this.hold(work.batch);
+          if (result === 'ok') this.markAccepted(work.batch);
+          else if (this.durableBatches.has(work.batch)) {
+            // journal-first: the journal has it (and everything after it): replay from there.
+            if (this.journalFirst) this.releaseReady();
+          } else if (!this.journaledInFlight.has(work.batch)) this.hold(work.batch);
           return result;
         } finally {
           this.inFlight.delete(work.batch);
@@ -504,7 +640,10 @@ export class AuditWriter {
       }
       case 'backlog': {
         const result = await this.write(work.batch);
-        if (result === 'ok') this.backlog.shift();
+        if (result === 'ok') {
+          this.backlog.shift();
+          this.markAccepted(work.batch);
+        }
         return result;
       }
       case 'replay':
@@ -529,27 +668,35 @@ export class AuditWriter {
     const journal = this.journal as Journal;
     try {
       const pending = [...this.inFlight].filter(
-        (b) => b !== batch && !this.journaledInFlight.has(b),
+        (b) => b !== batch && !this.journaledInFlight.has(b) && !this.durableBatches.has(b),
       );
       for (const held of [...pending, batch].sort((a, b) => firstSeq(a) - firstSeq(b))) {
         journal.append(held);
         this.counters.journaled += held.length;
+        this.markAccepted(held);
         if (held !== batch) this.journaledInFlight.add(held);
       }
       this.segmentsStale = true;
-      if (this.journalRetryAt !== 0) {
-        this.journalRetryAt = 0;
-        this.logger.warn('the journal accepts writes again');
-      }
+      this.journalRecovered();
       return true;
     } catch (error) {
-      this.counters.journalFailures += 1;
-      this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
-      this.logger.error(
-        `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
-      );
+      this.journalFailed(error);
       return false;
     }
+  }
+
+  private journalFailed(error: unknown): void {
+    this.counters.journalFailures += 1;
+    this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
+    this.logger.error(
+      `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
+    );
+  }
+
+  private journalRecovered(): void {
+    if (this.journalRetryAt === 0) return;
+    this.journalRetryAt = 0;
+    this.logger.warn('the journal accepts writes again');
   }
 
   /** A journal exists and has not refused an append within the last `JOURNAL_RETRY_MS`. */
@@ -565,6 +712,10 @@ export class AuditWriter {
       this.logger.error(`cannot read journal segment ${segment.path}: ${describeError(error)}`);
       this.pendingSegments = this.pendingSegments.filter((s) => s !== segment);
       return 'ok';
+    }
+    // Reading the segment being appended closed it: from here on, memory holds copies again.
+    if (contents.wasOpen && this.journalFirst && this.replayOwnThrough === ALL_SEGMENTS) {
+      this.replayOwnThrough = segment.path;
     }
     if (contents.malformed.length > 0 && !this.quarantined.has(segment.path)) {
       this.quarantined.add(segment.path);
@@ -583,6 +734,7 @@ export class AuditWriter {
     }
     this.counters.replayed += contents.records.length;
     (this.journal as Journal).remove(segment);
+    if (segment.path === this.replayOwnThrough) this.replayOwnThrough = null;
     this.segmentsStale = true;
     return 'ok';
   }
@@ -743,6 +895,7 @@ export class AuditWriter {
     this.counters.written += inserted;
     this.counters.duplicates += batch.length - inserted;
     this.commits.markCommitted(batch);
+    if (this.journalFirst) this.journal?.retire(this.commits.committedThrough.seq);
   }
 
   private overBound(): boolean {
@@ -753,11 +906,13 @@ export class AuditWriter {
   private spill(): void {
     const target = Math.floor(this.maxQueueRecords / 2);
     const targetBytes = Math.floor(this.maxQueueBytes / 2);
+    if (this.journalFirst) this.groupCommit();
     // Unsealed records stay in the queue while the disk refuses: they can still be dropped
     // without leaving a gap in the chain, should memory reach its hard limit.
     // And a failed append leaves its sealed batch in memory: never more of those than the bound.
     const sealedHeld = () => this.backlog.reduce((n, b) => n + b.length, 0);
     while (
+      !this.journalFirst &&
       this.journalWritable() &&
       this.queue.length > 0 &&
       sealedHeld() < this.maxQueueRecords &&
@@ -811,7 +966,11 @@ export class AuditWriter {
   persistBeforeExit(): void {
     if (this.queue.length === 0 && this.backlog.length === 0 && this.inFlight.size === 0) return;
     for (const batch of this.inFlight) {
-      if (!this.journaledInFlight.has(batch) && this.appendToJournal(batch))
+      if (
+        !this.durableBatches.has(batch) &&
+        !this.journaledInFlight.has(batch) &&
+        this.appendToJournal(batch)
+      )
         this.journaledInFlight.add(batch);
     }
     // At exit there is no later batch: the journal gets one more try whatever its last failure.
@@ -835,7 +994,11 @@ export class AuditWriter {
    */
   private settleIdleWaitersIfDurable(): void {
     if (this.idleWaiters.length === 0) return;
-    if (!this.healthy) this.spillAll();
+    if (!this.healthy) {
+      this.spillAll();
+      // journal-first: what memory holds for delivery is on disk already.
+      if (this.journalFirst && this.ready.length > 0) this.releaseReady();
+    }
     if (!this.isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
