@@ -8,6 +8,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { resolveDataDir } from '../data-dir.js';
 import { HashChain } from '../hash-chain.js';
 import type { CheckpointSigner } from './checkpoint-signer.js';
+import { type CheckpointSeam, Checkpoints } from './checkpoints.js';
 import { CommitTracker } from './commit-tracker.js';
 import { describeDatabase, readDatabaseIdentity } from './database-identity.js';
 import { Journal, type JournalSegment } from './journal.js';
@@ -154,9 +155,11 @@ const JOURNAL_RETRY_MS = 250;
 export class AuditWriter {
   readonly chainId: string;
   private readonly store: AuditStore;
-  /** Seals records; replaced by a fresh chain once a final checkpoint closed this one. */
-  private chain: HashChain;
-  private readonly commits: CommitTracker;
+  /**
+   * The chain records are sealed into, with its commit tracking and checkpoints: one value,
+   * replaced as a whole once a final checkpoint closed the chain.
+   */
+  private active: ActiveChain;
   private readonly journal: Journal | null;
   private readonly logger: AuditLogger;
   private readonly batchSize: number;
@@ -170,11 +173,12 @@ export class AuditWriter {
   > &
     NonNullable<AuditWriterOptions['checkpoints']>;
   private readonly serviceName: string | null;
+  /** Checkpoints of chains this writer already closed. */
+  private checkpointsStored = 0;
   private prepare: (() => Promise<void>) | null;
   private preparing: Promise<void> | null = null;
   private readonly maxInFlight: number;
   private readonly writeTimeoutMs: number;
-  private checkpointing = false;
 
   private queue: QueuedRecord[] = [];
   private queueBytes = 0;
@@ -214,8 +218,6 @@ export class AuditWriter {
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
-  private lastCheckpointSeq = 0;
-  private lastCheckpointAt = Date.now();
   private readonly counters = {
     received: 0,
     accepted: 0,
@@ -230,7 +232,6 @@ export class AuditWriter {
     foreignJournals: 0,
     journalFailures: 0,
     failedWrites: 0,
-    checkpoints: 0,
     collisions: 0,
     lastWriteLatencyMs: 0,
   };
@@ -238,8 +239,6 @@ export class AuditWriter {
   constructor(options: AuditWriterOptions) {
     this.store = options.store;
     this.chainId = options.chainId ?? randomUUID();
-    this.chain = new HashChain(this.chainId);
-    this.commits = new CommitTracker(this.chainId);
     this.serviceName = options.serviceName ?? null;
     this.prepare = options.prepare ?? null;
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 2);
@@ -259,6 +258,7 @@ export class AuditWriter {
       everyMs: positive('checkpoints.everyMs', options.checkpoints?.everyMs ?? 60_000),
     };
     this.logger = rateLimited(options.logger ?? consoleLogger);
+    this.active = this.startChain(this.chainId);
     this.journalStaleAfterMs = positive(
       'journalStaleAfterMs',
       options.journalStaleAfterMs ?? Number(process.env.AITRAIL_JOURNAL_STALE_MS || 15_000),
@@ -355,7 +355,8 @@ export class AuditWriter {
     if (this.groupTimer) clearTimeout(this.groupTimer);
     this.groupTimer = null;
     if (this.queue.length === 0 || !this.journalWritable()) return;
-    const before = { seq: this.chain.lastSeq, head: this.chain.headHash };
+    const chain = this.active.chain;
+    const before = { seq: chain.lastSeq, head: chain.headHash };
     const taken = this.queue.slice();
     const batches: SealedAuditRecord[][] = [];
     while (this.queue.length > 0) batches.push(this.sealNext());
@@ -364,7 +365,7 @@ export class AuditWriter {
     } catch (error) {
       // Nothing of the group reached the disk: unseal it, so that it can still be dropped (at the
       // hard limit) without leaving a gap in the chain.
-      this.chain = new HashChain(this.chain.chainId, before);
+      this.active.chain = new HashChain(chain.chainId, before);
       this.queue = taken.concat(this.queue);
       for (const item of taken) this.queueBytes += item.bytes;
       this.journalFailed(error);
@@ -380,8 +381,9 @@ export class AuditWriter {
     } else {
       this.ready.push(...batches);
       this.readyRecords += taken.length;
-      // Past the bound, memory lets go of its copies: the journal has them, replay reads them.
-      if (this.readyRecords > this.maxQueueRecords) this.releaseReady();
+      // Near the bound (the next group would pass it), memory lets go of its copies: the
+      // journal has them, and replay reads them from there.
+      if (this.readyRecords + this.groupCommitRecords > this.maxQueueRecords) this.releaseReady();
     }
     const now = this.idleWaiters.length > 0 || this.pendingFresh() >= this.batchSize;
     this.schedule(now ? 0 : this.flushIntervalMs);
@@ -449,9 +451,11 @@ export class AuditWriter {
         this.backlog = [];
       }
     } else if (this.healthy) {
-      await this.writeCheckpoint(true);
+      const committed = this.active.commits.committedThrough.seq;
+      if (await this.active.checkpoints.final(this.head()))
+        this.active = this.startChain(randomUUID());
       // Everything sealed is committed: the write-ahead copies have served their purpose.
-      if (this.journalFirst) this.journal?.removeOwnCommitted(this.commits.committedThrough.seq);
+      if (this.journalFirst) this.journal?.removeOwnCommitted(committed);
     }
     if (this.groupTimer) clearTimeout(this.groupTimer);
     this.journal?.close();
@@ -477,11 +481,12 @@ export class AuditWriter {
     return {
       chainId: this.chainId,
       ...this.counters,
+      checkpoints: this.checkpointsStored + this.active.checkpoints.stored,
       queueDepth:
         this.queue.length + this.readyRecords + this.backlog.reduce((n, b) => n + b.length, 0),
       queueBytes: this.queueBytes,
-      lastSeq: this.chain.lastSeq,
-      committedThrough: this.commits.committedThrough.seq,
+      lastSeq: this.active.chain.lastSeq,
+      committedThrough: this.active.commits.committedThrough.seq,
       databaseReachable: this.healthy,
     };
   }
@@ -534,7 +539,7 @@ export class AuditWriter {
         if (!this.healthy) this.logger.warn('database reachable again; replaying held records');
         this.healthy = true;
         this.failures = 0;
-        await this.maybeCheckpoint();
+        await this.active.checkpoints.onCommitted(this.head());
       });
       inFlight.add(task);
     };
@@ -606,7 +611,7 @@ export class AuditWriter {
     for (let i = 0; i < taken.length; i++) {
       const item = taken[i] as QueuedRecord;
       this.queueBytes -= item.bytes;
-      batch[i] = this.chain.seal(item.record, item.metadataJson);
+      batch[i] = this.active.chain.seal(item.record, item.metadataJson);
     }
     return batch;
   }
@@ -894,8 +899,8 @@ export class AuditWriter {
   private committed(batch: SealedAuditRecord[], inserted: number): void {
     this.counters.written += inserted;
     this.counters.duplicates += batch.length - inserted;
-    this.commits.markCommitted(batch);
-    if (this.journalFirst) this.journal?.retire(this.commits.committedThrough.seq);
+    this.active.commits.markCommitted(batch);
+    if (this.journalFirst) this.journal?.retire(this.active.commits.committedThrough.seq);
   }
 
   private overBound(): boolean {
@@ -1020,64 +1025,40 @@ export class AuditWriter {
     this.wake = null;
   }
 
-  private async maybeCheckpoint(): Promise<void> {
-    if (this.checkpointing) return;
-    const through = this.commits.committedThrough.seq;
-    if (through <= this.lastCheckpointSeq) return;
-    const due =
-      through - this.lastCheckpointSeq >= this.checkpointOptions.everyRecords ||
-      Date.now() - this.lastCheckpointAt >= this.checkpointOptions.everyMs;
-    if (!due) return;
-    this.checkpointing = true;
-    try {
-      await this.writeCheckpoint(false);
-    } finally {
-      this.checkpointing = false;
-    }
+  /** Where the active chain stands, for its checkpoints. */
+  private head() {
+    const { seq, hash } = this.active.commits.committedThrough;
+    return {
+      chainId: this.active.chain.chainId,
+      committedSeq: seq,
+      committedHash: hash,
+      sealedSeq: this.active.chain.lastSeq,
+    };
   }
 
-  /**
-   * Stores a checkpoint of the committed head. `final` (at a clean shutdown, everything sealed
-   * committed) closes the chain: verify then treats any later row as forged, and records that
-   * still arrive are sealed into a fresh chain.
-   */
-  private async writeCheckpoint(final: boolean): Promise<void> {
-    const { seq, hash } = this.commits.committedThrough;
-    if (hash === null) return;
-    const closesChain = final && seq === this.chain.lastSeq;
-    if (seq <= this.lastCheckpointSeq && !closesChain) return;
-    const signer = this.checkpointOptions.signer ?? null;
-    const unsigned: Omit<CheckpointRecord, 'signature'> = {
-      chainId: this.chainId,
-      chainSeq: seq,
-      headHash: hash,
-      createdAt: new Date().toISOString(),
-      serviceName: this.serviceName,
-      algorithm: signer ? signer.algorithm : 'none',
-      keyId: signer ? signer.keyId : null,
-      final: closesChain,
+  /** A chain, its commit tracking and its checkpoints, created together. */
+  private startChain(chainId: string): ActiveChain {
+    if (this.active) this.checkpointsStored += this.active.checkpoints.stored;
+    return {
+      chain: new HashChain(chainId),
+      commits: new CommitTracker(chainId),
+      checkpoints: new Checkpoints({
+        everyRecords: this.checkpointOptions.everyRecords,
+        everyMs: this.checkpointOptions.everyMs,
+        signer: this.checkpointOptions.signer ?? null,
+        serviceName: this.serviceName,
+        store: (checkpoint) => this.guarded(() => this.store.insertCheckpoint(checkpoint)),
+        onCheckpoint: this.checkpointOptions.onCheckpoint,
+        logger: this.logger,
+      }),
     };
-    const checkpoint: CheckpointRecord = {
-      ...unsigned,
-      signature: signer ? signer.sign(unsigned) : null,
-    };
-    try {
-      await this.guarded(() => this.store.insertCheckpoint(checkpoint));
-    } catch (error) {
-      const when = final ? 'at shutdown' : 'periodically';
-      this.logger.warn(`storing a checkpoint ${when} failed: ${describeError(error)}`);
-      return;
-    }
-    this.lastCheckpointSeq = seq;
-    this.lastCheckpointAt = Date.now();
-    this.counters.checkpoints += 1;
-    if (closesChain) this.chain = new HashChain(randomUUID());
-    try {
-      this.checkpointOptions.onCheckpoint?.(checkpoint);
-    } catch (error) {
-      this.logger.warn(`the onCheckpoint callback threw: ${describeError(error)}`);
-    }
   }
+}
+
+interface ActiveChain {
+  chain: HashChain;
+  commits: CommitTracker;
+  checkpoints: CheckpointSeam & { readonly stored: number };
 }
 
 function withoutTracing<T>(fn: () => Promise<T>): Promise<T> {
