@@ -372,6 +372,8 @@ export class AuditWriter {
       return;
     }
     this.journalRecovered();
+    // The journal now holds records: bind it to its database as soon as that answers.
+    if (!this.databaseBound) void this.bindJournal();
     for (const batch of batches) {
       this.counters.journaled += batch.length;
       this.markAccepted(batch);
@@ -524,8 +526,12 @@ export class AuditWriter {
   private async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    // Bind the journal before anything spills, if the database answers now.
-    await this.bindJournal();
+    // Bind the journal before anything spills, if the database answers now; but only when there
+    // is work: a query at startup, racing a dying server, meets a postgres.js connection bug
+    // (an unhandled rejection in its type fetch) that would take the host down with it.
+    if (this.queue.length > 0 || this.ready.length > 0 || this.journal?.hasOtherChains()) {
+      await this.bindJournal();
+    }
     const inFlight = new Set<Promise<void>>();
     let failed = false;
     const start = (work: Work) => {

@@ -221,6 +221,17 @@ export class Journal {
     return segments.sort((a, b) => Number(b.own) - Number(a.own));
   }
 
+  /** Are there chain folders of other writers (live or dead) under this store's folder? */
+  hasOtherChains(): boolean {
+    try {
+      return readdirSync(this.options.root, { withFileTypes: true }).some(
+        (entry) => entry.isDirectory() && entry.name !== this.options.chainId,
+      );
+    } catch {
+      return false;
+    }
+  }
+
   /** Takes over a dead writer's folder, unless it is bound to another database. */
   private claim(chainId: string, dir: string): boolean {
     if (!this.owner.isAbandoned(dir)) return false;
