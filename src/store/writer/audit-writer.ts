@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { AitrailError } from '../../errors.js';
 import type { AuditRecord, CheckpointRecord, SealedAuditRecord } from '../audit-record.js';
 import type { AuditStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -52,6 +51,22 @@ export interface AuditWriterOptions {
    */
   journalDir?: string | null;
   /**
+   * When a record counts as accepted (see docs/delivery.md). `journal-first` (the default when
+   * there is a journal): records are sealed and fsynced to the journal in groups, a few
+   * milliseconds after they arrive, before they count as accepted; a SIGKILL loses at most the
+   * group not yet committed. `memory-first`: records are journaled only when memory passes its
+   * bound or the database fails; a SIGKILL loses what memory held. Default
+   * `AITRAIL_DURABILITY`, else `journal-first`.
+   */
+  durability?: 'journal-first' | 'memory-first';
+  /** journal-first: the longest a record waits for its group's fsync. Default 5 ms. */
+  groupCommitMs?: number;
+  /**
+   * journal-first: a group is committed at once when it reaches this many records, even in a
+   * synchronous burst that never yields to the timer. Default 1000.
+   */
+  groupCommitRecords?: number;
+  /**
    * A dead writer's journal in another pid namespace (the previous life of a restarted
    * container) is taken over once its owner's heartbeat is this old. Default
    * `AITRAIL_JOURNAL_STALE_MS`, else 15 s.
@@ -83,6 +98,11 @@ export interface AuditWriterOptions {
 export interface WriterStats {
   chainId: string;
   received: number;
+  /**
+   * Records that became durable in this process: fsynced to the journal or committed to the
+   * database, whichever came first. From then on no crash of this process loses them.
+   */
+  accepted: number;
   written: number;
   /** Rows already present (replays, retries after an ambiguous commit): skipped, not duplicated. */
   duplicates: number;
@@ -129,6 +149,8 @@ type Attempt = 'ok' | 'transient';
 const RECORD_OVERHEAD_BYTES = 600;
 /** Past this multiple of the memory bound, with no journal to spill to, records are dropped. */
 const HARD_LIMIT_FACTOR = 2;
+/** Sorts after every segment path: replay all of this writer's own segments. */
+const ALL_SEGMENTS = '\uffff';
 /** After a failed append, the journal is tried again on the first batch after this pause. */
 const JOURNAL_RETRY_MS = 250;
 
@@ -141,9 +163,11 @@ const JOURNAL_RETRY_MS = 250;
 export class AuditWriter {
   readonly chainId: string;
   private readonly store: AuditStore;
-  /** Seals records; replaced by a fresh chain once a final checkpoint closed this one. */
-  private chain: HashChain;
-  private readonly commits: CommitTracker;
+  /**
+   * The chain records are sealed into, with its commit tracking and checkpoints: one value,
+   * replaced as a whole once a final checkpoint closed the chain.
+   */
+  private active: ActiveChain;
   private readonly journal: Journal | null;
   private readonly logger: AuditLogger;
   private readonly batchSize: number;
@@ -152,7 +176,7 @@ export class AuditWriter {
   private readonly maxQueueBytes: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
-  /** Tree heads: genesis, periodic, final, each signed and witnessed. */
+  /** Tree heads of every chain this writer seals: genesis, periodic, final; signed and witnessed. */
   private readonly checkpoints: CheckpointPublisher;
   private prepare: (() => Promise<void>) | null;
   private preparing: Promise<void> | null = null;
@@ -165,6 +189,22 @@ export class AuditWriter {
   /** Fresh batches whose insert is running, and those of them already copied to the journal. */
   private readonly inFlight = new Set<SealedAuditRecord[]>();
   private readonly journaledInFlight = new Set<SealedAuditRecord[]>();
+  /** journal-first: journaled batches waiting for delivery from memory (copies of the journal). */
+  private ready: SealedAuditRecord[][] = [];
+  private readyRecords = 0;
+  /** Batches already in the journal or counted as accepted. */
+  private readonly durableBatches = new WeakSet<SealedAuditRecord[]>();
+  /**
+   * journal-first: which of this writer's own segments replay from disk, because memory let go
+   * of its copies: none (null), all (`ALL_SEGMENTS`, new groups then go to disk only), or those
+   * up to and including the named one (the segment that was open when replay reached it; groups
+   * committed after that have copies in memory again).
+   */
+  private replayOwnThrough: string | null = null;
+  private readonly journalFirst: boolean;
+  private readonly groupCommitMs: number;
+  private readonly groupCommitRecords: number;
+  private groupTimer: NodeJS.Timeout | null = null;
   private pendingSegments: JournalSegment[] = [];
   private segmentsStale = true;
   private lastSegmentScan = 0;
@@ -183,6 +223,7 @@ export class AuditWriter {
   private idleWaiters: Array<() => void> = [];
   private readonly counters = {
     received: 0,
+    accepted: 0,
     written: 0,
     duplicates: 0,
     journaled: 0,
@@ -201,8 +242,6 @@ export class AuditWriter {
   constructor(options: AuditWriterOptions) {
     this.store = options.store;
     this.chainId = options.chainId ?? randomUUID();
-    this.chain = new HashChain(this.chainId);
-    this.commits = new CommitTracker(this.chainId);
     this.prepare = options.prepare ?? null;
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 2);
     this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 15_000);
@@ -232,7 +271,7 @@ export class AuditWriter {
       logger: this.logger,
       guard: (io) => this.guarded(io),
     });
-    this.checkpoints.openChain(this.chainId);
+    this.active = this.startChain(this.chainId);
     this.journalStaleAfterMs = positive(
       'journalStaleAfterMs',
       options.journalStaleAfterMs ?? Number(process.env.AITRAIL_JOURNAL_STALE_MS || 15_000),
@@ -240,6 +279,15 @@ export class AuditWriter {
     const journalDir =
       options.journalDir === undefined ? join(resolveDataDir(), 'journal') : options.journalDir;
     this.journal = journalDir ? this.openJournal(journalDir) : null;
+    const durability = options.durability ?? process.env.AITRAIL_DURABILITY ?? 'journal-first';
+    if (durability !== 'journal-first' && durability !== 'memory-first') {
+      throw new TypeError(
+        `AuditWriter: durability must be 'journal-first' or 'memory-first', got ${String(durability)}`,
+      );
+    }
+    this.journalFirst = this.journal !== null && durability === 'journal-first';
+    this.groupCommitMs = positive('groupCommitMs', options.groupCommitMs ?? 5);
+    this.groupCommitRecords = positive('groupCommitRecords', options.groupCommitRecords ?? 1000);
     // Journals left by writers that died on this host replay as soon as the database answers.
     if (this.journal) this.schedule(0);
   }
@@ -294,12 +342,85 @@ export class AuditWriter {
     }
     this.queue.push({ record: split.chained, personal: split.personal, metadataJson, bytes });
     this.queueBytes += bytes;
+    if (this.journalFirst && !this.closed) {
+      if (this.queue.length >= this.groupCommitRecords) this.groupCommit();
+      else if (this.groupTimer === null) {
+        this.groupTimer = setTimeout(() => this.groupCommit(), this.groupCommitMs);
+        this.groupTimer.unref();
+      }
+    }
     if (this.overBound()) this.spill();
     if (this.closed) {
       this.spillAll();
       return;
     }
-    this.schedule(this.queue.length >= this.batchSize ? 0 : this.flushIntervalMs);
+    this.schedule(this.pendingFresh() >= this.batchSize ? 0 : this.flushIntervalMs);
+  }
+
+  /** Records waiting for a fresh batch: journaled copies (journal-first) and the queue. */
+  private pendingFresh(): number {
+    return this.readyRecords + this.queue.length;
+  }
+
+  /**
+   * journal-first: seals what the queue holds and appends it to the journal with one fsync;
+   * only then do these records count as accepted. Runs on a timer `groupCommitMs` after the
+   * first record of a group, or at once when a group reaches `groupCommitRecords`. While the
+   * disk refuses, the records stay unsealed in the queue (delivered from memory, counted as
+   * accepted once committed) and the journal is tried again on a later group.
+   */
+  private groupCommit(): void {
+    if (this.groupTimer) clearTimeout(this.groupTimer);
+    this.groupTimer = null;
+    if (this.queue.length === 0 || !this.journalWritable()) return;
+    const chain = this.active.chain;
+    const before = { seq: chain.lastSeq, head: chain.headHash };
+    const taken = this.queue.slice();
+    const batches: SealedAuditRecord[][] = [];
+    while (this.queue.length > 0) batches.push(this.sealNext());
+    try {
+      (this.journal as Journal).append(batches.flat());
+    } catch (error) {
+      // Nothing of the group reached the disk: unseal it, so that it can still be dropped (at the
+      // hard limit) without leaving a gap in the chain.
+      this.active.chain = new HashChain(chain.chainId, before);
+      this.queue = taken.concat(this.queue);
+      for (const item of taken) this.queueBytes += item.bytes;
+      this.journalFailed(error);
+      return;
+    }
+    this.journalRecovered();
+    // The journal now holds records: bind it to its database as soon as that answers.
+    if (!this.databaseBound) void this.bindJournal();
+    for (const batch of batches) {
+      this.counters.journaled += batch.length;
+      this.markAccepted(batch);
+    }
+    if (this.replayOwnThrough === ALL_SEGMENTS) {
+      this.segmentsStale = true;
+    } else {
+      this.ready.push(...batches);
+      this.readyRecords += taken.length;
+      // Near the bound (the next group would pass it), memory lets go of its copies: the
+      // journal has them, and replay reads them from there.
+      if (this.readyRecords + this.groupCommitRecords > this.maxQueueRecords) this.releaseReady();
+    }
+    const now = this.idleWaiters.length > 0 || this.pendingFresh() >= this.batchSize;
+    this.schedule(now ? 0 : this.flushIntervalMs);
+  }
+
+  /** journal-first: drops memory copies of journaled batches; own segments replay instead. */
+  private releaseReady(): void {
+    this.ready = [];
+    this.readyRecords = 0;
+    this.replayOwnThrough = ALL_SEGMENTS;
+    this.segmentsStale = true;
+  }
+
+  private markAccepted(batch: SealedAuditRecord[]): void {
+    if (this.durableBatches.has(batch)) return;
+    this.durableBatches.add(batch);
+    this.counters.accepted += batch.length;
   }
 
   /**
@@ -307,6 +428,7 @@ export class AuditWriter {
    * database is unreachable, fsynced to the journal.
    */
   async flush(): Promise<void> {
+    if (this.journalFirst) this.groupCommit();
     if (!this.running && this.isIdle()) return;
     const settled = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     // While the database is down, durable means journaled: settle now rather than retry early.
@@ -350,14 +472,16 @@ export class AuditWriter {
       }
       await this.checkpoints.stop();
     } else if (this.healthy) {
+      const committed = this.active.commits.committedThrough.seq;
       // Final head last, after the timer stopped and any periodic head finished.
-      if (await this.checkpoints.final(this.chain.chainId, this.chain.lastSeq)) {
-        this.chain = new HashChain(randomUUID());
-        this.checkpoints.openChain(this.chain.chainId);
-      }
+      if (await this.checkpoints.final(this.active.chain.chainId, this.active.chain.lastSeq))
+        this.active = this.startChain(randomUUID());
+      // Everything sealed is committed: the write-ahead copies have served their purpose.
+      if (this.journalFirst) this.journal?.removeOwnCommitted(committed);
     } else {
       await this.checkpoints.stop();
     }
+    if (this.groupTimer) clearTimeout(this.groupTimer);
     this.journal?.close();
   }
 
@@ -382,17 +506,18 @@ export class AuditWriter {
       chainId: this.chainId,
       ...this.counters,
       checkpoints: this.checkpoints.stats.checkpoints,
-      queueDepth: this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0),
+      queueDepth:
+        this.queue.length + this.readyRecords + this.backlog.reduce((n, b) => n + b.length, 0),
       queueBytes: this.queueBytes,
-      lastSeq: this.chain.lastSeq,
-      committedThrough: this.commits.committedThrough.seq,
+      lastSeq: this.active.chain.lastSeq,
+      committedThrough: this.active.commits.committedThrough.seq,
       databaseReachable: this.healthy,
     };
   }
 
   /** Nothing in memory, and nothing journaled that a reachable database still lacks. */
   private isIdle(): boolean {
-    if (this.queue.length > 0 || this.backlog.length > 0) return false;
+    if (this.queue.length > 0 || this.backlog.length > 0 || this.ready.length > 0) return false;
     return !this.healthy || this.refreshSegments().length === 0;
   }
 
@@ -423,8 +548,12 @@ export class AuditWriter {
   private async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    // Bind the journal before anything spills, if the database answers now.
-    await this.bindJournal();
+    // Bind the journal before anything spills, if the database answers now; but only when there
+    // is work: a query at startup, racing a dying server, meets a postgres.js connection bug
+    // (an unhandled rejection in its type fetch) that would take the host down with it.
+    if (this.queue.length > 0 || this.ready.length > 0 || this.journal?.hasOtherChains()) {
+      await this.bindJournal();
+    }
     const inFlight = new Set<Promise<void>>();
     let failed = false;
     const start = (work: Work) => {
@@ -438,7 +567,7 @@ export class AuditWriter {
         if (!this.healthy) this.logger.warn('database reachable again; replaying held records');
         this.healthy = true;
         this.failures = 0;
-        await this.maybeCheckpoint();
+        await this.checkpoints.maybePublish();
       });
       inFlight.add(task);
     };
@@ -464,7 +593,7 @@ export class AuditWriter {
     } finally {
       this.running = false;
       this.settleIdleWaitersIfDurable();
-      if (!this.closed && this.queue.length > 0) this.schedule(this.flushIntervalMs);
+      if (!this.closed && this.pendingFresh() > 0) this.schedule(this.flushIntervalMs);
     }
   }
 
@@ -478,8 +607,14 @@ export class AuditWriter {
 
   /** A fresh batch, only when nothing older (journal, held batches) is waiting. */
   private nextFreshWork(): Work | null {
-    if (this.queue.length === 0 || this.closed) return null;
-    if (this.backlog.length > 0 || this.refreshSegments().length > 0) return null;
+    if (this.closed || this.backlog.length > 0 || this.refreshSegments().length > 0) return null;
+    const ready = this.ready.shift();
+    if (ready) {
+      this.readyRecords -= ready.length;
+      return { kind: 'fresh', batch: ready };
+    }
+    // journal-first: the queue waits for its group commit, unless the disk refuses.
+    if (this.queue.length === 0 || (this.journalFirst && this.journalWritable())) return null;
     return { kind: 'fresh', batch: this.sealNext() };
   }
 
@@ -488,7 +623,11 @@ export class AuditWriter {
     if (Date.now() - this.lastSegmentScan > this.journalStaleAfterMs / 2) this.segmentsStale = true;
     if (this.journal && this.segmentsStale) {
       this.lastSegmentScan = Date.now();
-      this.pendingSegments = this.journal.pendingSegments();
+      // journal-first: own segments are copies of what memory delivers, unless memory let go.
+      const through = this.replayOwnThrough;
+      this.pendingSegments = this.journal
+        .pendingSegments()
+        .filter((s) => !this.journalFirst || !s.own || (through !== null && s.path <= through));
       this.segmentsStale = false;
     }
     return this.pendingSegments;
@@ -500,7 +639,7 @@ export class AuditWriter {
     for (let i = 0; i < taken.length; i++) {
       const item = taken[i] as QueuedRecord;
       this.queueBytes -= item.bytes;
-      const sealed = this.chain.seal(item.record, item.metadataJson);
+      const sealed = this.active.chain.seal(item.record, item.metadataJson);
       sealed.personal = item.personal;
       batch[i] = sealed;
     }
@@ -523,8 +662,11 @@ export class AuditWriter {
         this.inFlight.add(work.batch);
         try {
           const result = await this.write(work.batch);
-          if (result === 'transient' && !this.journaledInFlight.has(work.batch))
-            this.hold(work.batch);
+          if (result === 'ok') this.markAccepted(work.batch);
+          else if (this.durableBatches.has(work.batch)) {
+            // journal-first: the journal has it (and everything after it): replay from there.
+            if (this.journalFirst) this.releaseReady();
+          } else if (!this.journaledInFlight.has(work.batch)) this.hold(work.batch);
           return result;
         } finally {
           this.inFlight.delete(work.batch);
@@ -533,7 +675,10 @@ export class AuditWriter {
       }
       case 'backlog': {
         const result = await this.write(work.batch);
-        if (result === 'ok') this.backlog.shift();
+        if (result === 'ok') {
+          this.backlog.shift();
+          this.markAccepted(work.batch);
+        }
         return result;
       }
       case 'replay':
@@ -558,27 +703,35 @@ export class AuditWriter {
     const journal = this.journal as Journal;
     try {
       const pending = [...this.inFlight].filter(
-        (b) => b !== batch && !this.journaledInFlight.has(b),
+        (b) => b !== batch && !this.journaledInFlight.has(b) && !this.durableBatches.has(b),
       );
       for (const held of [...pending, batch].sort((a, b) => firstSeq(a) - firstSeq(b))) {
         journal.append(held);
         this.counters.journaled += held.length;
+        this.markAccepted(held);
         if (held !== batch) this.journaledInFlight.add(held);
       }
       this.segmentsStale = true;
-      if (this.journalRetryAt !== 0) {
-        this.journalRetryAt = 0;
-        this.logger.warn('the journal accepts writes again');
-      }
+      this.journalRecovered();
       return true;
     } catch (error) {
-      this.counters.journalFailures += 1;
-      this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
-      this.logger.error(
-        `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
-      );
+      this.journalFailed(error);
       return false;
     }
+  }
+
+  private journalFailed(error: unknown): void {
+    this.counters.journalFailures += 1;
+    this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
+    this.logger.error(
+      `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
+    );
+  }
+
+  private journalRecovered(): void {
+    if (this.journalRetryAt === 0) return;
+    this.journalRetryAt = 0;
+    this.logger.warn('the journal accepts writes again');
   }
 
   /** A journal exists and has not refused an append within the last `JOURNAL_RETRY_MS`. */
@@ -594,6 +747,10 @@ export class AuditWriter {
       this.logger.error(`cannot read journal segment ${segment.path}: ${describeError(error)}`);
       this.pendingSegments = this.pendingSegments.filter((s) => s !== segment);
       return 'ok';
+    }
+    // Reading the segment being appended closed it: from here on, memory holds copies again.
+    if (contents.wasOpen && this.journalFirst && this.replayOwnThrough === ALL_SEGMENTS) {
+      this.replayOwnThrough = segment.path;
     }
     if (contents.malformed.length > 0 && !this.quarantined.has(segment.path)) {
       this.quarantined.add(segment.path);
@@ -612,6 +769,7 @@ export class AuditWriter {
     }
     this.counters.replayed += contents.records.length;
     (this.journal as Journal).remove(segment);
+    if (segment.path === this.replayOwnThrough) this.replayOwnThrough = null;
     this.segmentsStale = true;
     return 'ok';
   }
@@ -668,10 +826,9 @@ export class AuditWriter {
       timer = setTimeout(() => {
         void this.store.recycle?.().catch(() => {});
         reject(
-          new AitrailError(
-            'WRITE_TIMEOUT',
-            `no answer from the database within ${this.writeTimeoutMs} ms (delivery.writeTimeoutMs)`,
-          ),
+          Object.assign(new Error(`no answer from the database within ${this.writeTimeoutMs} ms`), {
+            code: 'WRITE_TIMEOUT',
+          }),
         );
       }, this.writeTimeoutMs);
       timer.unref();
@@ -773,8 +930,9 @@ export class AuditWriter {
   private committed(batch: SealedAuditRecord[], inserted: number): void {
     this.counters.written += inserted;
     this.counters.duplicates += batch.length - inserted;
-    this.commits.markCommitted(batch);
+    this.active.commits.markCommitted(batch);
     this.checkpoints.onCommitted(batch);
+    if (this.journalFirst) this.journal?.retire(this.active.commits.committedThrough.seq);
   }
 
   private overBound(): boolean {
@@ -785,11 +943,13 @@ export class AuditWriter {
   private spill(): void {
     const target = Math.floor(this.maxQueueRecords / 2);
     const targetBytes = Math.floor(this.maxQueueBytes / 2);
+    if (this.journalFirst) this.groupCommit();
     // Unsealed records stay in the queue while the disk refuses: they can still be dropped
     // without leaving a gap in the chain, should memory reach its hard limit.
     // And a failed append leaves its sealed batch in memory: never more of those than the bound.
     const sealedHeld = () => this.backlog.reduce((n, b) => n + b.length, 0);
     while (
+      !this.journalFirst &&
       this.journalWritable() &&
       this.queue.length > 0 &&
       sealedHeld() < this.maxQueueRecords &&
@@ -843,7 +1003,11 @@ export class AuditWriter {
   persistBeforeExit(): void {
     if (this.queue.length === 0 && this.backlog.length === 0 && this.inFlight.size === 0) return;
     for (const batch of this.inFlight) {
-      if (!this.journaledInFlight.has(batch) && this.appendToJournal(batch))
+      if (
+        !this.durableBatches.has(batch) &&
+        !this.journaledInFlight.has(batch) &&
+        this.appendToJournal(batch)
+      )
         this.journaledInFlight.add(batch);
     }
     // At exit there is no later batch: the journal gets one more try whatever its last failure.
@@ -867,7 +1031,11 @@ export class AuditWriter {
    */
   private settleIdleWaitersIfDurable(): void {
     if (this.idleWaiters.length === 0) return;
-    if (!this.healthy) this.spillAll();
+    if (!this.healthy) {
+      this.spillAll();
+      // journal-first: what memory holds for delivery is on disk already.
+      if (this.journalFirst && this.ready.length > 0) this.releaseReady();
+    }
     if (!this.isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
@@ -889,9 +1057,16 @@ export class AuditWriter {
     this.wake = null;
   }
 
-  private async maybeCheckpoint(): Promise<void> {
-    await this.checkpoints.maybePublish();
+  /** A chain and its commit tracking, created together (its tree heads open with it). */
+  private startChain(chainId: string): ActiveChain {
+    this.checkpoints.openChain(chainId);
+    return { chain: new HashChain(chainId), commits: new CommitTracker(chainId) };
   }
+}
+
+interface ActiveChain {
+  chain: HashChain;
+  commits: CommitTracker;
 }
 
 function withoutTracing<T>(fn: () => Promise<T>): Promise<T> {

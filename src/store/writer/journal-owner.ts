@@ -14,6 +14,7 @@ export const OWNER_FILE = 'owner.json';
  * restarted container is PID 1 again, and pids are reused. So `owner.json` holds the owner's
  * pid, process start time, boot id and pid namespace, and the live owner touches the file every
  * `staleAfterMs / 3` (a heartbeat). A newcomer takes over a folder when:
+ * - the owner shut down and handed the folder over (`released`);
  * - `owner.json` is missing or garbage (a live owner writes it, atomically, before its first
  *   segment; so segments without one were left by a writer that died or by a damaged disk);
  * - the owner ran under another boot, or in this pid namespace its pid is free or belongs to a
@@ -31,12 +32,27 @@ export class JournalOwnership {
 
   /** Writes this process into `dir/owner.json` (tmp file + rename: never half-written). */
   take(dir: string): void {
-    const path = join(dir, OWNER_FILE);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.self));
-    renameSync(tmp, path);
+    this.writeOwner(dir, this.self);
     this.owned.add(dir);
     this.startHeartbeat();
+  }
+
+  /** Hands `dir` over: a writer that shut down with segments left lets the next one replay them. */
+  handOver(dir: string): void {
+    this.owned.delete(dir);
+    try {
+      this.writeOwner(dir, { ...this.self, released: true });
+    } catch {
+      // Then the heartbeat, or this process's end, tells the next writer.
+    }
+    if (this.owned.size === 0) this.stopHeartbeat();
+  }
+
+  private writeOwner(dir: string, owner: object): void {
+    const path = join(dir, OWNER_FILE);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(owner));
+    renameSync(tmp, path);
   }
 
   /** Can this process take over `dir`? See the class comment for the rules. */
@@ -44,7 +60,9 @@ export class JournalOwnership {
     const path = join(dir, OWNER_FILE);
     let owner: ProcessIdentity | null;
     try {
-      owner = parseProcessIdentity(JSON.parse(readFileSync(path, 'utf8')));
+      const stored = JSON.parse(readFileSync(path, 'utf8'));
+      if (stored?.released === true) return true;
+      owner = parseProcessIdentity(stored);
     } catch {
       owner = null;
     }

@@ -34,6 +34,8 @@ export interface SegmentContents {
   tornLines: number;
   /** Lines with a valid checksum whose content is not a sealed record: quarantined. */
   malformed: Array<{ line: string; reason: string }>;
+  /** It was the segment being appended to (reading closed it). */
+  wasOpen: boolean;
 }
 
 export interface JournalOptions {
@@ -219,6 +221,17 @@ export class Journal {
     return segments.sort((a, b) => Number(b.own) - Number(a.own));
   }
 
+  /** Are there chain folders of other writers (live or dead) under this store's folder? */
+  hasOtherChains(): boolean {
+    try {
+      return readdirSync(this.options.root, { withFileTypes: true }).some(
+        (entry) => entry.isDirectory() && entry.name !== this.options.chainId,
+      );
+    } catch {
+      return false;
+    }
+  }
+
   /** Takes over a dead writer's folder, unless it is bound to another database. */
   private claim(chainId: string, dir: string): boolean {
     if (!this.owner.isAbandoned(dir)) return false;
@@ -246,9 +259,11 @@ export class Journal {
 
   /** Reads a segment; torn lines are counted, malformed ones returned for quarantine. */
   read(segment: JournalSegment): SegmentContents {
-    if (segment.open) this.closeSegment();
+    // Decided now, not when the segment was listed: a rotation may have happened since.
+    const wasOpen = segment.path === this.segmentPath;
+    if (wasOpen) this.closeSegment();
     const text = readFileSync(segment.path, 'utf8');
-    const contents: SegmentContents = { records: [], tornLines: 0, malformed: [] };
+    const contents: SegmentContents = { records: [], tornLines: 0, malformed: [], wasOpen };
     for (const line of text.split('\n')) {
       if (line === '') continue;
       const parsed = parseJournalLine(line);
@@ -319,16 +334,19 @@ export class Journal {
     }
   }
 
-  /** Closes the open segment; removes this writer's folder when nothing is left in it. */
+  /** Closes the open segment; removes this writer's folders when empty, else hands them over. */
   close(): void {
     this.closeSegment();
-    this.owner.stop();
-    try {
-      const left = readdirSync(this.ownDir).filter((f) => f.endsWith(SEGMENT_SUFFIX));
-      if (left.length === 0) rmSync(this.ownDir, { recursive: true, force: true });
-    } catch {
-      // Never created: nothing was journaled.
+    for (const dir of [this.ownDir, ...[...this.claimed].map((c) => join(this.options.root, c))]) {
+      try {
+        const left = readdirSync(dir).filter((f) => f.endsWith(SEGMENT_SUFFIX));
+        if (left.length === 0) rmSync(dir, { recursive: true, force: true });
+        else this.owner.handOver(dir);
+      } catch {
+        // Never created: nothing was journaled.
+      }
     }
+    this.owner.stop();
   }
 
   /** Deletes this writer's segments outright: everything in them is committed. */
