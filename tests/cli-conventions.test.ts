@@ -52,6 +52,13 @@ describe('CLI conventions', () => {
       'stats',
       'subject',
       'evidence',
+      'erase',
+      'hold',
+      'retention',
+      'prove',
+      'verify-proof',
+      'grant-reader',
+      'revoke-reader',
       'completion',
     ])
       expect(result.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
@@ -62,6 +69,20 @@ describe('CLI conventions', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       'aitrail: AITRAIL_SIGNING_KEY: an HMAC secret must be at least 16 characters long\n',
+    );
+  });
+
+  it('prints help for a command with a subcommand, naming its choices', async () => {
+    const result = await runCli(['hold', '--help'], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^usage: aitrail hold ACTION \[HOLD_ID\] \[flags\]/);
+    expect(result.stdout).toMatch(/^ {2}ACTION\s+add, remove or list$/m);
+    for (const flag of ['--tenant T', '--subject ID', '--reason TEXT', '--all', '-o, --format'])
+      expect(result.stdout).toContain(flag);
+    const bad = await runCli(['retention', 'prune'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'aitrail: retention: ACTION must be one of apply, set, list, got "prune"\n',
     );
   });
 
@@ -94,6 +115,11 @@ describe('CLI conventions', () => {
     expect(complete('aitrail', 'logs', '--ap')).toEqual(['--approval']);
     expect(complete('aitrail', 'logs', '-o', 'n')).toEqual(['ndjson']);
     expect(complete('aitrail', 'completion', 'z')).toEqual(['zsh']);
+    expect(complete('aitrail', 'hold', '')).toEqual(['add', 'remove', 'list']);
+    expect(complete('aitrail', 'retention', 'apply', '--d')).toEqual([
+      '--dry-run',
+      '--database-url',
+    ]);
   });
 
   it.each([

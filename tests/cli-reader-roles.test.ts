@@ -46,7 +46,9 @@ describe('reading roles on Postgres', () => {
   it('aitrail migrate as the read-only role exits 2 instead of printing success', async () => {
     const result = await runCli(['migrate', '--database-url', url('aitrail_reader')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^aitrail: migrate: this role may not change the schema/);
+    expect(result.stderr).toMatch(
+      /^aitrail: role "aitrail_reader" may not migrate .*run `aitrail migrate` as the role that owns the audit tables/,
+    );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 

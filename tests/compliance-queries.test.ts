@@ -207,6 +207,21 @@ describe('compliance queries', () => {
     expect(new Set(rows.map((r) => r.bucket)).size).toBe(5);
   });
 
+  it("counts rows per actor by the vault's values, and filters by actor through it", async () => {
+    const rows = await countAuditEvents(store, {
+      by: ['actor'],
+      filter: { serviceName: 'backfill' },
+    });
+    const expected = new Map<string, number>();
+    for (const r of backfill)
+      expected.set(`user:${r.actorId}`, (expected.get(`user:${r.actorId}`) ?? 0) + 1);
+    expect(new Map(rows.map((r) => [r.actor, r.count]))).toEqual(expected);
+    const [one] = await countAuditEvents(store, {
+      filter: { serviceName: 'backfill', actorId: 'user_3' },
+    });
+    expect(one?.count).toBe(backfill.filter((r) => r.actorId === 'user_3').length);
+  });
+
   it('counts what rate limits stopped per tenant for a period', async () => {
     const rows = await countAuditEvents(store, {
       by: ['tenant', 'outcome'],

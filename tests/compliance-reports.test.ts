@@ -136,7 +136,12 @@ describe('subject export and evidence report', () => {
     expect(heads[0]).toMatchObject({ chainId: result.rows[0]?.chainId, final: true });
     expect((heads[0] as { headHash: string }).headHash).toMatch(/^[0-9a-f]{64}$/);
     const [read] = await queryAuditLogs(store, { action: 'audit.read', actorId: 'user:dpo' });
-    expect(read).toMatchObject({ resourceType: 'data_subject', resourceId: 'alice' });
+    // alice is the read's data subject (in the vault, erasable), not a plain-text resource id.
+    expect(read).toMatchObject({
+      resourceType: 'data_subject',
+      subjectId: 'alice',
+      resourceId: null,
+    });
     expect(read?.metadata).toMatchObject({ query: 'subject-export', rows: expected.length });
   });
 
@@ -149,7 +154,7 @@ describe('subject export and evidence report', () => {
       manifest: { counts: { rows: number; byAction: Record<string, number> } };
     };
     const about = written.filter((r) => r.actorId === 'alice' || r.resourceId === 'alice');
-    // The earlier export's audit.read row names alice as its resource: a recipient of her data.
+    // The earlier export's audit.read row names alice as its subject: a recipient of her data.
     expect(doc.manifest.counts.rows).toBe(about.length + 1);
     expect(doc.manifest.counts.byAction['audit.read']).toBe(1);
     const missing = await runCli(['subject', 'export'], { env: { DATABASE_URL: databaseUrl } });

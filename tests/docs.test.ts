@@ -3,10 +3,13 @@
  * runs as an ESM program against the packed package (built and packed once, installed into a
  * temp app, the way a user meets it), with DATABASE_URL set to a fresh Postgres database.
  * TypeScript blocks run through Node's type stripping. Illustrative snippets are fenced
- * ```text or ```sh and are not run.
+ * ```text or ```sh and are not run. Third-party packages a block imports (an AI SDK, an
+ * OpenTelemetry instrumentation) are installed beside aitrail at the version package.json pins
+ * in devDependencies; a package pinned nowhere fails the run with its name.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +56,62 @@ const documents = [
 ];
 const blocks = documents.flatMap(codeBlocks);
 
+interface Manifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  devDependencies?: Record<string, string>;
+}
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
+
+/** The package names (not subpaths) a block imports, statically or dynamically. */
+function importedPackages(code: string): string[] {
+  const specifiers = [...code.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map(
+    (match) => match[1] as string,
+  );
+  return specifiers
+    .filter((spec) => !spec.startsWith('.') && !spec.startsWith('/') && !spec.startsWith('node:'))
+    .map((spec) =>
+      spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/'),
+    )
+    .filter((name) => !builtinModules.includes(name));
+}
+
+/**
+ * What the temp app installs besides the tarball: every package the blocks import that aitrail
+ * does not bring itself (a dependency or a required peer), at its devDependencies version.
+ */
+function thirdPartyInstalls(): string[] {
+  const brought = new Set([
+    manifest.name,
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}).filter(
+      (name) => !manifest.peerDependenciesMeta?.[name]?.optional,
+    ),
+  ]);
+  const needed = new Set(blocks.flatMap((block) => importedPackages(block.code)));
+  const installs: string[] = [];
+  for (const name of [...needed].sort()) {
+    if (brought.has(name)) continue;
+    const version = manifest.devDependencies?.[name];
+    if (version === undefined) {
+      const where = blocks
+        .filter((block) => importedPackages(block.code).includes(name))
+        .map((block) => `${block.file}:${block.line}`);
+      throw new Error(
+        `${where.join(', ')} import ${name}, which package.json does not pin in devDependencies: ` +
+          'pin it there, or fence the block as ```text',
+      );
+    }
+    installs.push(`${name}@${version}`);
+  }
+  return installs;
+}
+
 describe('code blocks in README.md and docs/', () => {
   let work: string;
   let app: string;
@@ -77,7 +136,14 @@ describe('code blocks in README.md and docs/', () => {
     );
     execFileSync(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)],
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        join(work, tarball),
+        ...thirdPartyInstalls(),
+      ],
       { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] },
     );
   }, 600_000);

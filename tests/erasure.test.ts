@@ -6,6 +6,8 @@ import type { AuditRecord } from '../src/store/audit-record.js';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { eraseSubject, receiptStatement } from '../src/store/erasure/erase-subject.js';
 import { openAuditStore } from '../src/store/open-store.js';
+import { explainDecisions } from '../src/store/queries/explain.js';
+import { exportSubject } from '../src/store/queries/subject-export.js';
 import { queryAuditLogs } from '../src/store/queries.js';
 import { placeLegalHold, releaseLegalHold } from '../src/store/retention/legal-holds.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
@@ -170,6 +172,49 @@ describe('erasure on real Postgres', () => {
     expect(await queryAuditLogs(store, { subjectId: 'other-9', order: 'asc' })).toEqual(
       otherBefore,
     );
+  });
+
+  it("shows [ERASED] in exports and explanations in place of the subject's values, others unchanged", async () => {
+    // The manager approved a request about the subject: the manager stays, the rest is erased.
+    const manager = await exportSubject(store, { subjectId: 'user_manager', reader: 'user:dpo' });
+    expect(manager.rows).toHaveLength(1);
+    expect(manager.rows[0]).toMatchObject({
+      actorId: 'user_manager',
+      subjectId: '[ERASED]',
+      roles: ['actor'],
+      erasedBy: receipt.receiptId,
+    });
+    expect(manager.rows[0]?.erasedFields).toEqual(['subjectId', 'metadata.personal']);
+    expect(JSON.stringify(manager)).not.toContain('planted-');
+    const other = await exportSubject(store, { subjectId: 'other-9' });
+    expect(other.rows.map((r) => r.metadata.content)).toEqual([
+      'other-content-0',
+      'other-content-1',
+      'other-content-2',
+    ]);
+    expect(other.rows.every((r) => r.erasedFields.length === 0 && r.erasedBy === null)).toBe(true);
+    expect(other.rows.map(({ roles, erasedFields, ...row }) => row)).toEqual(otherBefore);
+
+    const [chat, , approval] = await Promise.all(
+      erasedTraceIds.map((traceId) => explainDecisions(store, { traceId })),
+    );
+    expect(chat?.steps[0]).toMatchObject({
+      actor: 'user:[ERASED]',
+      content: '[ERASED]',
+      model: 'gpt-x',
+      erasedBy: receipt.receiptId,
+    });
+    expect(approval?.steps[0]).toMatchObject({ actor: 'user:user_manager' });
+    expect(approval?.steps[0]?.approval?.approver).toBe('user:[ERASED]');
+    expect(JSON.stringify([chat, approval])).not.toContain('planted-');
+    // conv_3 holds an erased row (about the subject) and one of other-9's, as written.
+    const shared = await explainDecisions(store, { conversationId: 'conv_3' });
+    expect(shared.steps.map((s) => s.actor)).toEqual(['service:billing-worker', 'user:other-9']);
+    expect(shared.steps[0]?.erasedBy).toBe(receipt.receiptId);
+    expect(shared.steps[1]).toMatchObject({ params: { orderId: 'ORD-O0' } });
+    expect(shared.steps[1]?.erasedBy).toBeUndefined();
+    // The erased subject can no longer be found.
+    expect((await exportSubject(store, { subjectId: SUBJECT })).rows).toEqual([]);
   });
 
   it('lets no one change a vault value, not even its owner, except by erasing it', async () => {

@@ -145,4 +145,81 @@ describe('retention on a partitioned table with three months of data', () => {
     expect(forged.chains[0]?.pruned?.[0]?.signatureValid).toBe(false);
     expect(forged.ok).toBe(false);
   });
+
+  it('aitrail retention set and list manage policies; a bad period exits 2', async () => {
+    const set = await runCli([
+      'retention',
+      'set',
+      '--tenant',
+      'initech',
+      '--keep-months',
+      '4',
+      '--override-reason',
+      'DPA ruling 12',
+      '--database-url',
+      url,
+    ]);
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({
+      tenantId: 'initech',
+      keepMonths: 4,
+      overrideReason: 'DPA ruling 12',
+    });
+    const list = await runCli(['retention', 'list', '--database-url', url]);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toContainEqual({
+      tenantId: 'initech',
+      keepMonths: 4,
+      overrideReason: 'DPA ruling 12',
+    });
+    const bad = await runCli([
+      'retention',
+      'set',
+      '--tenant',
+      'initech',
+      '--keep-months',
+      '0',
+      '--database-url',
+      url,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'aitrail: --keep-months must be a whole number of months >= 1, got "0"\n',
+    );
+  });
+
+  it('aitrail hold add, list and remove place and release a legal hold', async () => {
+    const env = { AITRAIL_SIGNING_KEY: SIGNING_KEY };
+    const added = await runCli(
+      ['hold', 'add', '--tenant', 'initech', '--reason', 'case 7', '--database-url', url],
+      { env },
+    );
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    const hold = JSON.parse(added.stdout) as { id: string };
+    expect(hold).toMatchObject({ tenantId: 'initech', subjectId: null, releasedAt: null });
+    const listed = await runCli(['hold', 'list', '-o', 'json', '--database-url', url]);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((h) => h.id)).toContain(
+      hold.id,
+    );
+    const missing = await runCli(['hold', 'remove', '--reason', 'closed', '--database-url', url]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('aitrail: hold remove needs exactly one HOLD_ID\n');
+    const removed = await runCli(
+      ['hold', 'remove', hold.id, '--reason', 'case 7 closed', '--database-url', url],
+      { env },
+    );
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({
+      id: hold.id,
+      releasedAt: expect.any(String),
+    });
+    const table = await runCli(['hold', 'list', '--database-url', url]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).not.toContain(hold.id);
+    const all = await runCli(['hold', 'list', '--all', '--database-url', url]);
+    expect(all.stdout).toMatch(new RegExp(`^${hold.id} .* tenant initech .* released `, 'm'));
+  });
 });

@@ -4,13 +4,20 @@ import type { CliCommand, Flags } from './command.js';
 import { command as approvals } from './commands/approvals.js';
 import { createCompletionCommand } from './commands/completion.js';
 import { command as demo } from './commands/demo.js';
+import { command as erase } from './commands/erase.js';
 import { command as evidence } from './commands/evidence.js';
 import { command as explain } from './commands/explain.js';
+import { command as grantReader } from './commands/grant-reader.js';
+import { command as hold } from './commands/hold.js';
 import { command as logs } from './commands/logs.js';
 import { command as migrate } from './commands/migrate.js';
+import { command as prove } from './commands/prove.js';
+import { command as retention } from './commands/retention.js';
+import { command as revokeReader } from './commands/revoke-reader.js';
 import { command as stats } from './commands/stats.js';
 import { command as subject } from './commands/subject.js';
 import { command as verify } from './commands/verify.js';
+import { command as verifyProof } from './commands/verify-proof.js';
 import { parseCommandArgs, renderCommandHelp } from './parse-command.js';
 import { CheckFailed, UsageError } from './usage-error.js';
 
@@ -29,6 +36,13 @@ const COMMANDS: readonly CliCommand<Flags>[] = [
   stats,
   subject,
   evidence,
+  erase,
+  hold,
+  retention,
+  prove,
+  verifyProof,
+  grantReader,
+  revokeReader,
 ];
 
 const ALL: readonly CliCommand<Flags>[] = [...COMMANDS, createCompletionCommand(() => ALL)];

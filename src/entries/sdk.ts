@@ -1,5 +1,12 @@
 // `aitrail/sdk`: the building blocks for apps that bring their own OpenTelemetry set-up.
 export {
+  type AuditPipeline,
+  type AuditPipelineOptions,
+  createAuditPipeline,
+  type PipelineSpanProcessorOptions,
+} from '../pipeline/audit-pipeline.js';
+export type { PipelinePolicy } from '../pipeline/pipeline-policy.js';
+export {
   AuditSampler,
   type AuditSamplerOptions,
   type StartRecogniser,
@@ -14,8 +21,11 @@ export {
   type FieldSource,
   GEN_AI_OPERATIONS_AUDITED,
   genAiSemconvRecogniser,
+  MCP_METHODS_AUDITED,
+  mcpRecogniser,
   OPENINFERENCE_KINDS_AUDITED,
   openInferenceRecogniser,
+  type RecogniserEnvironment,
   type SpanMapping,
   type SpanRecogniser,
   startRecogniser,
@@ -23,13 +33,19 @@ export {
   vercelAiRecogniser,
 } from '../processor/recognisers/index.js';
 export {
+  BUILT_IN_DETECTORS,
   createRedactor,
+  DEFAULT_LIMITS,
+  PERSONAL_DATA_DETECTORS,
+  REDACTION_FAILED,
   RedactingSpanExporter,
   type RedactingSpanExporterOptions,
 } from '../sanitize/index.js';
 export type {
   JsonValue,
+  RedactionLimits,
   RedactionPolicy,
+  RedactionStats,
   Redactor,
   ReplacementMode,
   ValueDetector,

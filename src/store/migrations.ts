@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MigrationConfig } from 'drizzle-orm/migrator';
-import { AitrailError } from '../errors.js';
+import { AitrailError, adviceFor, describeWithAdvice } from '../errors.js';
 import { assertProtections } from './protections.js';
 
 /** Generated and hand-written migrations ship next to this module (copied into dist by the build). */
@@ -15,11 +15,13 @@ export const MIGRATION_LOCK_KEY = 7_305_146_823_551_208n;
  * uses `drizzle.__drizzle_migrations` and decides by the newest timestamp there) can neither
  * skip nor repeat them, whichever runs first.
  */
-export const MIGRATION_CONFIG: MigrationConfig = {
+// `satisfies`, not an annotation: the declarations then name no drizzle-orm type, so
+// `aitrail/store` (whose AuditStore types import this module) type-checks without loading drizzle.
+export const MIGRATION_CONFIG = {
   migrationsFolder: MIGRATIONS_FOLDER,
   migrationsSchema: 'aitrail',
   migrationsTable: 'migrations',
-};
+} satisfies MigrationConfig;
 
 /**
  * The migrations that install protections; each is idempotent, so `aitrail migrate
@@ -29,6 +31,7 @@ export const PROTECTION_MIGRATIONS = [
   '0001_append_only_and_tenant_isolation',
   '0003_writer_checkpoint_grant',
   '0006_least_privilege_and_tenant_readers',
+  '0008_vault_tenant_readers',
 ] as const;
 
 /** Runs one SQL statement (no parameters) on the migrating connection. */
@@ -44,6 +47,7 @@ export interface MigrationResult {
   reinstalled: number;
 }
 
+/** Applying or checking the schema migrations failed (`code` `MIGRATION_FAILED`). */
 export class MigrationError extends AitrailError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('MIGRATION_FAILED', message, options);
@@ -106,13 +110,17 @@ export function migrationStatements(tag: string): string[] {
     .filter((statement) => statement.length > 0);
 }
 
-/** A failure while migrating, with advice; an `AitrailError` raised on purpose passes through. */
+/**
+ * A failure while migrating, with advice chosen from its classified cause (connection,
+ * credentials, privileges, ...); an `AitrailError` raised on purpose passes through.
+ */
 export function describeMigrationFailure(location: string, cause: unknown): AitrailError {
   if (cause instanceof AitrailError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const message = describeWithAdvice(`applying migrations to ${location} failed`, cause);
   return new MigrationError(
-    `applying migrations to ${location} failed: ${reason}. ` +
-      'Run `aitrail migrate` with a role that owns the schema, then start with `migrate: false`.',
+    adviceFor(cause) === ''
+      ? `${message} Run \`aitrail migrate\` with a role that owns the schema, then start with \`migrate: false\`.`
+      : message,
     { cause },
   );
 }
@@ -129,7 +137,7 @@ export interface MigrateOptions {
  */
 export async function runMigrations(
   run: StatementRunner,
-  applyPending: (config: MigrationConfig) => Promise<void>,
+  applyPending: (config: typeof MIGRATION_CONFIG) => Promise<void>,
   location: string,
   options: MigrateOptions = {},
 ): Promise<MigrationResult> {

@@ -74,3 +74,18 @@ export function readBack<T extends JoinedRow>(row: T): ReadBack<T> {
     erasedBy,
   };
 }
+
+/** Whether an erasure removed a read-back row's personal metadata (`metadata.personal`). */
+export function personalErased(metadata: AiAuditMetadata | null | undefined): boolean {
+  return metadata?.[PERSONAL_COMMITMENT_KEY] === ERASED;
+}
+
+/**
+ * One personal metadata value of a read-back row: the value, or `[ERASED]` when it is absent
+ * because an erasure removed the row's personal values; undefined when the row never had it.
+ */
+export function personalValue(metadata: AiAuditMetadata | null | undefined, key: string): unknown {
+  const value = metadata?.[key];
+  if (value !== undefined) return value;
+  return personalErased(metadata) ? ERASED : undefined;
+}

@@ -1,5 +1,7 @@
 import { and, eq, inArray, isNotNull, or, type SQL } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
+import { ERASED } from '../erasure/personal-fields.js';
+import { personalErased } from '../erasure/personal-view.js';
 import { type AuditLogEntry, scanRows, toTimestamp } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditLogs } from '../schema.js';
@@ -74,6 +76,22 @@ function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/**
+ * A personal value (group, assignee, approver id, reason live in the vault): the row's value,
+ * `[ERASED]` when an erasure removed the row's personal values, else null.
+ */
+function personalText(m: AuditLogEntry['metadata'], key: string): string | null {
+  const value = text(m[key]);
+  return value ?? (personalErased(m) ? ERASED : null);
+}
+
+/** Fills a field from the first row holding a value; `[ERASED]` only if no row holds one. */
+function fill(current: string | null, value: string | null): string | null {
+  if (value === null) return current;
+  if (current === null || (current === ERASED && value !== ERASED)) return value;
+  return current;
+}
+
 function fold(requests: Map<string, ApprovalRequest>, row: AuditLogEntry): void {
   const id = row.approvalId as string;
   let request = requests.get(id);
@@ -97,8 +115,13 @@ function fold(requests: Map<string, ApprovalRequest>, row: AuditLogEntry): void 
     requests.set(id, request);
   }
   const m = row.metadata ?? {};
-  request.approverGroup ??= text(m.approverGroup);
-  request.assignee ??= text(m.assignee);
+  if (row.action !== 'ai.tool_call') {
+    request.approverGroup = fill(request.approverGroup, personalText(m, 'approverGroup'));
+    request.assignee = fill(request.assignee, personalText(m, 'assignee'));
+  } else {
+    request.approverGroup = fill(request.approverGroup, text(m.approverGroup));
+    request.assignee = fill(request.assignee, text(m.assignee));
+  }
   request.conversationId ??= row.conversationId;
   if (row.action === 'ai.tool_call') {
     request.gatedCall ??= {
@@ -120,11 +143,12 @@ function fold(requests: Map<string, ApprovalRequest>, row: AuditLogEntry): void 
   if (decision && request.decidedAt === null) {
     request.status = decision;
     request.decidedAt = row.occurredAt;
+    const approverId = personalText(m, 'approverId');
     request.approver =
-      typeof m.approverId === 'string'
-        ? `${typeof m.approverType === 'string' ? m.approverType : 'user'}:${m.approverId}`
+      approverId !== null
+        ? `${typeof m.approverType === 'string' ? m.approverType : 'user'}:${approverId}`
         : null;
-    request.reason = text(m.reason);
+    request.reason = personalText(m, 'reason');
   }
 }
 

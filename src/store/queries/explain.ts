@@ -1,6 +1,8 @@
 import { eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import type { JsonValue } from '../../sanitize/types.js';
 import type { AuditStore } from '../audit-store.js';
+import { ERASED } from '../erasure/personal-fields.js';
+import { personalErased, personalValue } from '../erasure/personal-view.js';
 import { type AuditLogEntry, scanRows } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditLogs } from '../schema.js';
@@ -43,6 +45,8 @@ export interface TimelineStep {
   error?: { type?: string; message?: string };
   eventId: string;
   traceId: string;
+  /** The receipt of the erasure that removed personal values of this step's row, if any. */
+  erasedBy?: string;
 }
 
 export interface Explanation {
@@ -101,17 +105,22 @@ function step(row: AuditLogEntry, gatedCalls: Map<string, string>): TimelineStep
     traceId: row.traceId,
   };
   if (m.error) base.error = m.error;
+  if (row.erasedBy !== null) base.erasedBy = row.erasedBy;
+  // Personal values (content, params, results, approver ids) come from the vault; once erased
+  // they read `[ERASED]`.
+  const erased = personalErased(m);
+  const personal = (key: string) => personalValue(m, key) as JsonValue | undefined;
   switch (kind) {
     case 'message':
       if (typeof m.model === 'string') base.model = m.model;
       if (typeof m.provider === 'string') base.provider = m.provider;
-      if (m.content !== undefined) base.content = m.content;
+      if (personal('content') !== undefined) base.content = personal('content');
       base.summary = `chat with ${m.model ?? 'a model'}${m.provider ? ` (${m.provider})` : ''}`;
       break;
     case 'tool_call':
       base.toolName = row.toolName ?? undefined;
-      if (m.toolParams !== undefined) base.params = m.toolParams;
-      if (m.toolResult !== undefined) base.result = m.toolResult;
+      if (personal('toolParams') !== undefined) base.params = personal('toolParams');
+      if (personal('toolResult') !== undefined) base.result = personal('toolResult');
       base.summary = `called ${row.toolName ?? 'a tool'}${row.approvalId ? ` (approval ${row.approvalId})` : ''}`;
       break;
     case 'handoff':
@@ -124,10 +133,13 @@ function step(row: AuditLogEntry, gatedCalls: Map<string, string>): TimelineStep
       break;
     case 'approval': {
       const status = row.action.replace('ai.approval_', '');
+      const approverId = typeof m.approverId === 'string' ? m.approverId : erased ? ERASED : null;
       const approver =
-        typeof m.approverId === 'string' ? `${m.approverType ?? 'user'}:${m.approverId}` : null;
+        approverId !== null && (typeof m.approverId === 'string' || status !== 'created')
+          ? `${m.approverType ?? 'user'}:${approverId}`
+          : null;
       base.toolName = row.toolName ?? undefined;
-      if (m.toolParams !== undefined) base.params = m.toolParams;
+      if (personal('toolParams') !== undefined) base.params = personal('toolParams');
       base.approval = {
         approvalId: row.approvalId,
         status,

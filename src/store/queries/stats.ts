@@ -1,5 +1,7 @@
 import { and, type SQL, sql } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
+import { ERASED } from '../erasure/personal-fields.js';
+import { PERSONAL_JOIN } from '../erasure/personal-view.js';
 import {
   type AuditLogFilter,
   filterConditions,
@@ -8,7 +10,7 @@ import {
   withTenant,
 } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
-import { auditLogs } from '../schema.js';
+import { auditLogs, auditPersonalData } from '../schema.js';
 
 export const STATS_DIMENSIONS = ['tenant', 'action', 'outcome', 'tool', 'agent', 'actor'] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
@@ -42,7 +44,10 @@ const COLUMN: Record<StatsDimension, SQL> = {
   outcome: sql`${auditLogs.outcome}`,
   tool: sql`${auditLogs.toolName}`,
   agent: sql`${auditLogs.agentName}`,
-  actor: sql`${auditLogs.actorType} || ':' || ${auditLogs.actorId}`,
+  // The chained actor_id is a salted commitment: the value is the vault's (`[ERASED]` once an
+  // erasure removed it; the chained value for a row without a vault row). A literal, not a
+  // parameter, so the grouped expression is the selected one.
+  actor: sql`${auditLogs.actorType} || ':' || case when ${auditPersonalData.rowId} is null then ${auditLogs.actorId} else coalesce(${auditPersonalData.actorId}, ${sql.raw(`'${ERASED}'`)}) end`,
 };
 
 /** Counts of audit rows per group and time bucket, for a period: `aitrail stats`. */
@@ -75,14 +80,20 @@ export async function countAuditEvents(
     groups.push(COLUMN[d]);
   }
   const where = filterConditions(fn, filter);
-  const rows = await withTenant(store, filter.tenantId, (db) =>
-    db
+  // The vault is joined (on its primary key) only when a group or filter reads it: the actor,
+  // or the actorId and subjectId filters, which go through its indexes.
+  const personal =
+    by.includes('actor') || filter.actorId !== undefined || filter.subjectId !== undefined;
+  const rows = await withTenant(store, filter.tenantId, (db) => {
+    const query = db
       .select({ ...selection, count: sql<string>`count(*)` })
       .from(auditLogs)
+      .$dynamic();
+    return (personal ? query.leftJoin(auditPersonalData, PERSONAL_JOIN) : query)
       .where(where.length > 0 ? and(...where) : undefined)
       .groupBy(...groups)
-      .orderBy(...(groups.length > 0 ? groups : [sql`1`])),
-  );
+      .orderBy(...(groups.length > 0 ? groups : [sql`1`]));
+  });
   const result = rows.map((row) => ({ ...row, count: Number(row.count) })) as StatsRow[];
   await recordRead(
     store,

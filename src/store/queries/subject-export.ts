@@ -1,14 +1,9 @@
-import { desc, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
-import {
-  type AuditLogEntry,
-  scanRows,
-  subjectCondition,
-  toTimestamp,
-  withTenant,
-} from '../queries.js';
+import { byActor, bySubject } from '../erasure/personal-view.js';
+import { type AuditLogEntry, scanRows, toTimestamp, withTenant } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
-import { auditCheckpoints, auditLogs } from '../schema.js';
+import { auditCheckpoints, auditLogs, auditPersonalData } from '../schema.js';
 
 /** Values the erasure path replaced start with this marker (`[ERASED]`, `[ERASED:…]`). */
 export const ERASED_MARKER = '[ERASED';
@@ -116,16 +111,33 @@ export async function exportSubject(
   const { reader, signer, readLog } = query;
   checkReadOptions(fn, { reader, signer, readLog });
   const s = query.subjectId;
-  const where: SQL[] = [
-    or(subjectCondition(s), eq(auditLogs.actorId, s), eq(auditLogs.resourceId, s)) as SQL,
-  ];
   const since = query.since === undefined ? undefined : toTimestamp(fn, 'since', query.since);
   const before = query.before === undefined ? undefined : toTimestamp(fn, 'before', query.before);
-  if (query.tenantId !== undefined) where.push(eq(auditLogs.tenantId, query.tenantId));
+  const bounds = (column: typeof auditLogs.occurredAt | typeof auditPersonalData.occurredAt) => [
+    ...(since === undefined ? [] : [gte(column, since)]),
+    ...(before === undefined ? [] : [lt(column, before)]),
+  ];
+  const common: SQL[] = [...bounds(auditLogs.occurredAt)];
+  if (query.tenantId !== undefined) common.push(eq(auditLogs.tenantId, query.tenantId));
+  // Two scans, each on an index: the subject or the actor through the vault's indexes (the
+  // chained actor_id and subject_id are commitments; bounds repeated on the vault's own
+  // occurred_at so its indexes and partitions narrow), and the resource in the chained row.
+  // `subjectCondition` (a user acting in rows without a subject) is within the actor match.
+  const scans: SQL[][] = [
+    [...common, ...bounds(auditPersonalData.occurredAt), or(bySubject(s), byActor(s)) as SQL],
+    [...common, eq(auditLogs.resourceId, s)],
+  ];
+  const found = new Map<string, AuditLogEntry>();
+  for (const where of scans)
+    for await (const row of scanRows(store, { where, tenantId: query.tenantId, order: 'asc' }))
+      found.set(row.id, row);
   const rows: SubjectExportRow[] = [];
-  for await (const row of scanRows(store, { where, tenantId: query.tenantId, order: 'asc' })) {
-    if (since !== undefined && Date.parse(row.occurredAt) < Date.parse(since)) continue;
-    if (before !== undefined && Date.parse(row.occurredAt) >= Date.parse(before)) continue;
+  const ordered = [...found.values()].sort((a, b) =>
+    a.occurredAt === b.occurredAt
+      ? a.id.localeCompare(b.id)
+      : a.occurredAt.localeCompare(b.occurredAt),
+  );
+  for (const row of ordered) {
     const roles: SubjectRole[] = [];
     if (
       row.subjectId === s ||

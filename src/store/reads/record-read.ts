@@ -98,13 +98,16 @@ export async function recordRead(
     action: AUDIT_READ_ACTION,
     outcome: 'success',
     resourceType: event.subjectId === undefined ? 'audit_logs' : 'data_subject',
-    resourceId: event.subjectId ?? null,
+    // The subject an export was about is this row's data subject, not its resource: the writer
+    // moves it to the vault (the chain holds a commitment), so erasing the subject erases it
+    // here too, and exportSubject finds the read through the vault's subject index.
+    resourceId: null,
     conversationId: null,
     taskId: null,
     agentName: null,
     toolName: null,
     approvalId: null,
-    subjectId: null,
+    subjectId: event.subjectId ?? null,
     metadata: {
       query: event.query,
       filter: jsonFilter(event.filter),
