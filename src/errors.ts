@@ -98,7 +98,7 @@ export type FailureCause =
   | 'timeout'
   | 'other';
 
-const CONNECTION_CODES = new Set([
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',

@@ -423,12 +423,15 @@ describe('the journal keeps its word', () => {
     const dataDir = scratchDir();
     const env = { DATABASE_URL: url, AITRAIL_DATA_DIR: dataDir };
     await (await openAuditStore({ databaseUrl: url })).close();
-    // Inserts wait behind this lock, so what spills stays in the journal until the kill.
+    // Inserts wait behind this lock, so what spills stays in the journal until the kill. EXCLUSIVE,
+    // not ACCESS EXCLUSIVE: it blocks every write but still lets reads through, and the fixture's
+    // start reads the catalog (the protection check at migrate takes ACCESS SHARE on audit_logs
+    // through pg_partition_tree) before its first record.
     const locker = postgres(url, { onnotice: () => {}, max: 1 });
     let release = () => {};
     const holding = locker
       .begin(async (tx) => {
-        await tx`lock table audit_logs in access exclusive mode`;
+        await tx`lock table audit_logs in exclusive mode`;
         await new Promise<void>((r) => {
           release = r;
         });
@@ -449,6 +452,8 @@ describe('the journal keeps its word', () => {
     // What the processor still holds at the stats line has not reached the writer yet.
     expect(first.journaled).toBeGreaterThan(first.received - 101);
     await killed(fixture.child);
+    // The lock kept every insert out (reads pass it): all of it is in the journal alone.
+    expect(await rowCount(url)).toBe(0);
     release();
     await holding;
     await locker.end();

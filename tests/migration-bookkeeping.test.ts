@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/store/canonical-json.js';
 import { HashChain } from '../src/store/hash-chain.js';
+import { migrationTags, PROTECTION_MIGRATIONS } from '../src/store/migrations.js';
 import { openAuditStore } from '../src/store/open-store.js';
 import { findMissingProtections, ProtectionsMissingError } from '../src/store/protections.js';
 import { REPO_ROOT, runCli } from './support/cli.js';
@@ -15,6 +16,9 @@ import { scratchDir } from './support/stores.js';
 
 /** The migrations of release 0.1.0, which recorded them in drizzle.__drizzle_migrations. */
 const RELEASED_MIGRATIONS = `${REPO_ROOT}tests/fixtures/migrations-0.1.0`;
+/** How many migrations release 0.1.0 shipped, and how many this release ships. */
+const RELEASED_COUNT = 4;
+const MIGRATION_COUNT = migrationTags().length;
 
 async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -25,18 +29,23 @@ async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): P
   }
 }
 
+/** Rows as release 0.1.0 wrote them: its columns only (no vault, no subject_id). */
 async function writeRows(url: string, chainId: string, count: number): Promise<void> {
-  const store = await openAuditStore({ databaseUrl: url, migrate: false });
-  try {
-    const chain = new HashChain(chainId);
-    const rows = Array.from({ length: count }, (_, i) => {
-      const record = makeRecord(i);
-      return chain.seal(record, canonicalJson(record.metadata));
-    });
-    expect(await store.insertRecords(rows)).toBe(count);
-  } finally {
-    await store.close();
-  }
+  const chain = new HashChain(chainId);
+  const rows = Array.from({ length: count }, (_, i) => {
+    const record = makeRecord(i);
+    return chain.seal(record, canonicalJson(record.metadata));
+  });
+  await withSql(url, async (sql) => {
+    for (const row of rows) {
+      await sql`INSERT INTO audit_logs (id, event_id, occurred_at, actor_type, actor_id, action,
+          outcome, metadata, trace_id, span_id, chain_id, chain_seq, prev_hash, hash)
+        VALUES (gen_random_uuid(), ${row.eventId}, ${row.occurredAt}, ${row.actorType},
+          ${row.actorId}, ${row.action}, ${row.outcome}, ${sql.json(row.metadata as never)},
+          ${row.traceId}, ${row.spanId}, ${row.chainId}, ${row.chainSeq}, ${row.prevHash},
+          ${row.hash})`;
+    }
+  });
 }
 
 describe('aitrail keeps its own migration bookkeeping', () => {
@@ -45,7 +54,7 @@ describe('aitrail keeps its own migration bookkeeping', () => {
     const store = await openAuditStore({ databaseUrl: url, migrate: false });
     try {
       const first = await store.migrate();
-      expect(first).toEqual({ applied: 5, adopted: 0, reinstalled: 0 });
+      expect(first).toEqual({ applied: MIGRATION_COUNT, adopted: 0, reinstalled: 0 });
       expect(await store.migrate()).toEqual({ applied: 0, adopted: 0, reinstalled: 0 });
       const [tables] = await store.query<{ own: boolean; shared: boolean }>(
         `SELECT to_regclass('aitrail.migrations') IS NOT NULL AS own,
@@ -64,7 +73,11 @@ describe('aitrail keeps its own migration bookkeeping', () => {
 
     const store = await openAuditStore({ databaseUrl: url, migrate: false });
     try {
-      expect(await store.migrate()).toEqual({ applied: 1, adopted: 4, reinstalled: 0 });
+      expect(await store.migrate()).toEqual({
+        applied: MIGRATION_COUNT - RELEASED_COUNT,
+        adopted: RELEASED_COUNT,
+        reinstalled: 0,
+      });
       const [rows] = await store.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM audit_logs WHERE chain_id = 'released-chain'",
       );
@@ -73,7 +86,7 @@ describe('aitrail keeps its own migration bookkeeping', () => {
       const [shared] = await store.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations',
       );
-      expect(shared?.n).toBe(4);
+      expect(shared?.n).toBe(RELEASED_COUNT);
       expect(await findMissingProtections((text) => store.query(text))).toEqual([]);
     } finally {
       await store.close();
@@ -97,7 +110,11 @@ describe('aitrail keeps its own migration bookkeeping', () => {
     });
     const store = await openAuditStore({ databaseUrl: url, migrate: false });
     try {
-      expect(await store.migrate()).toEqual({ applied: 5, adopted: 0, reinstalled: 0 });
+      expect(await store.migrate()).toEqual({
+        applied: MIGRATION_COUNT,
+        adopted: 0,
+        reinstalled: 0,
+      });
       await expect(store.query('DELETE FROM audit_logs')).rejects.toThrow(/append-only: DELETE/);
     } finally {
       await store.close();
@@ -122,7 +139,7 @@ describe('the protection check', () => {
       expect((error as ProtectionsMissingError).code).toBe('PROTECTIONS_MISSING');
       expect((error as ProtectionsMissingError).missing).toEqual(expected);
       expect(await store.migrate({ reinstallProtections: true })).toMatchObject({
-        reinstalled: 3,
+        reinstalled: PROTECTION_MIGRATIONS.length,
       });
       expect(await findMissingProtections((text) => store.query(text))).toEqual([]);
     } finally {
@@ -267,7 +284,9 @@ describe('aitrail migrate reports only what is true', () => {
     try {
       const result = await runCli(['migrate'], { env: { AITRAIL_DATA_DIR: dataDir } });
       expect(result.code).toBe(0);
-      expect(result.stderr).toMatch(/migrations applied to .* \(5 new\); protections verified/);
+      expect(result.stderr).toMatch(
+        new RegExp(`migrations applied to .* \\(${MIGRATION_COUNT} new\\); protections verified`),
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

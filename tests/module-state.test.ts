@@ -20,11 +20,6 @@ const ROOT = join(import.meta.dirname, '..', 'src');
 
 /** Files whose module state another area owns and is removing on its own branch. */
 const HANDLED_ELSEWHERE: ReadonlyMap<string, string> = new Map([
-  ['instrument/openai-agents.ts', 'OpenAI Agents bridge: owned by the integrations area'],
-  [
-    'instrument/openai-agents-approvals.ts',
-    'OpenAI Agents approvals: owned by the integrations area',
-  ],
   ['store/uuidv7.ts', 'random-byte pool of the id generator: owned by the store area'],
 ]);
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AI_AUDIT_ACTIONS } from '../src/actions.js';
 import { initAuditTelemetry, recordAuditEvent } from '../src/index.js';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { openAuditStore } from '../src/store/open-store.js';
@@ -215,7 +216,9 @@ describe('roles and tenant isolation on Postgres', () => {
     });
     expect(result.stderr).not.toMatch(/permission denied/);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('All 12 AI actions recorded.');
+    expect(result.stdout).toContain(
+      `All ${Object.values(AI_AUDIT_ACTIONS).length} AI actions recorded.`,
+    );
     expect(result.stdout).toMatch(/Integrity: \d+ hash chain\(s\), \d+ row\(s\) verify/);
   });
 });

@@ -38,6 +38,24 @@ describe('per-tenant readers and least privilege', () => {
     }
   }
 
+  /**
+   * The `audit.read` rows the CLI's reads wrote into the trail (every read records one), by
+   * tenant (`none` for a read without one), counted as the superuser, who bypasses RLS.
+   */
+  async function readRows(): Promise<{ acme: number; globex: number; none: number; all: number }> {
+    const rows = await withClient(
+      superuserUrl,
+      (sql) => sql<Array<{ tenant: string | null; n: number }>>`
+        select tenant_id as tenant, count(*)::int as n from audit_logs
+          where action = 'audit.read' group by tenant_id`,
+    );
+    const of = (tenant: string | null) => rows.find((row) => row.tenant === tenant)?.n ?? 0;
+    const other = rows.filter((row) => !['acme', 'globex', null].includes(row.tenant));
+    expect(other).toEqual([]);
+    const [acme, globex, none] = [of('acme'), of('globex'), of(null)];
+    return { acme, globex, none, all: acme + globex + none };
+  }
+
   beforeAll(async () => {
     cluster = await startPrivateCluster({ fast: true });
     await withClient(cluster.url, (sql) => sql`create database aitrail`);
@@ -127,6 +145,7 @@ describe('per-tenant readers and least privilege', () => {
   it('aitrail logs as a mapped reader lists its tenant, even when asked for another', async () => {
     // A read-only role records its reads (audit.read) through the writer role.
     const readLog = { env: { AITRAIL_READ_LOG_URL: roleUrl('aitrail_writer') } };
+    const before = await readRows();
     const own = await runCli(
       ['logs', '--limit', '1000', '--format', 'json', '--database-url', acme()],
       readLog,
@@ -140,6 +159,13 @@ describe('per-tenant readers and least privilege', () => {
     );
     expect(other.code).toBe(0);
     expect(JSON.parse(other.stdout)).toEqual([]);
+    // Each read wrote its audit.read row: the first without a tenant, the second for globex.
+    expect(await readRows()).toEqual({
+      acme: before.acme,
+      globex: before.globex + 1,
+      none: before.none + 1,
+      all: before.all + 2,
+    });
   });
 
   it('the shared reader keeps no tenant on a pooled connection across requests', async () => {
@@ -184,9 +210,11 @@ describe('per-tenant readers and least privilege', () => {
   });
 
   it('the writer reads event ids and nothing else, and cannot read the reader mapping', async () => {
+    const reads = await readRows();
     await withClient(roleUrl('aitrail_writer'), async (sql) => {
+      // Every event id: the 60 records and the audit.read rows of the reads so far.
       const [ids] = await sql`select count(event_id)::int as n from audit_logs`;
-      expect(ids?.n).toBe(60);
+      expect(ids?.n).toBe(60 + reads.all);
       await expect(sql`select tenant_id from audit_logs`).rejects.toThrow(/permission denied/);
       await expect(sql`select head_hash from audit_checkpoints`).rejects.toThrow(
         /permission denied/,
@@ -253,8 +281,16 @@ describe('per-tenant readers and least privilege', () => {
         expect(granted.code).toBe(0);
       }
       const temp = roleUrl('temp_reader', 't_local_only');
+      const reads = await readRows();
       await withClient(temp, async (sql) => {
-        expect(await sql`select count(*)::int as n from audit_logs`).toEqual([{ n: 60 }]);
+        // Both tenants' rows, their audit.read rows included; a read without a tenant is in none.
+        expect(await sql`select count(*)::int as n from audit_logs`).toEqual([
+          { n: 60 + reads.acme + reads.globex },
+        ]);
+        // The vault under the same mapping (migration 0008).
+        expect(
+          await sql`select count(*)::int as n from audit_personal_data where tenant_id <> all (array['acme', 'globex'])`,
+        ).toEqual([{ n: 0 }]);
       });
       const revoked = await runCli([
         'revoke-reader',
@@ -269,13 +305,19 @@ describe('per-tenant readers and least privilege', () => {
       expect(revoked.code).toBe(0);
       await withClient(temp, async (sql) => {
         expect(await sql`select count(*)::int as n from audit_logs`).toEqual([
-          { n: counts.globex },
+          { n: counts.globex + reads.globex },
         ]);
+        expect(
+          await sql`select count(*)::int as n from audit_personal_data where tenant_id <> 'globex'`,
+        ).toEqual([{ n: 0 }]);
       });
       expect(await revokeTenantReader(owner, { role: 'temp_reader', tenant: 'globex' })).toBe(0);
       expect(await listTenantReaders(owner, { role: 'temp_reader' })).toEqual([]);
       await withClient(temp, async (sql) => {
         await expect(sql`select count(*) from audit_logs`).rejects.toThrow(/permission denied/);
+        await expect(sql`select count(*) from audit_personal_data`).rejects.toThrow(
+          /permission denied/,
+        );
       });
     } finally {
       await owner?.close();
@@ -301,12 +343,16 @@ describe('per-tenant readers and least privilege', () => {
     ]);
     expect(granted.stderr).toContain('through aitrail_tenant_audit_logs() only');
     expect(granted.code).toBe(0);
+    const reads = await readRows();
     await withClient(roleUrl('acme_bi', 'bi_local_only'), async (sql) => {
       await expect(sql`select count(*) from audit_logs`).rejects.toThrow(/permission denied/);
+      await expect(sql`select count(*) from audit_personal_data`).rejects.toThrow(
+        /permission denied/,
+      );
       await sql`set aitrail.tenant_id = 'globex'`;
       expect(
         await sql`select tenant_id, count(*)::int as n from aitrail_tenant_audit_logs() group by 1`,
-      ).toEqual([{ tenant_id: 'acme', n: counts.acme }]);
+      ).toEqual([{ tenant_id: 'acme', n: counts.acme + reads.acme }]);
       const plan = await sql`explain (analyze, format json)
         select * from aitrail_tenant_audit_logs() where tenant_id = 'globex'`;
       const [explained] = plan as unknown as Array<{
@@ -317,11 +363,13 @@ describe('per-tenant readers and least privilege', () => {
       expect(root?.Plans).toBeUndefined();
       expect(root?.['Actual Rows']).toBe(0);
       // Only the caller's own rows pass through the visible filter.
-      expect(root?.['Rows Removed by Filter']).toBe(counts.acme);
+      expect(root?.['Rows Removed by Filter']).toBe(counts.acme + reads.acme);
     });
   });
 
   it('side channels a mapped reader has: other sessions’ SQL is hidden, EXPLAIN ANALYZE and statistics still count other tenants', async () => {
+    const reads = await readRows();
+    const total = 60 + reads.all;
     await withClient(roleUrl('aitrail_reader'), async (other) => {
       await other.begin(async (tx) => {
         await tx`select set_config('aitrail.tenant_id', 'globex', true)`;
@@ -337,12 +385,12 @@ describe('per-tenant readers and least privilege', () => {
           await withClient(superuserUrl, (su) => su`analyze audit_logs`);
           const [stats] = await sql`
             select reltuples::int as n from pg_class where relname = 'audit_logs'`;
-          expect(stats?.n).toBe(60);
+          expect(stats?.n).toBe(total);
           const [live] = await sql`
             select sum(s.n_live_tup)::int as n from pg_stat_user_tables s
               join pg_inherits i on i.inhrelid = s.relid
               where i.inhparent = 'audit_logs'::regclass`;
-          expect(live?.n).toBe(60);
+          expect(live?.n).toBe(total);
           // Column statistics (most common values: actor ids, tenants) are hidden under RLS.
           expect(
             await sql`select count(*)::int as n from pg_stats where tablename = 'audit_logs'`,
@@ -350,14 +398,34 @@ describe('per-tenant readers and least privilege', () => {
           await sql`set enable_indexscan = off`;
           await sql`set enable_bitmapscan = off`;
           const plan = await sql`explain (analyze, format json) select * from audit_logs`;
-          const [explained] = plan as unknown as Array<{
-            'QUERY PLAN': Array<{ Plan: Record<string, number> }>;
-          }>;
-          const root = explained?.['QUERY PLAN'][0]?.Plan;
-          expect(root?.['Actual Rows']).toBe(counts.acme);
-          expect(root?.['Rows Removed by Filter']).toBe(counts.globex);
+          const [explained] = plan as unknown as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+          const root = explained?.['QUERY PLAN'][0]?.Plan as PlanNode;
+          // audit_logs is partitioned by month: the policy filters each partition's scan.
+          const scans = scansOf(root);
+          expect(scans.length).toBeGreaterThan(0);
+          const sum = (key: 'Actual Rows' | 'Rows Removed by Filter') =>
+            scans.reduce((n, scan) => n + (scan[key] ?? 0), 0);
+          expect(root['Actual Rows']).toBe(counts.acme + reads.acme);
+          expect(sum('Actual Rows')).toBe(counts.acme + reads.acme);
+          // Every other row was counted, then removed: globex's, and the reads not acme's.
+          expect(sum('Rows Removed by Filter')).toBe(total - counts.acme - reads.acme);
+          expect(sum('Rows Removed by Filter')).toBe(counts.globex + reads.globex + reads.none);
         });
       });
     });
   });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+/** The table scans of a plan: on a partitioned table, one per partition under the Append. */
+function scansOf(node: PlanNode): PlanNode[] {
+  if (node['Relation Name'] !== undefined) return [node];
+  return (node.Plans ?? []).flatMap(scansOf);
+}

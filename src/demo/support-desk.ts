@@ -3,6 +3,8 @@ import {
   recordApproval,
   recordAuditEvent,
   recordBudgetExceeded,
+  recordEvaluation,
+  recordGuardrail,
   recordHandoff,
   recordRateLimited,
   recordTaskQueued,
@@ -15,7 +17,8 @@ import {
 /**
  * A multi-agent support desk for two tenants: a triage agent hands billing questions to a
  * billing agent, which looks orders up, asks a manager before refunding, queues background
- * work, and runs into a rate limit and a budget. Every one of the 12 AI actions happens.
+ * work, and runs into a rate limit and a budget; a guardrail screens the first message and an
+ * evaluator scores a reply. Every one of the AI actions (`AI_AUDIT_ACTIONS`) happens.
  * Customer details and a leaked key are planted on purpose: the rows show them redacted.
  */
 export async function runSupportDeskScenario(): Promise<void> {
@@ -55,6 +58,22 @@ async function acmeRefundConversation(): Promise<void> {
       chat.setCompletion('Let me hand you to our billing specialist.');
     },
   );
+  recordGuardrail({
+    name: 'pii_screen',
+    decision: 'modify',
+    targetType: 'llm_input',
+    agentName: 'triage',
+    conversationId,
+    reason: 'e-mail address in the message (alice@example.com)',
+  });
+  recordEvaluation({
+    name: 'relevance',
+    scoreValue: 0.92,
+    scoreLabel: 'relevant',
+    explanation: 'the reply routes the billing question to billing',
+    agentName: 'triage',
+    conversationId,
+  });
   recordHandoff({
     fromAgent: 'triage',
     toAgent: 'billing',

@@ -1,5 +1,11 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
+import {
+  type Attributes,
+  type HrTime,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_EXCEPTION_MESSAGE,
@@ -15,6 +21,24 @@ import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
 
 export const INSTRUMENTATION_SCOPE = 'aitrail';
+
+/** Epoch milliseconds → `[seconds, nanoseconds]`, as `@opentelemetry/core` computes it. */
+function millisToHrTime(epochMillis: number): HrTime {
+  return [Math.trunc(epochMillis / 1e3), Math.round((epochMillis % 1e3) * 1e6)];
+}
+
+/**
+ * Now, at performance-clock resolution: `@opentelemetry/core`'s `hrTime()`, computed here so the
+ * root entry loads only `@opentelemetry/api` (core comes with the SDK parts).
+ */
+function hrTime(): HrTime {
+  const [originSeconds, originNanos] = millisToHrTime(performance.timeOrigin);
+  const [nowSeconds, nowNanos] = millisToHrTime(performance.now());
+  const nanos = originNanos + nowNanos;
+  return nanos >= 1e9
+    ? [originSeconds + nowSeconds + 1, nanos - 1e9]
+    : [originSeconds + nowSeconds, nanos];
+}
 
 function tracer() {
   return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);

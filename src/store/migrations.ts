@@ -34,6 +34,41 @@ export const PROTECTION_MIGRATIONS = [
   '0008_vault_tenant_readers',
 ] as const;
 
+/**
+ * Run after the protection migrations on a reinstall: what 0004 gave the partitioned tables
+ * (statement triggers and forced RLS on every partition, which partitions do not inherit, and
+ * the vault's own triggers, RLS and insert policy). Idempotent; skipped before 0004.
+ */
+export const PARTITION_PROTECTIONS = `DO $$
+DECLARE
+  part record;
+BEGIN
+  IF to_regclass('audit_personal_data') IS NULL
+     OR to_regprocedure('aitrail_protect_partition(text,text)') IS NULL THEN
+    RETURN;
+  END IF;
+  CREATE OR REPLACE TRIGGER audit_personal_data_erase_only BEFORE UPDATE ON audit_personal_data
+    FOR EACH ROW EXECUTE FUNCTION aitrail_vault_guard();
+  CREATE OR REPLACE TRIGGER audit_personal_data_no_truncate BEFORE TRUNCATE ON audit_personal_data
+    FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
+  ALTER TABLE audit_personal_data ENABLE ROW LEVEL SECURITY;
+  DROP POLICY IF EXISTS audit_personal_data_insert ON audit_personal_data;
+  CREATE POLICY audit_personal_data_insert ON audit_personal_data FOR INSERT WITH CHECK (true);
+  FOR part IN
+    SELECT c.relname::text AS name, p.relname::text AS parent
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+    WHERE p.oid IN ('audit_logs'::regclass, 'audit_personal_data'::regclass)
+  LOOP
+    PERFORM aitrail_protect_partition(part.name, part.parent);
+  END LOOP;
+END
+$$`;
+
+/** The tags of aitrail's migrations, in order (from the journal). */
+export function migrationTags(): string[] {
+  return journal().map((entry) => entry.tag);
+}
+
 /** Runs one SQL statement (no parameters) on the migrating connection. */
 export type StatementRunner = (statement: string) => Promise<Array<Record<string, unknown>>>;
 
@@ -153,6 +188,7 @@ export async function runMigrations(
         for (const statement of migrationStatements(tag)) await run(statement);
         reinstalled += 1;
       }
+      await run(PARTITION_PROTECTIONS);
       await run('COMMIT');
     } catch (error) {
       await run('ROLLBACK').catch(() => {});

@@ -12,6 +12,9 @@ const EXPECTED_POLICIES: Record<string, readonly string[]> = {
   audit_logs: ['audit_logs_tenant_read', 'audit_logs_insert'],
   audit_checkpoints: ['audit_checkpoints_insert'],
 };
+/** The personal-data vault (migration 0004): erased only, never truncated, tenant-isolated. */
+const VAULT = 'audit_personal_data';
+const VAULT_POLICIES = ['audit_personal_data_tenant_read', 'audit_personal_data_insert'] as const;
 const WRITE_PRIVILEGES = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'];
 const REMOVE_PRIVILEGES = ['UPDATE', 'DELETE', 'TRUNCATE'];
 
@@ -58,6 +61,9 @@ const RELATIONS_SQL = `
       WHERE relid <> 'audit_logs'::regclass
     UNION ALL SELECT 'audit_checkpoints'::regclass, NULL
     UNION ALL SELECT to_regclass('audit_reader_tenants'), NULL
+    UNION ALL SELECT to_regclass('audit_personal_data'), NULL
+    UNION ALL SELECT relid, parentrelid FROM pg_partition_tree(to_regclass('audit_personal_data'))
+      WHERE relid <> to_regclass('audit_personal_data')
   )
   SELECT c.relname AS name, p.relname AS parent, c.relkind = 'p' AS partitioned,
          c.relrowsecurity AS rls, c.relforcerowsecurity AS forced
@@ -67,7 +73,8 @@ const TARGET_OIDS = `(
   SELECT 'audit_logs'::regclass
   UNION ALL SELECT relid FROM pg_partition_tree('audit_logs'::regclass)
   UNION ALL SELECT 'audit_checkpoints'::regclass
-  UNION ALL SELECT to_regclass('audit_reader_tenants'))`;
+  UNION ALL SELECT to_regclass('audit_reader_tenants')
+  UNION ALL SELECT relid FROM pg_partition_tree(to_regclass('audit_personal_data')))`;
 
 const TRIGGERS_SQL = `
   SELECT c.relname AS "table", t.tgname AS name, t.tgtype::int AS type, t.tgenabled::text AS enabled,
@@ -89,7 +96,8 @@ const GRANTS_SQL = `
 
 const EXISTS_SQL = `SELECT to_regclass('audit_logs') IS NOT NULL AS logs,
   to_regclass('audit_checkpoints') IS NOT NULL AS checkpoints,
-  to_regclass('audit_reader_tenants') IS NOT NULL AS readers`;
+  to_regclass('audit_reader_tenants') IS NOT NULL AS readers,
+  to_regclass('audit_personal_data') IS NOT NULL AS vault`;
 
 /** A protection aitrail relies on is absent; `missing` names each one. */
 export class ProtectionsMissingError extends AitrailError {
@@ -116,9 +124,12 @@ export class ProtectionsMissingError extends AitrailError {
  * remove rows (partitions and the reader mapping take no writes from anyone but the owner).
  */
 export async function findMissingProtections(query: CatalogQuery): Promise<string[]> {
-  const [exists] = await query<{ logs: boolean; checkpoints: boolean; readers: boolean }>(
-    EXISTS_SQL,
-  );
+  const [exists] = await query<{
+    logs: boolean;
+    checkpoints: boolean;
+    readers: boolean;
+    vault: boolean;
+  }>(EXISTS_SQL);
   const missing: string[] = [];
   if (!exists?.logs) missing.push('table audit_logs does not exist');
   if (!exists?.checkpoints) missing.push('table audit_checkpoints does not exist');
@@ -131,9 +142,9 @@ export async function findMissingProtections(query: CatalogQuery): Promise<strin
   const policies = await query<PolicyRow>(POLICIES_SQL);
   const grants = await query<GrantRow>(GRANTS_SQL);
 
-  const partitions = relations.filter((r) => r.parent !== null);
-  const appendOnly = [...APPEND_ONLY_TABLES, ...partitions.map((p) => p.name)];
-  for (const table of appendOnly) {
+  const partitions = relations.filter((r) => r.parent === 'audit_logs');
+  const vaultPartitions = relations.filter((r) => r.parent === VAULT);
+  const coverage = (table: string) => {
     const own = triggers.filter(
       (t) =>
         t.table === table &&
@@ -141,23 +152,51 @@ export async function findMissingProtections(query: CatalogQuery): Promise<strin
         t.function.startsWith('aitrail_') &&
         (t.type & TRIGGER_BEFORE) !== 0,
     );
-    const covers = (bit: number) => own.some((t) => (t.type & bit) !== 0);
     const disabled = triggers.filter(
       (t) => t.table === table && t.function.startsWith('aitrail_') && !own.includes(t),
     );
-    const note = disabled.length > 0 ? ` (${disabled.map((t) => t.name).join(', ')} disabled)` : '';
+    return {
+      covers: (bit: number) => own.some((t) => (t.type & bit) !== 0),
+      note: disabled.length > 0 ? ` (${disabled.map((t) => t.name).join(', ')} disabled)` : '',
+    };
+  };
+  const appendOnly = [...APPEND_ONLY_TABLES, ...partitions.map((p) => p.name)];
+  for (const table of appendOnly) {
+    const { covers, note } = coverage(table);
     if (!covers(TRIGGER_UPDATE) || !covers(TRIGGER_DELETE))
       missing.push(`append-only trigger (UPDATE, DELETE) on ${table}${note}`);
     if (!covers(TRIGGER_TRUNCATE)) missing.push(`no-truncate trigger on ${table}${note}`);
   }
+  // The vault: its values are only ever erased (the guard on UPDATE), never truncated.
+  if (exists?.vault) {
+    const { covers, note } = coverage(VAULT);
+    if (!covers(TRIGGER_UPDATE)) missing.push(`erase-only trigger on ${VAULT}${note}`);
+    if (!covers(TRIGGER_TRUNCATE)) missing.push(`no-truncate trigger on ${VAULT}${note}`);
+    for (const partition of vaultPartitions) {
+      const own = coverage(partition.name);
+      if (!own.covers(TRIGGER_TRUNCATE))
+        missing.push(`no-truncate trigger on ${partition.name}${own.note}`);
+    }
+  }
 
-  for (const table of [...FORCED_RLS_TABLES, ...partitions.map((p) => p.name)]) {
+  const forced = [
+    ...FORCED_RLS_TABLES,
+    ...partitions.map((p) => p.name),
+    ...vaultPartitions.map((p) => p.name),
+  ];
+  for (const table of forced) {
     const relation = relations.find((r) => r.name === table);
     if (!relation?.rls) missing.push(`row-level security enabled on ${table}`);
     if (!relation?.forced) missing.push(`row-level security forced on ${table}`);
   }
+  // Not forced on the vault parent: its owner runs erasure.
+  if (exists?.vault && !relations.find((r) => r.name === VAULT)?.rls)
+    missing.push(`row-level security enabled on ${VAULT}`);
 
-  for (const [table, names] of Object.entries(EXPECTED_POLICIES)) {
+  const expectedPolicies: Record<string, readonly string[]> = exists?.vault
+    ? { ...EXPECTED_POLICIES, [VAULT]: VAULT_POLICIES }
+    : EXPECTED_POLICIES;
+  for (const [table, names] of Object.entries(expectedPolicies)) {
     for (const name of names) {
       if (!policies.some((p) => p.table === table && p.name === name))
         missing.push(`policy ${name} on ${table}`);
@@ -173,7 +212,7 @@ export async function findMissingProtections(query: CatalogQuery): Promise<strin
     }
   }
 
-  const partitionNames = new Set(partitions.map((p) => p.name));
+  const partitionNames = new Set([...partitions, ...vaultPartitions].map((p) => p.name));
   for (const grant of grants) {
     const forbidden =
       partitionNames.has(grant.table) || grant.table === 'audit_reader_tenants'

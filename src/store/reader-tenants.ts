@@ -25,8 +25,8 @@ export interface TenantReaderGrant {
   grantedAt: string;
 }
 
-const OPTION_KEYS = new Set(['role', 'tenant']);
-const GRANT_OPTION_KEYS = new Set(['role', 'tenant', 'functionOnly']);
+const OPTION_KEYS: ReadonlySet<string> = new Set(['role', 'tenant']);
+const GRANT_OPTION_KEYS: ReadonlySet<string> = new Set(['role', 'tenant', 'functionOnly']);
 const UNDEFINED_FUNCTION = '42883';
 
 function validate(name: string, options: TenantReaderOptions, keys = OPTION_KEYS): void {

@@ -14,6 +14,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AiAuditMetadata } from './metadata.js';
+import type { PrunedChainRange } from './verify/pruned.js';
 
 /**
  * One row per audit record: a span or span event carrying `audit.action`.
@@ -147,15 +148,9 @@ export const auditPrunes = pgTable('audit_prunes', {
   signature: text('signature'),
 });
 
-/** The rows of one chain a prune removed. */
-export interface PrunedChainRange {
-  chainId: string;
-  firstSeq: number;
-  lastSeq: number;
-  /** Hash of the last removed row: the next row's `prev_hash` must equal it. */
-  lastHash: string;
-  rows: number;
-}
+// The rows of one chain a prune removed: declared beside the verifier, so `aitrail/store`'s
+// declarations reach it without loading drizzle-orm's.
+export type { PrunedChainRange } from './verify/pruned.js';
 
 /** Signed statements of a chain's head, so a truncated tail or a rewritten chain is detectable. */
 /**

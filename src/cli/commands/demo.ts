@@ -79,7 +79,7 @@ async function printRecorded(
   }
   const missing = AI_ACTIONS.filter((a) => !counts.has(a));
   if (missing.length > 0) throw new CheckFailed(`the demo did not record ${missing.join(', ')}`);
-  out.write('\nAll 12 AI actions recorded.\n');
+  out.write(`\nAll ${AI_ACTIONS.length} AI actions recorded.\n`);
 }
 
 /** The demo ends as an auditor would: checking that every chain and checkpoint holds. */

@@ -3,30 +3,42 @@
 --
 -- 1. The unpartitioned audit_logs of 0000-0003 steps aside; its rows are copied (every column
 --    as it was, so every hash still verifies) into the partitioned table, then it is dropped.
-ALTER TABLE audit_logs RENAME TO audit_logs_unpartitioned;
---> statement-breakpoint
-DROP INDEX audit_logs_event_id_key;
---> statement-breakpoint
-DROP INDEX audit_logs_chain_seq_key;
---> statement-breakpoint
-DROP INDEX audit_logs_tenant_occurred_idx;
---> statement-breakpoint
-DROP INDEX audit_logs_actor_occurred_idx;
---> statement-breakpoint
-DROP INDEX audit_logs_action_occurred_idx;
---> statement-breakpoint
-DROP INDEX audit_logs_conversation_idx;
---> statement-breakpoint
-DROP INDEX audit_logs_trace_idx;
---> statement-breakpoint
-ALTER TABLE audit_logs_unpartitioned RENAME CONSTRAINT audit_logs_pkey TO audit_logs_unpartitioned_pkey;
+--    A host app's drizzle-kit may have created audit_logs and audit_personal_data from
+--    aitrail/schema, unpartitioned: both step aside the same way, and their rows are kept.
+DO $$
+DECLARE
+  parent text;
+  index_name text;
+BEGIN
+  FOREACH parent IN ARRAY ARRAY['audit_logs', 'audit_personal_data'] LOOP
+    CONTINUE WHEN to_regclass(parent) IS NULL
+      OR (SELECT relkind FROM pg_class WHERE oid = to_regclass(parent)) = 'p';
+    EXECUTE format('ALTER TABLE %I RENAME TO %I', parent, parent || '_unpartitioned');
+    FOR index_name IN
+      SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+      WHERE x.indrelid = to_regclass(parent || '_unpartitioned')
+        AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+    LOOP
+      EXECUTE format('DROP INDEX %I', index_name);
+    END LOOP;
+    IF EXISTS (SELECT FROM pg_constraint WHERE conname = parent || '_pkey'
+               AND conrelid = to_regclass(parent || '_unpartitioned')) THEN
+      EXECUTE format('ALTER TABLE %I RENAME CONSTRAINT %I TO %I', parent || '_unpartitioned',
+        parent || '_pkey', parent || '_unpartitioned_pkey');
+    END IF;
+  END LOOP;
+  IF to_regclass('audit_logs_unpartitioned') IS NOT NULL THEN
+    ALTER TABLE audit_logs_unpartitioned ADD COLUMN IF NOT EXISTS subject_id text;
+  END IF;
+END
+$$;
 --> statement-breakpoint
 
 -- A unique index of a partitioned table must contain the partition key. event_id determines
 -- occurred_at (the span's or event's own time), so (event_id, occurred_at) is as good an
 -- idempotency key as event_id alone. Chain positions are unique within a month; verify
 -- detects a duplicate position across months (the second row does not link).
-CREATE TABLE audit_logs (
+CREATE TABLE IF NOT EXISTS audit_logs (
   id uuid NOT NULL,
   event_id text NOT NULL,
   occurred_at timestamp(6) with time zone NOT NULL,
@@ -55,19 +67,19 @@ CREATE TABLE audit_logs (
   CONSTRAINT audit_logs_pkey PRIMARY KEY (id, occurred_at)
 ) PARTITION BY RANGE (occurred_at);
 --> statement-breakpoint
-CREATE UNIQUE INDEX audit_logs_event_id_key ON audit_logs USING btree (event_id, occurred_at);
+CREATE UNIQUE INDEX IF NOT EXISTS audit_logs_event_id_key ON audit_logs USING btree (event_id, occurred_at);
 --> statement-breakpoint
-CREATE UNIQUE INDEX audit_logs_chain_seq_key ON audit_logs USING btree (chain_id, chain_seq, occurred_at);
+CREATE UNIQUE INDEX IF NOT EXISTS audit_logs_chain_seq_key ON audit_logs USING btree (chain_id, chain_seq, occurred_at);
 --> statement-breakpoint
-CREATE INDEX audit_logs_tenant_occurred_idx ON audit_logs USING btree (tenant_id, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_logs_tenant_occurred_idx ON audit_logs USING btree (tenant_id, occurred_at);
 --> statement-breakpoint
-CREATE INDEX audit_logs_action_occurred_idx ON audit_logs USING btree (action, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_logs_action_occurred_idx ON audit_logs USING btree (action, occurred_at);
 --> statement-breakpoint
-CREATE INDEX audit_logs_conversation_idx ON audit_logs USING btree (conversation_id, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_logs_conversation_idx ON audit_logs USING btree (conversation_id, occurred_at);
 --> statement-breakpoint
-CREATE INDEX audit_logs_trace_idx ON audit_logs USING btree (trace_id);
+CREATE INDEX IF NOT EXISTS audit_logs_trace_idx ON audit_logs USING btree (trace_id);
 --> statement-breakpoint
-CREATE INDEX audit_logs_chain_idx ON audit_logs USING btree (chain_id, chain_seq);
+CREATE INDEX IF NOT EXISTS audit_logs_chain_idx ON audit_logs USING btree (chain_id, chain_seq);
 --> statement-breakpoint
 
 -- 2. The vault: the personal values of each row, outside the hash chain. The chained row holds
@@ -76,7 +88,7 @@ CREATE INDEX audit_logs_chain_idx ON audit_logs USING btree (chain_id, chain_seq
 --    marks a row whose values are also in the chained row in plain text (rows written before
 --    this migration): those cannot be erased from the chain, and erasure says so.
 --    Lookups by subject or actor go through this table's indexes.
-CREATE TABLE audit_personal_data (
+CREATE TABLE IF NOT EXISTS audit_personal_data (
   row_id uuid NOT NULL,
   occurred_at timestamp(6) with time zone NOT NULL,
   tenant_id text,
@@ -88,9 +100,9 @@ CREATE TABLE audit_personal_data (
   CONSTRAINT audit_personal_data_pkey PRIMARY KEY (row_id, occurred_at)
 ) PARTITION BY RANGE (occurred_at);
 --> statement-breakpoint
-CREATE INDEX audit_personal_data_subject_idx ON audit_personal_data USING btree (subject_id, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_personal_data_subject_idx ON audit_personal_data USING btree (subject_id, occurred_at);
 --> statement-breakpoint
-CREATE INDEX audit_personal_data_actor_idx ON audit_personal_data USING btree (actor_id, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_personal_data_actor_idx ON audit_personal_data USING btree (actor_id, occurred_at);
 --> statement-breakpoint
 
 -- Erasure only removes: a vault row may lose values (and their salts) and gain the receipt
@@ -111,7 +123,7 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER audit_personal_data_erase_only BEFORE UPDATE ON audit_personal_data
+CREATE OR REPLACE TRIGGER audit_personal_data_erase_only BEFORE UPDATE ON audit_personal_data
   FOR EACH ROW EXECUTE FUNCTION aitrail_vault_guard();
 --> statement-breakpoint
 
@@ -127,10 +139,10 @@ DECLARE
   role_name text;
 BEGIN
   IF parent = 'audit_logs' THEN
-    EXECUTE format('CREATE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change()', partition_name);
-    EXECUTE format('CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change()', partition_name);
+    EXECUTE format('CREATE OR REPLACE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change()', partition_name);
+    EXECUTE format('CREATE OR REPLACE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change()', partition_name);
   ELSE
-    EXECUTE format('CREATE TRIGGER audit_personal_data_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change()', partition_name);
+    EXECUTE format('CREATE OR REPLACE TRIGGER audit_personal_data_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change()', partition_name);
   END IF;
   EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', partition_name);
   EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', partition_name);
@@ -183,54 +195,77 @@ $$;
 --> statement-breakpoint
 REVOKE ALL ON FUNCTION aitrail_ensure_partitions(timestamptz, integer) FROM PUBLIC;
 --> statement-breakpoint
-CREATE TABLE audit_logs_default PARTITION OF audit_logs DEFAULT;
+CREATE TABLE IF NOT EXISTS audit_logs_default PARTITION OF audit_logs DEFAULT;
 --> statement-breakpoint
-CREATE TABLE audit_personal_data_default PARTITION OF audit_personal_data DEFAULT;
+CREATE TABLE IF NOT EXISTS audit_personal_data_default PARTITION OF audit_personal_data DEFAULT;
 --> statement-breakpoint
 SELECT aitrail_protect_partition('audit_logs_default', 'audit_logs');
 --> statement-breakpoint
 SELECT aitrail_protect_partition('audit_personal_data_default', 'audit_personal_data');
 --> statement-breakpoint
 
--- Partitions for every month that has rows, and for this month and the next three.
-SELECT aitrail_ensure_partitions(m, 1) FROM (
-  SELECT DISTINCT date_trunc('month', occurred_at, 'UTC') AS m FROM audit_logs_unpartitioned
-) months;
---> statement-breakpoint
-SELECT aitrail_ensure_partitions(now() - interval '1 month', 5);
---> statement-breakpoint
-INSERT INTO audit_logs (id, event_id, occurred_at, recorded_at, tenant_id, actor_type, actor_id,
-  action, outcome, resource_type, resource_id, conversation_id, task_id, agent_name, tool_name,
-  approval_id, metadata, trace_id, span_id, service_name, chain_id, chain_seq, prev_hash, hash)
-SELECT id, event_id, occurred_at, recorded_at, tenant_id, actor_type, actor_id,
-  action, outcome, resource_type, resource_id, conversation_id, task_id, agent_name, tool_name,
-  approval_id, metadata, trace_id, span_id, service_name, chain_id, chain_seq, prev_hash, hash
-FROM audit_logs_unpartitioned;
---> statement-breakpoint
--- Old rows hold their identifiers in plain text inside the chain; the vault indexes them too,
--- so lookups by actor work the same for every row.
-INSERT INTO audit_personal_data (row_id, occurred_at, tenant_id, subject_id, actor_id, salts)
-SELECT id, occurred_at, tenant_id, NULL, actor_id, NULL FROM audit_logs_unpartitioned;
---> statement-breakpoint
-DROP TABLE audit_logs_unpartitioned;
+-- Partitions for every month that has rows, and for this month and the next three; then the
+-- rows of the tables that stepped aside, and the vault rows of old audit rows (their
+-- identifiers are in plain text inside the chain; the vault indexes them too, so lookups by
+-- actor work the same for every row).
+DO $$
+BEGIN
+  IF to_regclass('audit_logs_unpartitioned') IS NOT NULL THEN
+    PERFORM aitrail_ensure_partitions(m, 1) FROM (
+      SELECT DISTINCT date_trunc('month', occurred_at, 'UTC') AS m FROM audit_logs_unpartitioned
+    ) months;
+  END IF;
+  IF to_regclass('audit_personal_data_unpartitioned') IS NOT NULL THEN
+    PERFORM aitrail_ensure_partitions(m, 1) FROM (
+      SELECT DISTINCT date_trunc('month', occurred_at, 'UTC') AS m FROM audit_personal_data_unpartitioned
+    ) months;
+  END IF;
+  PERFORM aitrail_ensure_partitions(now() - interval '1 month', 5);
+  IF to_regclass('audit_personal_data_unpartitioned') IS NOT NULL THEN
+    INSERT INTO audit_personal_data (row_id, occurred_at, tenant_id, subject_id, actor_id, personal, salts, erased_by)
+    SELECT row_id, occurred_at, tenant_id, subject_id, actor_id, personal, salts, erased_by
+    FROM audit_personal_data_unpartitioned;
+    DROP TABLE audit_personal_data_unpartitioned;
+  END IF;
+  IF to_regclass('audit_logs_unpartitioned') IS NOT NULL THEN
+    INSERT INTO audit_logs (id, event_id, occurred_at, recorded_at, tenant_id, actor_type, actor_id,
+      subject_id, action, outcome, resource_type, resource_id, conversation_id, task_id, agent_name,
+      tool_name, approval_id, metadata, trace_id, span_id, service_name, chain_id, chain_seq,
+      prev_hash, hash)
+    SELECT id, event_id, occurred_at, recorded_at, tenant_id, actor_type, actor_id,
+      subject_id, action, outcome, resource_type, resource_id, conversation_id, task_id, agent_name,
+      tool_name, approval_id, metadata, trace_id, span_id, service_name, chain_id, chain_seq,
+      prev_hash, hash
+    FROM audit_logs_unpartitioned;
+    INSERT INTO audit_personal_data (row_id, occurred_at, tenant_id, subject_id, actor_id, salts)
+    SELECT id, occurred_at, tenant_id, NULL, actor_id, NULL FROM audit_logs_unpartitioned
+    ON CONFLICT (row_id, occurred_at) DO NOTHING;
+    DROP TABLE audit_logs_unpartitioned;
+  END IF;
+END
+$$;
 --> statement-breakpoint
 
 -- 4. What 0001 and 0003 gave the old parent, given again to the new one.
-CREATE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON audit_logs
+CREATE OR REPLACE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON audit_logs
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
-CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
+CREATE OR REPLACE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
-CREATE TRIGGER audit_personal_data_no_truncate BEFORE TRUNCATE ON audit_personal_data
+CREATE OR REPLACE TRIGGER audit_personal_data_no_truncate BEFORE TRUNCATE ON audit_personal_data
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
 ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
 ALTER TABLE audit_logs FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
+DROP POLICY IF EXISTS audit_logs_tenant_read ON audit_logs;
+--> statement-breakpoint
 CREATE POLICY audit_logs_tenant_read ON audit_logs FOR SELECT
   USING (tenant_id = NULLIF(current_setting('aitrail.tenant_id', true), ''));
+--> statement-breakpoint
+DROP POLICY IF EXISTS audit_logs_insert ON audit_logs;
 --> statement-breakpoint
 CREATE POLICY audit_logs_insert ON audit_logs FOR INSERT WITH CHECK (true);
 --> statement-breakpoint
@@ -238,8 +273,12 @@ CREATE POLICY audit_logs_insert ON audit_logs FOR INSERT WITH CHECK (true);
 -- erasure (the only UPDATE, see the guard trigger).
 ALTER TABLE audit_personal_data ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
+DROP POLICY IF EXISTS audit_personal_data_tenant_read ON audit_personal_data;
+--> statement-breakpoint
 CREATE POLICY audit_personal_data_tenant_read ON audit_personal_data FOR SELECT
   USING (tenant_id = NULLIF(current_setting('aitrail.tenant_id', true), ''));
+--> statement-breakpoint
+DROP POLICY IF EXISTS audit_personal_data_insert ON audit_personal_data;
 --> statement-breakpoint
 CREATE POLICY audit_personal_data_insert ON audit_personal_data FOR INSERT WITH CHECK (true);
 --> statement-breakpoint
@@ -247,7 +286,7 @@ CREATE POLICY audit_personal_data_insert ON audit_personal_data FOR INSERT WITH 
 -- 5. Erasure receipts, legal holds, retention policies and prune records. Receipts and prune
 --    records are evidence: append-only like the audit rows. None of them holds personal data
 --    except a hold on a subject, which names the subject it protects from erasure.
-CREATE TABLE audit_erasures (
+CREATE TABLE IF NOT EXISTS audit_erasures (
   receipt_id uuid PRIMARY KEY,
   erased_at timestamp(6) with time zone NOT NULL,
   tenant_id text,
@@ -259,7 +298,7 @@ CREATE TABLE audit_erasures (
   signature text
 );
 --> statement-breakpoint
-CREATE TABLE audit_legal_holds (
+CREATE TABLE IF NOT EXISTS audit_legal_holds (
   id uuid PRIMARY KEY,
   tenant_id text,
   subject_id text,
@@ -269,16 +308,26 @@ CREATE TABLE audit_legal_holds (
   CONSTRAINT audit_legal_holds_scope CHECK (tenant_id IS NOT NULL OR subject_id IS NOT NULL)
 );
 --> statement-breakpoint
-CREATE INDEX audit_legal_holds_active_idx ON audit_legal_holds (tenant_id, subject_id) WHERE released_at IS NULL;
+-- A host-created table lacks the scope check.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'audit_legal_holds_scope') THEN
+    ALTER TABLE audit_legal_holds ADD CONSTRAINT audit_legal_holds_scope
+      CHECK (tenant_id IS NOT NULL OR subject_id IS NOT NULL);
+  END IF;
+END
+$$;
 --> statement-breakpoint
-CREATE TABLE audit_retention_policies (
+CREATE INDEX IF NOT EXISTS audit_legal_holds_active_idx ON audit_legal_holds (tenant_id, subject_id) WHERE released_at IS NULL;
+--> statement-breakpoint
+CREATE TABLE IF NOT EXISTS audit_retention_policies (
   tenant_id text PRIMARY KEY,
   keep_months integer NOT NULL CHECK (keep_months >= 1),
   override_reason text,
   updated_at timestamp(6) with time zone NOT NULL DEFAULT now()
 );
 --> statement-breakpoint
-CREATE TABLE audit_prunes (
+CREATE TABLE IF NOT EXISTS audit_prunes (
   id uuid PRIMARY KEY,
   partition_name text NOT NULL,
   range_from timestamp(6) with time zone NOT NULL,
@@ -291,10 +340,10 @@ CREATE TABLE audit_prunes (
   signature text
 );
 --> statement-breakpoint
-CREATE TRIGGER audit_erasures_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_erasures
+CREATE OR REPLACE TRIGGER audit_erasures_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_erasures
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
-CREATE TRIGGER audit_prunes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_prunes
+CREATE OR REPLACE TRIGGER audit_prunes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_prunes
   FOR EACH STATEMENT EXECUTE FUNCTION aitrail_reject_change();
 --> statement-breakpoint
 

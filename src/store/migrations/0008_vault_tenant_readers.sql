@@ -36,7 +36,8 @@ BEGIN
   INSERT INTO audit_reader_tenants (role_name, tenant_id) VALUES (reader, tenant)
     ON CONFLICT (role_name, tenant_id) DO NOTHING;
   IF function_only THEN
-    EXECUTE format('REVOKE SELECT ON audit_logs FROM %I', reader);
+    -- No table, the vault included: the function reads only the mapped tenants' chained rows.
+    EXECUTE format('REVOKE SELECT ON audit_logs, audit_personal_data FROM %I', reader);
     EXECUTE format('GRANT EXECUTE ON FUNCTION aitrail_tenant_audit_logs() TO %I', reader);
   ELSE
     EXECUTE format('GRANT SELECT ON audit_logs, audit_personal_data TO %I', reader);

@@ -2,9 +2,10 @@ import { and, eq, inArray, isNotNull, or, type SQL } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
 import { ERASED } from '../erasure/personal-fields.js';
 import { personalErased } from '../erasure/personal-view.js';
-import { type AuditLogEntry, scanRows, toTimestamp } from '../queries.js';
+import type { AuditLogEntry } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditLogs } from '../schema.js';
+import { scanRows, toTimestamp } from './rows.js';
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'overdue'] as const;
 export type ApprovalRequestStatus = (typeof APPROVAL_STATUSES)[number];

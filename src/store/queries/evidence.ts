@@ -1,10 +1,10 @@
 import { desc, sql } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
-import { toTimestamp } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditCheckpoints } from '../schema.js';
 import { type VerifyReport, verifyAuditChains } from '../verify/index.js';
 import { type ApprovalRequest, listApprovals } from './approvals.js';
+import { toTimestamp } from './rows.js';
 import { countAuditEvents, type StatsRow } from './stats.js';
 
 /** Actions of the retention and erasure paths, whatever area names them: matched by word. */

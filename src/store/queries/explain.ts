@@ -3,9 +3,10 @@ import type { JsonValue } from '../../sanitize/types.js';
 import type { AuditStore } from '../audit-store.js';
 import { ERASED } from '../erasure/personal-fields.js';
 import { personalErased, personalValue } from '../erasure/personal-view.js';
-import { type AuditLogEntry, scanRows } from '../queries.js';
+import type { AuditLogEntry } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditLogs } from '../schema.js';
+import { scanRows } from './rows.js';
 
 export type TimelineKind =
   | 'message'

@@ -2,15 +2,10 @@ import { and, type SQL, sql } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
 import { ERASED } from '../erasure/personal-fields.js';
 import { PERSONAL_JOIN } from '../erasure/personal-view.js';
-import {
-  type AuditLogFilter,
-  filterConditions,
-  isoMicros,
-  validateFilter,
-  withTenant,
-} from '../queries.js';
+import { type AuditLogFilter, validateFilter } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditLogs, auditPersonalData } from '../schema.js';
+import { filterConditions, isoMicros, withTenant } from './rows.js';
 
 export const STATS_DIMENSIONS = ['tenant', 'action', 'outcome', 'tool', 'agent', 'actor'] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];

@@ -1,9 +1,10 @@
 import { desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { AuditStore } from '../audit-store.js';
 import { byActor, bySubject } from '../erasure/personal-view.js';
-import { type AuditLogEntry, scanRows, toTimestamp, withTenant } from '../queries.js';
+import type { AuditLogEntry } from '../queries.js';
 import { checkReadOptions, type ReadOptions, recordRead } from '../reads/record-read.js';
 import { auditCheckpoints, auditLogs, auditPersonalData } from '../schema.js';
+import { scanRows, toTimestamp, withTenant } from './rows.js';
 
 /** Values the erasure path replaced start with this marker (`[ERASED]`, `[ERASED:…]`). */
 export const ERASED_MARKER = '[ERASED';

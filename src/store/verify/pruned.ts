@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { AuditStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
-import type { PrunedChainRange } from '../schema.js';
 import type { CheckpointSigner } from '../writer/checkpoint-signer.js';
+
+/** The rows of one chain a prune removed (the `chains` of an `audit_prunes` row). */
+export interface PrunedChainRange {
+  chainId: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** Hash of the last removed row: the next row's `prev_hash` must equal it. */
+  lastHash: string;
+  rows: number;
+}
 
 /** A range of one chain that a signed prune record says retention removed. */
 export interface PrunedRange extends PrunedChainRange {
