@@ -26,8 +26,14 @@ export const invoices = pgTable('invoices', {
 const AITRAIL_TABLES_FILTER = [
   '!audit_logs',
   '!audit_logs_*',
+  '!audit_personal_data',
+  '!audit_personal_data_*',
   '!audit_checkpoints',
   '!audit_reader_tenants',
+  '!audit_erasures',
+  '!audit_legal_holds',
+  '!audit_retention_policies',
+  '!audit_prunes',
 ];
 
 interface HostApp {
