@@ -1,4 +1,5 @@
 import type { KeyRuleMatch } from './key-rules.js';
+import { redactListInContext } from './list-context.js';
 import { cutString, jsonStringBytes } from './string-hygiene.js';
 import type { JsonValue, RedactionLimits } from './types.js';
 
@@ -231,7 +232,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
     }
   }
 
-  function serializeList(
+  function writeList(
     items: Iterable<unknown> & object,
     declaredLength: number,
     depth: number,
@@ -270,6 +271,27 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       }
     }
     if (length > limit) output.push(`[truncated ${length - limit} more items]`);
+    return output;
+  }
+
+  /** A list's items, then its neighbours read together: `["--password", "<v>"]`. */
+  function serializeList(
+    items: Iterable<unknown> & object,
+    declaredLength: number,
+    depth: number,
+    state: WalkState,
+  ): JsonValue[] | undefined {
+    const output = writeList(items, declaredLength, depth, state);
+    if (output === undefined) return output;
+    for (const [at, text] of redactListInContext(output, hooks.text)) {
+      // Charged like a write; a longer replacement may end the budget, never skip the scan.
+      state.remaining -= jsonStringBytes(text) - jsonStringBytes(output[at] as string);
+      output[at] = text;
+    }
+    if (state.remaining < 0) {
+      state.remaining = 0;
+      state.exhausted = true;
+    }
     return output;
   }
 
