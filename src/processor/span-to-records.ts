@@ -7,7 +7,7 @@ import {
   ATTR_EXCEPTION_TYPE,
   ATTR_SERVICE_NAME,
 } from '@opentelemetry/semantic-conventions';
-import { AUDIT_OUTCOMES } from '../actions.js';
+import { AI_AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { CaptureContent } from '../instrument/content-capture.js';
 import type { SanitizedValues } from '../instrument/sanitized-values.js';
@@ -51,6 +51,18 @@ function clip(value: string): string {
 function redactedText(value: AttributeValue | undefined, redactor: Redactor): string | null {
   const plain = text(value);
   return plain === null ? null : redactor.redactText(plain);
+}
+
+/** aitrail's own action names: constants, stored as they are. */
+const DECLARED_ACTIONS: ReadonlySet<string> = new Set(Object.values(AI_AUDIT_ACTIONS));
+
+/**
+ * The action column. Helpers only pass names, but any span may carry `audit.action` (an app's
+ * own tracer, a library): what it holds is stored only after the redactor has seen it.
+ */
+function actionOf(value: AttributeValue | undefined, redactor: Redactor): string {
+  const plain = text(value) as string;
+  return DECLARED_ACTIONS.has(plain) ? plain : redactor.redactText(plain);
 }
 
 function num(value: AttributeValue | undefined): number | undefined {
@@ -139,7 +151,7 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
     actorType: text(attrs[AUDIT_ATTRS.ACTOR_TYPE]),
     actorId: text(attrs[AUDIT_ATTRS.ACTOR_ID]),
     subjectId: text(attrs[AUDIT_ATTRS.SUBJECT_ID]),
-    action: text(attrs[AUDIT_ATTRS.ACTION]) as string,
+    action: actionOf(attrs[AUDIT_ATTRS.ACTION], redactor),
     outcome: text(attrs[AUDIT_ATTRS.OUTCOME]),
     resourceType: safe(attrs[AUDIT_ATTRS.RESOURCE_TYPE]),
     resourceId: safe(attrs[AUDIT_ATTRS.RESOURCE_ID]),
@@ -202,7 +214,8 @@ function buildRecord(
 ): AuditRecord {
   const { traceId, spanId } = span.spanContext();
   const serviceName = text(span.resource?.attributes?.[ATTR_SERVICE_NAME]) ?? env.serviceName;
-  const source = span.instrumentationScope?.name ?? 'unknown';
+  // A tracer's name is whatever the library passed to getTracer(): free text like any other.
+  const source = redactedText(span.instrumentationScope?.name, env.redactor) ?? 'unknown';
   const fields = recordFields(attrs, env, attrs === span.attributes ? span : undefined);
   // `extra` may name a recogniser as the source; otherwise the instrumentation scope does.
   const metadata: AiAuditMetadata = { ...fields.metadata, source, ...extra };

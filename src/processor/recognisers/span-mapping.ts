@@ -120,7 +120,10 @@ export function recordFromMapping(
       translated[TARGET_ATTRIBUTES[field]] = value;
     }
   }
-  const extra: AiAuditMetadata = { source, instrumentationScope: span.instrumentationScope.name };
+  const extra: AiAuditMetadata = {
+    source,
+    instrumentationScope: env.redactor.redactText(span.instrumentationScope.name),
+  };
   for (const [key, fieldSource] of Object.entries(mapping.metadata ?? {})) {
     const value = readField(attributes, fieldSource);
     if (typeof value === 'number' && Number.isFinite(value)) extra[key] = value;
