@@ -117,6 +117,16 @@ describe('strings of one list read together', () => {
     expect(out.at(-1)).toMatch(/^\[truncated \d+ more items \(maxTotalBytes\)\]$/);
   });
 
+  it('reads every list joined under a policy with detectors of its own (their patterns may span items)', () => {
+    const custom = createRedactor({ detectors: [{ name: 'person', pattern: /customer alice/g }] });
+    expect(custom.redactValue(['customer', 'alice', 'ok'])).toEqual([
+      '[REDACTED:person]',
+      '[REDACTED:person]',
+      'ok',
+    ]);
+    expect(redactor.redactValue(['customer', 'alice', 'ok'])).toEqual(['customer', 'alice', 'ok']);
+  });
+
   it('does not pair items longer than 256 characters with their neighbours', () => {
     const long = `--api-token ${'x'.repeat(300)}`;
     const replaced = redactListInContext(['--password', long], (text) => redactor.redactText(text));

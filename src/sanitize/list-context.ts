@@ -17,6 +17,40 @@ const WINDOW_CHARACTERS = 512;
 const WINDOW_OVERLAP = 4;
 
 /**
+ * What lets one item make its neighbour a secret under the built-in detectors: a flag, a secret
+ * word (`--password`, `the password is`, `Bearer`, `ssn:`), a trailing `:` or `=`; or digit
+ * groups on both sides of a space (a card, phone, IBAN or SSN typed in groups). A window with
+ * none of these reads the same joined as item by item, so it is not scanned twice.
+ */
+const CONTEXT_ITEM =
+  /^-|pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential|dsn|database|sid|jwt|security|account|[:=]$/i;
+const GROUP_END = /[\d)]$/;
+const GROUP_START = /^[\d(+]/;
+const SHORT_GROUP = /^[A-Za-z\d]{1,8}$/;
+const DIGIT = /\d/;
+
+function mayHideAcrossItems(window: readonly string[]): boolean {
+  for (let index = 0; index < window.length; index++) {
+    const item = window[index] as string;
+    if (CONTEXT_ITEM.test(item)) return true;
+    const next = window[index + 1];
+    if (next === undefined) continue;
+    if (GROUP_END.test(item) && GROUP_START.test(next)) return true;
+    const groups = SHORT_GROUP.test(item) && SHORT_GROUP.test(next);
+    if (groups && (DIGIT.test(item) || DIGIT.test(next))) return true;
+  }
+  return false;
+}
+
+export interface ListContextOptions {
+  /**
+   * Read every window joined, not only those where a built-in detector could see across items:
+   * for policies with detectors of their own, whose patterns nothing here knows.
+   */
+  everyWindow?: boolean;
+}
+
+/**
  * Replacements (position → text) for the string items of `items` that the joined reading of
  * their neighbours changed; empty when it changes nothing. Anything that is not a string, or a
  * string over 256 characters, separates runs. Whatever comes out is the redactor's own output:
@@ -25,6 +59,7 @@ const WINDOW_OVERLAP = 4;
 export function redactListInContext(
   items: readonly unknown[],
   redactText: (text: string) => string,
+  options: ListContextOptions = {},
 ): Map<number, string> {
   const replaced = new Map<number, string>();
   let runStart = 0;
@@ -32,7 +67,8 @@ export function redactListInContext(
     const item = items[index];
     if (typeof item === 'string' && item.length <= MAX_ITEM_LENGTH) continue;
     if (index - runStart >= 2) {
-      redactRun(items.slice(runStart, index) as string[], runStart, redactText, replaced);
+      const run = items.slice(runStart, index) as string[];
+      redactRun(run, runStart, redactText, replaced, options.everyWindow === true);
     }
     runStart = index + 1;
   }
@@ -45,6 +81,7 @@ function redactRun(
   offset: number,
   redactText: (text: string) => string,
   replaced: Map<number, string>,
+  everyWindow: boolean,
 ): void {
   for (let from = 0; ; ) {
     let to = from + 1;
@@ -55,9 +92,9 @@ function redactRun(
       to++;
     }
     const window = run.slice(from, to);
-    const joined = window.join(' ');
-    const redacted = redactText(joined);
-    if (redacted !== joined) {
+    const joined = everyWindow || mayHideAcrossItems(window) ? window.join(' ') : undefined;
+    const redacted = joined === undefined ? undefined : redactText(joined);
+    if (joined !== undefined && redacted !== undefined && redacted !== joined) {
       alignWindow(window, redacted).forEach((text, index) => {
         const position = offset + from + index;
         if (text !== window[index] && !replaced.has(position)) replaced.set(position, text);

@@ -118,6 +118,10 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     return redacted === digits ? value : redacted;
   }
 
+  /** Strings of one list read together as well (`['--password', '<v>']`). */
+  const listContext = (items: readonly unknown[]) =>
+    redactListInContext(items, redactString, { everyWindow: !onlyBuiltIns });
+
   const serialize = createSafeSerializer({
     limits,
     keyRule,
@@ -126,6 +130,7 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     outputKey,
     text: redactString,
     number: redactNumber,
+    listContext,
   });
 
   function redactValue(value: unknown): JsonValue {
@@ -176,7 +181,7 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
         return JSON.stringify(redactValue(item));
       });
       // `process.command_args`: `--api-token` and its value are two items.
-      for (const [at, text] of redactListInContext(items, redactString)) items[at] = text;
+      for (const [at, text] of listContext(items)) items[at] = text;
       return items as AttributeValue;
     }
     return JSON.stringify(redactValue(value));

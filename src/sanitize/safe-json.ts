@@ -1,5 +1,4 @@
 import type { KeyRuleMatch } from './key-rules.js';
-import { redactListInContext } from './list-context.js';
 import { cutString, jsonStringBytes } from './string-hygiene.js';
 import type { JsonValue, RedactionLimits } from './types.js';
 
@@ -39,6 +38,8 @@ export interface SerializerHooks {
   text(value: string): string;
   /** A finite number; may come back as a replacement string (a card number stored as a number). */
   number(value: number): JsonValue;
+  /** Replacements (position → text) for strings of one list that read together hide a secret. */
+  listContext(items: readonly JsonValue[]): ReadonlyMap<number, string>;
 }
 
 interface WalkState {
@@ -283,7 +284,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   ): JsonValue[] | undefined {
     const output = writeList(items, declaredLength, depth, state);
     if (output === undefined) return output;
-    for (const [at, text] of redactListInContext(output, hooks.text)) {
+    for (const [at, text] of hooks.listContext(output)) {
       // Charged like a write; a longer replacement may end the budget, never skip the scan.
       state.remaining -= jsonStringBytes(text) - jsonStringBytes(output[at] as string);
       output[at] = text;
