@@ -218,7 +218,7 @@ export class AuditSpanProcessor implements SpanProcessor {
       } catch (error) {
         this.mappingFailures += 1;
         this.logger.error(
-          `could not build the audit record of span "${span.name}" (${span.spanContext().spanId}): ${String(error)}`,
+          `could not build the audit record of span "${this.env.redactor.redactText(span.name)}" (${span.spanContext().spanId}): ${String(error)}`,
         );
         continue;
       }
