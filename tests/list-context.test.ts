@@ -127,6 +127,22 @@ describe('strings of one list read together', () => {
     expect(redactor.redactValue(['customer', 'alice', 'ok'])).toEqual(['customer', 'alice', 'ok']);
   });
 
+  it('stays linear on 100 KB lists built to make every window change (a complexity guard, not a speed figure)', () => {
+    const wordy = `${'a '.repeat(120)}--password`;
+    const shapes = [
+      Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? wordy : `Xk${i}pQ9mZ2rT7vB4n`)),
+      Array.from({ length: 6000 }, (_, i) => (i % 2 === 0 ? '--api-token' : `T${i}`)),
+      Array.from({ length: 12000 }, () => '4111'),
+    ];
+    for (const items of shapes) {
+      const started = performance.now();
+      const out = asAttribute(items);
+      redactor.redactValue(items);
+      expect(out).toHaveLength(items.length);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    }
+  });
+
   it('does not pair items longer than 256 characters with their neighbours', () => {
     const long = `--api-token ${'x'.repeat(300)}`;
     const replaced = redactListInContext(['--password', long], (text) => redactor.redactText(text));
