@@ -24,6 +24,7 @@ import {
 import { createAuditPipeline } from '../src/pipeline/audit-pipeline.js';
 import { createRedactor } from '../src/sanitize/index.js';
 import { openAuditStore } from '../src/store/open-store.js';
+import { runTs } from './support/cli.js';
 import { normalizeTrace, type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { benignCorpus, type Planted, plantedCorpus } from './support/privacy-corpus.js';
@@ -564,6 +565,31 @@ describe("privacy corpus end to end: the app's own NodeSDK with the pipeline's p
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     };
+  });
+});
+
+describe('privacy corpus end to end: a child process started with the planted values in its argv', () => {
+  it("exports its command line (process.command_args) without them, read from the real process's argv", async () => {
+    receiver.reset();
+    const dataDir = scratchDir();
+    const argv = planted.flatMap((p) => p.text.split(' '));
+    const child = await runTs('tests/fixtures/emit-events.ts', [CONTROL, ...argv], {
+      env: {
+        DATABASE_URL: await testDatabaseUrl(),
+        AITRAIL_DATA_DIR: dataDir,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        EMIT_COUNT: '1',
+      },
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(child.code, child.stderr).toBe(0);
+    const requests = receiver.received.traceRequests;
+    const commandLine = normalizeTrace(requests[0]).resourceSpans?.[0]?.resource?.attributes?.[
+      'process.command_args'
+    ] as string[];
+    expect(commandLine).toContain(CONTROL);
+    expect(commandLine).toContain('--api-token');
+    expect(measure(otlpText(receiver), []).leakContexts).toEqual([]);
   });
 });
 
