@@ -271,6 +271,16 @@ describe('RedactingSpanExporter', () => {
     expect(result).toMatchObject({ code: ExportResultCode.FAILED });
   });
 
+  it('refuses a pipeline or a redactor that is not one with a TypeError naming the option', () => {
+    const inner = new InMemorySpanExporter();
+    expect(() => new RedactingSpanExporter(inner, { pipeline: {} as never })).toThrow(
+      /pipeline must come from createAuditPipeline/,
+    );
+    expect(() => new RedactingSpanExporter(inner, { redactor: null as never })).toThrow(
+      /redactor must come from createRedactor/,
+    );
+  });
+
   it('refuses both a pipeline and a redactor with a TypeError', () => {
     expect(
       () =>

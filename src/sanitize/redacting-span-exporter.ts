@@ -136,6 +136,13 @@ export class RedactingSpanExporter implements SpanExporter {
     if (options.pipeline !== undefined && options.redactor !== undefined) {
       throw new TypeError('RedactingSpanExporter: give either `pipeline` or `redactor`, not both');
     }
+    const { pipeline, redactor } = options;
+    if (pipeline !== undefined && typeof pipeline?.redactor?.redactAttributes !== 'function') {
+      throw new TypeError('RedactingSpanExporter: pipeline must come from createAuditPipeline()');
+    }
+    if (redactor !== undefined && typeof redactor?.redactAttributes !== 'function') {
+      throw new TypeError('RedactingSpanExporter: redactor must come from createRedactor()');
+    }
     const policy = options.pipeline ?? activePipelinePolicy();
     this.inner = inner;
     this.redactor = options.redactor ?? policy.redactor;
