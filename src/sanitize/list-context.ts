@@ -20,27 +20,21 @@ const WINDOW_OVERLAP = 4;
  * What lets one item make its neighbour a secret under the built-in detectors: a flag, a secret
  * word (`--password`, `the password is`, `Bearer`, `ssn:`), a trailing `:` or `=`; or digit
  * groups on both sides of a space (a card, phone, IBAN or SSN typed in groups). A window with
- * none of these reads the same joined as item by item, so it is not scanned twice.
+ * none of these reads the same joined as item by item, so it is not scanned twice. Tested on the
+ * joined window, word by word: a superset of the item boundaries.
  */
-const CONTEXT_ITEM =
-  /^-|pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential|dsn|database|sid|jwt|security|account|[:=]$/i;
-const GROUP_END = /[\d)]$/;
-const GROUP_START = /^[\d(+]/;
-const SHORT_GROUP = /^[A-Za-z\d]{1,8}$/;
-const DIGIT = /\d/;
-
-function mayHideAcrossItems(window: readonly string[]): boolean {
-  for (let index = 0; index < window.length; index++) {
-    const item = window[index] as string;
-    if (CONTEXT_ITEM.test(item)) return true;
-    const next = window[index + 1];
-    if (next === undefined) continue;
-    if (GROUP_END.test(item) && GROUP_START.test(next)) return true;
-    const groups = SHORT_GROUP.test(item) && SHORT_GROUP.test(next);
-    if (groups && (DIGIT.test(item) || DIGIT.test(next))) return true;
-  }
-  return false;
-}
+const ACROSS_ITEMS = new RegExp(
+  [
+    String.raw`(?:^|\s)-`,
+    'pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential',
+    'dsn|database|sid|jwt|security|account',
+    String.raw`[:=](?:\s|$)`,
+    String.raw`[\d)] [\d(+]`,
+    String.raw`(?:^|\s)(?=[A-Za-z]*\d)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`,
+    String.raw`(?:^|\s)[A-Za-z\d]{1,8} (?=[A-Za-z]*\d)[A-Za-z\d]{1,8}(?!\S)`,
+  ].join('|'),
+  'i',
+);
 
 export interface ListContextOptions {
   /**
@@ -92,9 +86,9 @@ function redactRun(
       to++;
     }
     const window = run.slice(from, to);
-    const joined = everyWindow || mayHideAcrossItems(window) ? window.join(' ') : undefined;
-    const redacted = joined === undefined ? undefined : redactText(joined);
-    if (joined !== undefined && redacted !== undefined && redacted !== joined) {
+    const joined = window.join(' ');
+    const redacted = everyWindow || ACROSS_ITEMS.test(joined) ? redactText(joined) : joined;
+    if (redacted !== joined) {
       alignWindow(window, redacted).forEach((text, index) => {
         const position = offset + from + index;
         if (text !== window[index] && !replaced.has(position)) replaced.set(position, text);
