@@ -100,7 +100,7 @@ async function driveEntryPoints(text: string, index: number): Promise<void> {
     reason: text,
     resourceType: text,
     resourceId: text,
-    metadata: { detail: text, nested: { list: [text] } },
+    metadata: { detail: text, nested: { list: [text] }, [`key ${text}`]: true },
     actor,
   });
   // An action that is not a name is refused by the helper; a span may still carry one.
@@ -124,6 +124,7 @@ async function driveEntryPoints(text: string, index: number): Promise<void> {
     {
       attributes: {
         'vendor.note': text,
+        [`vendor.key ${text}`]: 1,
         'vendor.args': words,
         'url.full': `https://api.vendor.test/v1/items?q=${encodeURIComponent(text)}`,
       },
