@@ -7,6 +7,11 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import postgres from 'postgres';
@@ -591,6 +596,35 @@ describe('privacy corpus end to end: a child process started with the planted va
     expect(commandLine).toContain(CONTROL);
     expect(commandLine).toContain('--api-token');
     expect(measure(otlpText(receiver), []).leakContexts).toEqual([]);
+  });
+});
+
+describe("privacy corpus end to end: initAuditTelemetry's metric readers", () => {
+  it('get the resource (OTEL_RESOURCE_ATTRIBUTES, the command line) without the planted values', async () => {
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 3_600_000,
+    });
+    const dataDir = scratchDir();
+    const telemetry = await withResourceAndCommandLine(async () =>
+      initAuditTelemetry({
+        databaseUrl: await testDatabaseUrl(),
+        dataDir,
+        serviceName: 'corpus-metrics',
+        metricReaders: [reader],
+        handleSignals: false,
+      }),
+    );
+    let resource: Record<string, unknown>;
+    try {
+      resource = (await reader.collect()).resourceMetrics.resource.attributes;
+    } finally {
+      await telemetry.shutdown();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    expect(resource['corpus.value.0']).toBe(CONTROL);
+    expect(resource['process.command_args']).toContain(CONTROL);
+    expect(measure(JSON.stringify(resource), []).leakContexts).toEqual([]);
   });
 });
 
