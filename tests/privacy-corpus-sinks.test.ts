@@ -1,7 +1,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  context,
   type ProxyTracerProvider,
+  propagation,
   type SpanContext,
   SpanStatusCode,
   trace,
@@ -437,6 +439,8 @@ interface ModeRun {
   resourceAttributes: Record<string, unknown>;
   /** Exported spans by name, for telling that nothing was dropped on the way. */
   exportedNames: Map<string, number>;
+  /** How the requests were encoded (`application/json`, `application/x-protobuf`). */
+  contentTypes: string[];
 }
 
 function exportedNames(requests: readonly unknown[]): Map<string, number> {
@@ -461,6 +465,7 @@ async function measureRun(receiver: OtlpReceiver, databaseUrl: string): Promise<
     otlp: measure(otlpText(receiver), otlpPlaces(requests, CONTROL)),
     resourceAttributes: normalizeTrace(requests[0]).resourceSpans?.[0]?.resource?.attributes ?? {},
     exportedNames: exportedNames(requests),
+    contentTypes: [...new Set(receiver.received.httpRequests.map((r) => r.contentType))],
   };
 }
 
@@ -479,7 +484,11 @@ afterAll(async () => {
  * One pipeline set up one way, the whole corpus through it, then what each sink holds. `start`
  * sets the pipeline up against the database and the receiver and returns how to stop it.
  */
-function corpusRun(mode: string, start: (databaseUrl: string) => Promise<() => Promise<void>>) {
+function corpusRun(
+  mode: string,
+  contentType: string,
+  start: (databaseUrl: string) => Promise<() => Promise<void>>,
+) {
   beforeAll(async () => {
     receiver.reset();
     const databaseUrl = await testDatabaseUrl();
@@ -494,6 +503,7 @@ function corpusRun(mode: string, start: (databaseUrl: string) => Promise<() => P
 
   it('every entry point reached both sinks, and every span the exporter', () => {
     const run = runs.get(mode) as ModeRun;
+    expect(run.contentTypes).toEqual([contentType]);
     expect(run.database.controlPlaces).toEqual(expect.arrayContaining(DATABASE_PLACES));
     expect(run.otlp.controlPlaces).toEqual(expect.arrayContaining(OTLP_PLACES));
     const values = 1 + benign.length + planted.length;
@@ -529,7 +539,7 @@ function corpusRun(mode: string, start: (databaseUrl: string) => Promise<() => P
 }
 
 describe('privacy corpus end to end: a pipeline from initAuditTelemetry, Postgres and OTLP/HTTP (JSON)', () => {
-  corpusRun('initAuditTelemetry', async (databaseUrl) => {
+  corpusRun('initAuditTelemetry', 'application/json', async (databaseUrl) => {
     const dataDir = scratchDir();
     const telemetry = await initAuditTelemetry({
       otlpEndpoint: receiver.endpoint,
@@ -547,7 +557,7 @@ describe('privacy corpus end to end: a pipeline from initAuditTelemetry, Postgre
 });
 
 describe("privacy corpus end to end: the app's own NodeSDK with the pipeline's parts, Postgres and OTLP/HTTP (protobuf)", () => {
-  corpusRun('hand-built', async (databaseUrl) => {
+  corpusRun('hand-built', 'application/x-protobuf', async (databaseUrl) => {
     const dataDir = scratchDir();
     const store = await openAuditStore({ databaseUrl, dataDir });
     const pipeline = createAuditPipeline();
@@ -567,6 +577,10 @@ describe("privacy corpus end to end: the app's own NodeSDK with the pipeline's p
     sdk.start();
     return async () => {
       await sdk.shutdown();
+      // NodeSDK leaves its globals registered after shutdown; the next set-up needs them free.
+      trace.disable();
+      context.disable();
+      propagation.disable();
       unregister();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
