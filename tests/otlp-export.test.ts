@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { type SpanContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
@@ -10,47 +9,14 @@ import {
   traceToolCall,
   withAuditContext,
 } from '../src/index.js';
+import {
+  normalizeTrace,
+  type OtlpReceiver,
+  type Received,
+  startOtlpReceiver,
+} from './support/otlp-receiver.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { scratchDir } from './support/stores.js';
-
-// @elastic/mockotlpserver is CommonJS without type declarations: load it through require and
-// describe the part we use.
-interface MockOtlpServer {
-  httpUrl: URL | null;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-interface MockOtlpServerModule {
-  MockOtlpServer: new (options: {
-    services: Array<'http' | 'grpc' | 'ui'>;
-    httpHostname: string;
-    httpPort: number;
-    logLevel?: string;
-    onTrace?: (request: unknown) => void;
-    onRequest?: (request: { transport: string; method: string; path: string }) => void;
-  }) => MockOtlpServer;
-  /** Attributes as a key → value map; ids hex (http/json, gRPC) or base64 (http/protobuf). */
-  normalizeTrace(request: unknown): NormalizedTraceRequest;
-}
-interface NormalizedTraceRequest {
-  resourceSpans?: Array<{
-    resource?: { attributes?: Record<string, unknown> };
-    scopeSpans?: Array<{
-      scope?: { name?: string };
-      spans?: Array<{
-        traceId: unknown;
-        spanId: unknown;
-        parentSpanId?: unknown;
-        name: string;
-        attributes?: Record<string, unknown>;
-      }>;
-    }>;
-  }>;
-}
-
-const { MockOtlpServer, normalizeTrace } = createRequire(import.meta.url)(
-  '@elastic/mockotlpserver',
-) as MockOtlpServerModule;
 
 /** One span as the receiver decoded it, ids as lowercase hex. */
 interface ExportedSpan {
@@ -61,12 +27,6 @@ interface ExportedSpan {
   scope: string | undefined;
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
-}
-
-/** What the receiver got during one run: decoded requests and the HTTP requests behind them. */
-interface Received {
-  traceRequests: unknown[];
-  httpRequests: Array<{ method: string; path: string }>;
 }
 
 const SERVICE = 'export-test';
@@ -130,22 +90,13 @@ function spanWithId(
 }
 
 describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () => {
-  let receiver: MockOtlpServer;
+  let receiver: OtlpReceiver;
   let otlpEndpoint: string;
   let received: Received;
 
   beforeAll(async () => {
-    receiver = new MockOtlpServer({
-      services: ['http'],
-      httpHostname: '127.0.0.1',
-      httpPort: 0,
-      logLevel: 'warn',
-      onTrace: (request) => received.traceRequests.push(request),
-      onRequest: ({ method, path }) => received.httpRequests.push({ method, path }),
-    });
-    await receiver.start();
-    const url = receiver.httpUrl as URL;
-    otlpEndpoint = `http://127.0.0.1:${url.port}`;
+    receiver = await startOtlpReceiver();
+    otlpEndpoint = receiver.endpoint;
   });
 
   afterAll(async () => {
@@ -153,7 +104,8 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
   });
 
   beforeEach(() => {
-    received = { traceRequests: [], httpRequests: [] };
+    receiver.reset();
+    received = receiver.received;
   });
 
   /** Runs `scenario` under a fresh SDK; returns the audit rows (read before shutdown) and what was exported. */
@@ -243,7 +195,7 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
     // Every span reached the receiver, each exactly once, only over OTLP/HTTP traces requests.
     expect(received.httpRequests.length).toBeGreaterThan(0);
     for (const request of received.httpRequests) {
-      expect(request).toEqual({ method: 'POST', path: '/v1/traces' });
+      expect(request).toMatchObject({ method: 'POST', path: '/v1/traces' });
     }
     const request = spanWithId(spans, ids.request);
     const chat = spanWithId(spans, ids.chat);
@@ -427,10 +379,11 @@ describe('OTLP export through initAuditTelemetry to a real OTLP receiver', () =>
       'ai.tool_call',
       'vendor.refund_requested',
     ]);
-    const exported = JSON.stringify([
-      received.traceRequests,
-      received.traceRequests.map((request) => normalizeTrace(request)),
-    ]);
+    // The bytes on the wire as well as what the receiver decoded from them.
+    const exported = [
+      ...received.httpRequests.map((request) => request.body.toString('utf8')),
+      JSON.stringify(received.traceRequests.map((request) => normalizeTrace(request))),
+    ].join('\n');
     for (const [where, text] of [
       ['exported spans', exported],
       ['audit_logs', tableText],

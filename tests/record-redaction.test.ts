@@ -39,7 +39,7 @@ async function withTelemetry<T>(captureContent: CaptureContent | undefined, fn: 
 }
 
 describe('what reaches audit_logs', () => {
-  it('redacts every free-text field and identifier column, keeping only the actor and tenant as given', async () => {
+  it('redacts every free-text field, identifier column, action and tracer name, keeping only the actor and tenant as given', async () => {
     const { text, rows } = await withTelemetry(undefined, () =>
       withAuditContext(
         { tenantId: 'acme', actor: { type: 'user', id: 'user_alice' } },
@@ -65,10 +65,19 @@ describe('what reaches audit_logs', () => {
             },
           });
           span.end();
+          // Any span may carry `audit.action`, and a library names its own tracer.
+          trace
+            .getTracer(`vendor-sdk ${KEY}`)
+            .startSpan('vendor.refund', { attributes: { 'audit.action': `refund ${KEY}` } })
+            .end();
         },
       ),
     );
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(7);
+    expect(rows.find((r) => r.metadata.spanName === 'vendor.refund')).toMatchObject({
+      action: 'refund [REDACTED:openai_api_key]',
+      metadata: { source: 'vendor-sdk [REDACTED:openai_api_key]' },
+    });
     for (const planted of [EMAIL, KEY, IP, '\\u0000']) expect(text).not.toContain(planted);
     expect(rows.every((r) => r.actorId === 'user_alice' && r.tenantId === 'acme')).toBe(true);
     expect(rows.find((r) => r.action === 'user.profile_viewed')?.metadata.spanName).toBe(

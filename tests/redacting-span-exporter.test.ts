@@ -8,6 +8,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAuditPipeline } from '../src/pipeline/audit-pipeline.js';
 import {
   createRedactor,
   REDACTION_FAILED,
@@ -124,7 +125,7 @@ describe('RedactingSpanExporter', () => {
     });
   });
 
-  it('carries identity, timing, resource and scope over unchanged', () => {
+  it('carries identity, timing, resource and scope over unchanged when they hold nothing to redact', () => {
     const harness = setUp();
     const original = emitSpanWithSecrets(harness.provider);
 
@@ -152,7 +153,15 @@ describe('RedactingSpanExporter', () => {
   it('redacts resource attributes once per resource, so spans still group by resource', () => {
     const resource = resourceFromAttributes({
       'service.name': 'billing',
-      'process.command_args': ['node', 'server.js', `--openai-key=${OPENAI_KEY}`],
+      'process.command_args': [
+        'node',
+        'server.js',
+        `--openai-key=${OPENAI_KEY}`,
+        '--api-token',
+        'Xj6Bo8yVTq3OVwHC',
+        '--port',
+        '8080',
+      ],
       'deployment.owner': 'jane@example.com',
     });
     const harness = setUp(undefined, resource);
@@ -163,8 +172,31 @@ describe('RedactingSpanExporter', () => {
     const exported = JSON.stringify(first?.resource.attributes);
     expect(exported).not.toContain(OPENAI_KEY);
     expect(exported).not.toContain('jane@example.com');
+    expect(exported).not.toContain('Xj6Bo8yVTq3OVwHC');
+    expect(first?.resource.attributes['process.command_args']).toEqual([
+      'node',
+      'server.js',
+      '--openai-key=[REDACTED:openai_api_key]',
+      '--api-token',
+      '[REDACTED:cli_secret]',
+      '--port',
+      '8080',
+    ]);
     expect(first?.resource.attributes['service.name']).toBe('billing');
     expect(resource.attributes['deployment.owner']).toBe('jane@example.com');
+  });
+
+  it("redacts a tracer's name and version, once per scope", () => {
+    const harness = setUp();
+    const tracer = harness.provider.getTracer(`vendor ${OPENAI_KEY}`, `1.0 ${CARD}`);
+    tracer.startSpan('a').end();
+    tracer.startSpan('b').end();
+    const [a, b] = harness.exported();
+    expect(a?.instrumentationScope).toMatchObject({
+      name: 'vendor [REDACTED:openai_api_key]',
+      version: '1.0 [REDACTED:payment_card]',
+    });
+    expect(a?.instrumentationScope).toBe(b?.instrumentationScope);
   });
 
   it('never mutates the SDK span objects', () => {
@@ -239,9 +271,122 @@ describe('RedactingSpanExporter', () => {
     expect(result).toMatchObject({ code: ExportResultCode.FAILED });
   });
 
+  it('refuses a pipeline or a redactor that is not one with a TypeError naming the option', () => {
+    const inner = new InMemorySpanExporter();
+    expect(() => new RedactingSpanExporter(inner, { pipeline: {} as never })).toThrow(
+      /pipeline must come from createAuditPipeline/,
+    );
+    expect(() => new RedactingSpanExporter(inner, { redactor: null as never })).toThrow(
+      /redactor must come from createRedactor/,
+    );
+  });
+
+  it('refuses both a pipeline and a redactor with a TypeError', () => {
+    expect(
+      () =>
+        new RedactingSpanExporter(new InMemorySpanExporter(), {
+          pipeline: createAuditPipeline(),
+          redactor: createRedactor(),
+        }),
+    ).toThrow(TypeError);
+  });
+
   it('rejects unknown options with a TypeError naming them', () => {
     expect(
       () => new RedactingSpanExporter(new InMemorySpanExporter(), { redact: true } as never),
     ).toThrow(/redact/);
+  });
+});
+
+const EMAIL = 'jane@example.com';
+const CONTENT = `write to ${EMAIL} with key ${OPENAI_KEY}`;
+
+/** A span of each AI library aitrail recognises, each carrying a prompt and an answer. */
+function emitContentSpans(provider: TracerProvider): void {
+  const tracer = provider.getTracer('ai-libraries');
+  const messages = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: CONTENT }] }]);
+  tracer
+    .startSpan('chat gpt-4o', {
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': messages,
+        'gen_ai.output.messages': messages,
+        'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: CONTENT }]),
+        'gen_ai.tool.call.arguments': JSON.stringify({ to: EMAIL }),
+      },
+    })
+    .end();
+  const old = tracer.startSpan('openai.chat', {
+    attributes: { 'gen_ai.prompt.0.content': CONTENT },
+  });
+  old.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': CONTENT });
+  old.end();
+  tracer
+    .startSpan('ai.generateText', {
+      attributes: { 'ai.prompt': JSON.stringify({ prompt: CONTENT }), 'ai.response.text': CONTENT },
+    })
+    .end();
+  tracer
+    .startSpan('ChatCompletion', {
+      attributes: {
+        'openinference.span.kind': 'LLM',
+        'input.value': CONTENT,
+        'output.value': CONTENT,
+        'llm.input_messages.0.message.content': CONTENT,
+        'llm.output_messages.0.message.content': CONTENT,
+      },
+    })
+    .end();
+  tracer
+    .startSpan('lookup', {
+      attributes: {
+        'openinference.span.kind': 'TOOL',
+        'input.value': JSON.stringify({ to: EMAIL }),
+      },
+    })
+    .end();
+}
+
+/** An exporter handed out by a pipeline, as `pipeline.exporter()` does. */
+function setUpPipeline(captureContent: 'none' | 'full'): Harness {
+  const inner = new InMemorySpanExporter();
+  const exporter = createAuditPipeline({ captureContent }).exporter(inner);
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  providers.push(provider);
+  return { provider, inner, exported: () => inner.getFinishedSpans() };
+}
+
+describe("RedactingSpanExporter and its pipeline's capture mode", () => {
+  it("captureContent 'none': no prompt or answer on any exported span or event, whichever library made it", () => {
+    const harness = setUpPipeline('none');
+    emitContentSpans(harness.provider);
+    const spans = harness.exported();
+    expect(spans).toHaveLength(5);
+    const exported = JSON.stringify(spans.map((s) => [s.attributes, s.events]));
+    expect(exported).not.toContain('write to');
+    // Tool arguments are not content: redacted, not dropped (OpenInference TOOL input included).
+    expect(exportedSpan(harness, 'chat gpt-4o').attributes['gen_ai.tool.call.arguments']).toBe(
+      '{"to":"[REDACTED:email]"}',
+    );
+    expect(exportedSpan(harness, 'lookup').attributes['input.value']).toBe(
+      '{"to":"[REDACTED:email]"}',
+    );
+    expect(exportedSpan(harness, 'chat gpt-4o').attributes['gen_ai.operation.name']).toBe('chat');
+  });
+
+  it("captureContent 'full': prompts and answers keep personal data and lose secrets; other attributes lose both", () => {
+    const harness = setUpPipeline('full');
+    emitContentSpans(harness.provider);
+    const chat = exportedSpan(harness, 'chat gpt-4o').attributes;
+    expect(String(chat['gen_ai.input.messages'])).toContain(EMAIL);
+    expect(String(chat['gen_ai.input.messages'])).not.toContain(OPENAI_KEY);
+    expect(chat['gen_ai.tool.call.arguments']).toBe('{"to":"[REDACTED:email]"}');
+    const openInference = exportedSpan(harness, 'ChatCompletion').attributes;
+    expect(openInference['llm.input_messages.0.message.content']).toBe(
+      `write to ${EMAIL} with key [REDACTED:openai_api_key]`,
+    );
+    expect(JSON.stringify(harness.exported().map((s) => [s.attributes, s.events]))).not.toContain(
+      OPENAI_KEY,
+    );
   });
 });

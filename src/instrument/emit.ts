@@ -73,9 +73,11 @@ export function identityAttributes(options: CommonOptions): Attributes {
  * per pipeline.
  */
 function warnNotRecording(name: string): void {
-  if (!activePipelinePolicy().firstTime('not-recording')) return;
+  const policy = activePipelinePolicy();
+  if (!policy.firstTime('not-recording')) return;
+  // The name holds option values (`task <taskName>`): a log line is a sink too.
   console.warn(
-    `aitrail: "${name}" was not recorded: ${whyNotRecording()}. Audit records made before the SDK starts are lost.`,
+    `aitrail: "${policy.redactor.redactText(name)}" was not recorded: ${whyNotRecording()}. Audit records made before the SDK starts are lost.`,
   );
 }
 

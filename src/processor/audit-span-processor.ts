@@ -25,7 +25,7 @@ import {
   RecogniserIndex,
   type SpanRecogniser,
 } from './recognisers/index.js';
-import { hasAuditRecord, spanToRecords } from './span-to-records.js';
+import { hasAuditRecord, RedactedNames, spanToRecords } from './span-to-records.js';
 
 export interface AuditSpanProcessorOptions {
   /** Where records go. Give a writer, or a store and (optionally) writer options. */
@@ -126,6 +126,7 @@ export class AuditSpanProcessor implements SpanProcessor {
     this.env = {
       serviceName: options.serviceName ?? null,
       redactor: this.policy.redactor,
+      names: new RedactedNames(this.policy.redactor),
       captureContent: this.policy.captureContent,
       secretsOnlyRedactor: this.policy.secretsOnlyRedactor,
       sanitized: this.policy.sanitized,
@@ -218,7 +219,7 @@ export class AuditSpanProcessor implements SpanProcessor {
       } catch (error) {
         this.mappingFailures += 1;
         this.logger.error(
-          `could not build the audit record of span "${span.name}" (${span.spanContext().spanId}): ${String(error)}`,
+          `could not build the audit record of span "${this.env.redactor.redactText(span.name)}" (${span.spanContext().spanId}): ${String(error)}`,
         );
         continue;
       }

@@ -7,7 +7,7 @@ import {
   ATTR_EXCEPTION_TYPE,
   ATTR_SERVICE_NAME,
 } from '@opentelemetry/semantic-conventions';
-import { AUDIT_OUTCOMES } from '../actions.js';
+import { AI_AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import type { CaptureContent } from '../instrument/content-capture.js';
 import type { SanitizedValues } from '../instrument/sanitized-values.js';
@@ -20,6 +20,8 @@ import { hrTimeToIsoMicros, hrTimeToMillis } from './span-time.js';
 export interface MappingEnvironment {
   serviceName: string | null;
   redactor: Redactor;
+  /** Actions and tracer names, redacted once each: few distinct values, one per record. */
+  names?: RedactedNames;
   /** Prompt and completion capture (default `redacted`): `none` drops them, `full` masks secrets only. */
   captureContent?: CaptureContent;
   secretsOnlyRedactor?: Redactor;
@@ -51,6 +53,46 @@ function clip(value: string): string {
 function redactedText(value: AttributeValue | undefined, redactor: Redactor): string | null {
   const plain = text(value);
   return plain === null ? null : redactor.redactText(plain);
+}
+
+/** Distinct names remembered; ids passed off as names would otherwise grow the map without end. */
+const MAX_REMEMBERED_NAMES = 1024;
+
+/** Names a processor sees over and over (an app's actions, tracer names), each redacted once. */
+export class RedactedNames {
+  private readonly redactor: Redactor;
+  private readonly redacted = new Map<string, string>();
+
+  constructor(redactor: Redactor) {
+    this.redactor = redactor;
+  }
+
+  get(name: string): string {
+    let result = this.redacted.get(name);
+    if (result === undefined) {
+      result = this.redactor.redactText(name);
+      if (this.redacted.size >= MAX_REMEMBERED_NAMES) this.redacted.clear();
+      this.redacted.set(name, result);
+    }
+    return result;
+  }
+}
+
+/** A short repeated name through the environment's cache, else through its redactor. */
+export function redactedName(name: string, env: MappingEnvironment): string {
+  return env.names?.get(name) ?? env.redactor.redactText(name);
+}
+
+/** aitrail's own action names: constants, stored as they are. */
+const DECLARED_ACTIONS: ReadonlySet<string> = new Set(Object.values(AI_AUDIT_ACTIONS));
+
+/**
+ * The action column. Helpers only pass names, but any span may carry `audit.action` (an app's
+ * own tracer, a library): what it holds is stored only after the redactor has seen it.
+ */
+function actionOf(value: AttributeValue | undefined, env: MappingEnvironment): string {
+  const plain = text(value) as string;
+  return DECLARED_ACTIONS.has(plain) ? plain : redactedName(plain, env);
 }
 
 function num(value: AttributeValue | undefined): number | undefined {
@@ -139,7 +181,7 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
     actorType: text(attrs[AUDIT_ATTRS.ACTOR_TYPE]),
     actorId: text(attrs[AUDIT_ATTRS.ACTOR_ID]),
     subjectId: text(attrs[AUDIT_ATTRS.SUBJECT_ID]),
-    action: text(attrs[AUDIT_ATTRS.ACTION]) as string,
+    action: actionOf(attrs[AUDIT_ATTRS.ACTION], env),
     outcome: text(attrs[AUDIT_ATTRS.OUTCOME]),
     resourceType: safe(attrs[AUDIT_ATTRS.RESOURCE_TYPE]),
     resourceId: safe(attrs[AUDIT_ATTRS.RESOURCE_ID]),
@@ -202,7 +244,9 @@ function buildRecord(
 ): AuditRecord {
   const { traceId, spanId } = span.spanContext();
   const serviceName = text(span.resource?.attributes?.[ATTR_SERVICE_NAME]) ?? env.serviceName;
-  const source = span.instrumentationScope?.name ?? 'unknown';
+  // A tracer's name is whatever the library passed to getTracer(): free text like any other.
+  const scopeName = text(span.instrumentationScope?.name);
+  const source = scopeName === null ? 'unknown' : redactedName(scopeName, env);
   const fields = recordFields(attrs, env, attrs === span.attributes ? span : undefined);
   // `extra` may name a recogniser as the source; otherwise the instrumentation scope does.
   const metadata: AiAuditMetadata = { ...fields.metadata, source, ...extra };

@@ -62,15 +62,18 @@ export function redactEncoded(
     result = result.replace(PERCENT_RUN, (run) => {
       const decoded = decodePercent(run);
       if (decoded === undefined || decoded === run) return run;
-      const redacted = detect(decoded);
-      return redacted === decoded ? run : redacted;
+      // `%E2%80%8B` decodes to a zero-width space: removed here as in plain text.
+      const visible = removeInvisible(decoded);
+      const redacted = detect(visible);
+      return redacted === visible ? run : redacted;
     });
   }
   if (BASE64_HINT.test(result)) {
     result = result.replace(BASE64_RUN, (run) => {
       const decoded = decodeBase64Text(run);
       if (decoded === undefined) return run;
-      return detect(decoded) === decoded ? run : marker;
+      const visible = removeInvisible(decoded);
+      return detect(visible) === visible ? run : marker;
     });
   }
   return result;

@@ -1,32 +1,47 @@
 import { type Attributes, context, type Link, type SpanContext } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import {
+  type ExportResult,
+  ExportResultCode,
+  type InstrumentationScope,
+  suppressTracing,
+} from '@opentelemetry/core';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
-import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
+import type { CaptureContent } from '../instrument/content-capture.js';
+import { activePipelinePolicy, type PipelinePolicy } from '../pipeline/pipeline-policy.js';
+import { isContentAttribute } from './content-attributes.js';
 import { REDACTION_FAILED } from './replacement.js';
 import type { Redactor } from './types.js';
 
 export interface RedactingSpanExporterOptions {
-  /** Redactor applied to every span; default: the active pipeline's (see `createAuditPipeline`). */
+  /**
+   * The pipeline whose policy applies (see `createAuditPipeline`): its redactor and its capture
+   * mode. Default: the pipeline active when the exporter is made.
+   */
+  pipeline?: PipelinePolicy;
+  /** A redactor for every span instead of the pipeline's (prompts and completions included). */
   redactor?: Redactor;
 }
 
-const OPTIONS = ['redactor'];
+const OPTIONS = ['pipeline', 'redactor'];
 
-type AttributeMapper = (attributes: Attributes) => Attributes;
+/** Maps one attribute map; `owner` is the attribute map of the span it belongs to. */
+type AttributeMapper = (attributes: Attributes, owner: Attributes) => Attributes;
 
 /**
  * A copy of `span` with `mapAttributes` applied to span, event and link attributes and
  * `mapText` to the span name, event names and status message, with the (already redacted)
- * `resource`. Identity, timing and scope are carried over unchanged; the SDK's span object is
- * never mutated.
+ * `resource` and `scope`. Identity and timing are carried over unchanged; the SDK's span object
+ * is never mutated.
  */
 function copySpan(
   span: ReadableSpan,
   mapAttributes: AttributeMapper,
   mapText: (text: string) => string,
   resource: Resource,
+  scope: InstrumentationScope,
 ): ReadableSpan {
+  const owner = span.attributes;
   const spanContext: SpanContext = span.spanContext();
   const status =
     span.status.message === undefined
@@ -35,11 +50,11 @@ function copySpan(
   const events: TimedEvent[] = span.events.map((event) => ({
     ...event,
     name: mapText(event.name),
-    attributes: event.attributes === undefined ? undefined : mapAttributes(event.attributes),
+    attributes: event.attributes === undefined ? undefined : mapAttributes(event.attributes, owner),
   }));
   const links: Link[] = span.links.map((link) => ({
     ...link,
-    attributes: link.attributes === undefined ? undefined : mapAttributes(link.attributes),
+    attributes: link.attributes === undefined ? undefined : mapAttributes(link.attributes, owner),
   }));
   return {
     name: mapText(span.name),
@@ -49,13 +64,13 @@ function copySpan(
     startTime: span.startTime,
     endTime: span.endTime,
     status,
-    attributes: mapAttributes(span.attributes),
+    attributes: mapAttributes(span.attributes, owner),
     links,
     events,
     duration: span.duration,
     ended: span.ended,
     resource,
-    instrumentationScope: span.instrumentationScope,
+    instrumentationScope: scope,
     droppedAttributesCount: span.droppedAttributesCount,
     droppedEventsCount: span.droppedEventsCount,
     droppedLinksCount: span.droppedLinksCount,
@@ -83,7 +98,9 @@ function failClosedAttributes(attributes: Attributes): Attributes {
 /**
  * A `SpanExporter` that hands redacted copies of every span to the exporter it wraps:
  * attributes, event attributes (`exception.message`, `exception.stacktrace`), link attributes,
- * the status message, and span and event names where they contain a detected secret. If
+ * the status message, span and event names, the instrumentation scope and the resource (the
+ * process command line included). Prompts and completions follow the pipeline's capture mode
+ * on every span, ours and other libraries' (`none`: left out; `full`: only secrets masked). If
  * redacting a span throws, that span is exported with every string attribute replaced by
  * `[REDACTION_FAILED]`, never raw. The wrapped export runs with tracing suppressed, so the
  * exporter's own I/O cannot produce spans that loop back here.
@@ -91,12 +108,17 @@ function failClosedAttributes(attributes: Attributes): Attributes {
 export class RedactingSpanExporter implements SpanExporter {
   private readonly inner: SpanExporter;
   private readonly redactor: Redactor;
+  private readonly captureContent: CaptureContent;
+  /** Content under `captureContent: 'full'`: secrets masked, personal data kept. */
+  private readonly contentRedactor: Redactor;
   /**
    * One redacted copy per resource: resource attributes (command line, OTEL_RESOURCE_ATTRIBUTES)
    * can hold secrets too, and the OTLP encoder groups spans by resource identity, so every span
    * of a resource must share the same copy.
    */
   private readonly resources = new WeakMap<Resource, Resource>();
+  /** One redacted copy per scope: a tracer's name is whatever a library passed to getTracer(). */
+  private readonly scopes = new WeakMap<InstrumentationScope, InstrumentationScope>();
 
   constructor(inner: SpanExporter, options: RedactingSpanExporterOptions = {}) {
     if (inner === null || typeof inner !== 'object' || typeof inner.export !== 'function') {
@@ -111,8 +133,21 @@ export class RedactingSpanExporter implements SpanExporter {
         );
       }
     }
+    if (options.pipeline !== undefined && options.redactor !== undefined) {
+      throw new TypeError('RedactingSpanExporter: give either `pipeline` or `redactor`, not both');
+    }
+    const { pipeline, redactor } = options;
+    if (pipeline !== undefined && typeof pipeline?.redactor?.redactAttributes !== 'function') {
+      throw new TypeError('RedactingSpanExporter: pipeline must come from createAuditPipeline()');
+    }
+    if (redactor !== undefined && typeof redactor?.redactAttributes !== 'function') {
+      throw new TypeError('RedactingSpanExporter: redactor must come from createRedactor()');
+    }
+    const policy = options.pipeline ?? activePipelinePolicy();
     this.inner = inner;
-    this.redactor = options.redactor ?? activePipelinePolicy().redactor;
+    this.redactor = options.redactor ?? policy.redactor;
+    this.captureContent = policy.captureContent;
+    this.contentRedactor = options.redactor ?? policy.secretsOnlyRedactor;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -141,22 +176,40 @@ export class RedactingSpanExporter implements SpanExporter {
 
   private redactSpan(span: ReadableSpan): ReadableSpan {
     const redactor = this.redactor;
+    const resource = this.redactResource(span.resource);
+    const scope = this.redactScope(span.instrumentationScope);
     try {
       return copySpan(
         span,
-        (attributes) => redactor.redactAttributes(attributes),
+        (attributes, owner) => this.redactAttributes(attributes, owner),
         (text) => redactor.redactText(text),
-        this.redactResource(span.resource),
+        resource,
+        scope,
       );
     } catch {
       redactor.stats.failures++;
-      return copySpan(
-        span,
-        failClosedAttributes,
-        () => REDACTION_FAILED,
-        this.redactResource(span.resource),
-      );
+      return copySpan(span, failClosedAttributes, () => REDACTION_FAILED, resource, scope);
     }
+  }
+
+  /** Attributes through the redactor; prompts and completions as the capture mode says. */
+  private redactAttributes(attributes: Attributes, owner: Attributes): Attributes {
+    if (this.captureContent === 'redacted') return this.redactor.redactAttributes(attributes);
+    let content: Attributes | undefined;
+    let rest: Attributes | undefined;
+    for (const key of Object.keys(attributes)) {
+      if (!isContentAttribute(key, owner)) continue;
+      content ??= {};
+      rest ??= { ...attributes };
+      content[key] = attributes[key];
+      delete rest[key];
+    }
+    if (content === undefined || rest === undefined) {
+      return this.redactor.redactAttributes(attributes);
+    }
+    const redacted = this.redactor.redactAttributes(rest);
+    if (this.captureContent === 'none') return redacted;
+    return { ...redacted, ...this.contentRedactor.redactAttributes(content) };
   }
 
   private redactResource(resource: Resource): Resource {
@@ -171,6 +224,27 @@ export class RedactingSpanExporter implements SpanExporter {
       }
       copy = resourceFromAttributes(attributes, { schemaUrl: resource.schemaUrl });
       this.resources.set(resource, copy);
+    }
+    return copy;
+  }
+
+  private redactScope(scope: InstrumentationScope): InstrumentationScope {
+    let copy = this.scopes.get(scope);
+    if (copy === undefined) {
+      const text = (value: string) => {
+        try {
+          return this.redactor.redactText(value);
+        } catch {
+          this.redactor.stats.failures++;
+          return REDACTION_FAILED;
+        }
+      };
+      copy = {
+        ...scope,
+        name: text(scope.name),
+        ...(scope.version === undefined ? {} : { version: text(scope.version) }),
+      };
+      this.scopes.set(scope, copy);
     }
     return copy;
   }

@@ -1,6 +1,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { ENCODED_SECRET, redactEncoded, removeInvisible } from './encoded-text.js';
 import { compileKeyRules, type KeyRuleMatch } from './key-rules.js';
+import { redactListInContext } from './list-context.js';
 import { resolvePolicy } from './policy.js';
 import { maskMarker, REDACTION_FAILED, resolveHashKey } from './replacement.js';
 import { createSafeSerializer } from './safe-json.js';
@@ -117,6 +118,10 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     return redacted === digits ? value : redacted;
   }
 
+  /** Strings of one list read together as well (`['--password', '<v>']`). */
+  const listContext = (items: readonly unknown[]) =>
+    redactListInContext(items, redactString, { everyWindow: !onlyBuiltIns });
+
   const serialize = createSafeSerializer({
     limits,
     keyRule,
@@ -125,6 +130,7 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     outputKey,
     text: redactString,
     number: redactNumber,
+    listContext,
   });
 
   function redactValue(value: unknown): JsonValue {
@@ -168,12 +174,15 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
       return value as AttributeValue | undefined;
     }
     if (Array.isArray(value)) {
-      return value.map((item) => {
+      const items = value.map((item) => {
         if (typeof item === 'string') return redactString(item);
         if (typeof item === 'number') return redactNumber(item);
         if (typeof item === 'boolean' || item === null || item === undefined) return item;
         return JSON.stringify(redactValue(item));
-      }) as AttributeValue;
+      });
+      // `process.command_args`: `--api-token` and its value are two items.
+      for (const [at, text] of listContext(items)) items[at] = text;
+      return items as AttributeValue;
     }
     return JSON.stringify(redactValue(value));
   }

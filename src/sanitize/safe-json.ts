@@ -38,6 +38,8 @@ export interface SerializerHooks {
   text(value: string): string;
   /** A finite number; may come back as a replacement string (a card number stored as a number). */
   number(value: number): JsonValue;
+  /** Replacements (position → text) for strings of one list that read together hide a secret. */
+  listContext(items: readonly JsonValue[]): ReadonlyMap<number, string>;
 }
 
 interface WalkState {
@@ -231,7 +233,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
     }
   }
 
-  function serializeList(
+  function writeList(
     items: Iterable<unknown> & object,
     declaredLength: number,
     depth: number,
@@ -270,6 +272,27 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       }
     }
     if (length > limit) output.push(`[truncated ${length - limit} more items]`);
+    return output;
+  }
+
+  /** A list's items, then its neighbours read together: `["--password", "<v>"]`. */
+  function serializeList(
+    items: Iterable<unknown> & object,
+    declaredLength: number,
+    depth: number,
+    state: WalkState,
+  ): JsonValue[] | undefined {
+    const output = writeList(items, declaredLength, depth, state);
+    if (output === undefined) return output;
+    for (const [at, text] of hooks.listContext(output)) {
+      // Charged like a write; a longer replacement may end the budget, never skip the scan.
+      state.remaining -= jsonStringBytes(text) - jsonStringBytes(output[at] as string);
+      output[at] = text;
+    }
+    if (state.remaining < 0) {
+      state.remaining = 0;
+      state.exhausted = true;
+    }
     return output;
   }
 

@@ -198,6 +198,7 @@ export async function initAuditTelemetry(
       spanProcessors,
       instrumentations: options.instrumentations ?? [],
       metricReaders: options.metricReaders ?? [],
+      redactor: pipeline.redactor,
     });
   } catch (error) {
     await writer.shutdown({ deadlineMs: 1_000 }).catch(() => {});

@@ -12,6 +12,7 @@ import {
   hostDetector,
   osDetector,
   processDetector,
+  type Resource,
   type ResourceDetector,
   resourceFromAttributes,
   serviceInstanceIdDetector,
@@ -20,6 +21,7 @@ import { type Sampler, type SpanProcessor, TracerProvider } from '@opentelemetry
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { AitrailError } from '../errors.js';
 import { importOptionalPeer } from '../instrument/optional-peer.js';
+import type { Redactor } from '../sanitize/types.js';
 import { apiMismatch, assertNoTracerProvider } from './registration.js';
 
 /** What `registerInstrumentations` needs of an OpenTelemetry instrumentation. */
@@ -37,6 +39,11 @@ export interface TraceSdkOptions {
   instrumentations: ReadonlyArray<InstrumentationLike | ReadonlyArray<InstrumentationLike>>;
   /** `@opentelemetry/sdk-metrics` readers; the meter provider is built only when there are some. */
   metricReaders: readonly object[];
+  /**
+   * The pipeline's redactor, for the resource metric readers get: their exporters are the app's,
+   * not wrapped like the span exporter, and the resource holds the command line.
+   */
+  redactor: Redactor;
 }
 
 export interface TraceSdk {
@@ -109,7 +116,11 @@ export async function startTraceSdk(options: TraceSdkOptions): Promise<TraceSdk>
   if (!ownsContext) contextManager.disable();
   const ownsPropagation = propagator !== null && propagation.setGlobalPropagator(propagator);
 
-  const meterProvider = await meterProviderFor(options.metricReaders, resource);
+  const meterProvider = await meterProviderFor(options.metricReaders, () =>
+    resourceFromAttributes(options.redactor.redactAttributes(resource.attributes), {
+      schemaUrl: resource.schemaUrl,
+    }),
+  );
   if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
 
   const tracerProvider = new TracerProvider({
@@ -146,9 +157,10 @@ export async function startTraceSdk(options: TraceSdkOptions): Promise<TraceSdk>
 
 async function meterProviderFor(
   readers: readonly object[],
-  resource: ReturnType<typeof resourceFromAttributes>,
+  redactedResource: () => Resource,
 ): Promise<(import('@opentelemetry/api').MeterProvider & { shutdown(): Promise<void> }) | null> {
   if (readers.length === 0) return null;
+  const resource = redactedResource();
   const { MeterProvider } = await importOptionalPeer(
     '@opentelemetry/sdk-metrics',
     'initAuditTelemetry({ metricReaders })',

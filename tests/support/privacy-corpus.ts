@@ -228,6 +228,11 @@ const KINDS: Record<string, (random: Random) => [string, string]> = {
     const s = `${key.slice(0, 15)}\u200b${key.slice(15)}`;
     return [key.slice(15), `key ${s}`];
   },
+  zero_width_url_encoded: (r) => {
+    const key = `ghp_${mixed(r, 36)}`;
+    // The tail after the hidden space is too short to look random by itself.
+    return [key.slice(12), `https://ci.test/hook?ref=${key.slice(0, 12)}%E2%80%8B${key.slice(12)}`];
+  },
 };
 
 /** At least 200 planted values across every kind (5 per kind), reproducible from the seed. */

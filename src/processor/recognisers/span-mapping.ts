@@ -4,7 +4,7 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../../attributes.js';
 import type { JsonValue } from '../../sanitize/types.js';
 import type { AuditRecord } from '../../store/audit-record.js';
 import type { AiAuditMetadata } from '../../store/metadata.js';
-import { spanRecord } from '../span-to-records.js';
+import { redactedName, spanRecord } from '../span-to-records.js';
 import type { RecogniserEnvironment } from './span-recogniser.js';
 
 /** Where a field comes from: an attribute key, several (the first present wins), or a reader. */
@@ -120,7 +120,10 @@ export function recordFromMapping(
       translated[TARGET_ATTRIBUTES[field]] = value;
     }
   }
-  const extra: AiAuditMetadata = { source, instrumentationScope: span.instrumentationScope.name };
+  const extra: AiAuditMetadata = {
+    source,
+    instrumentationScope: redactedName(span.instrumentationScope.name, env),
+  };
   for (const [key, fieldSource] of Object.entries(mapping.metadata ?? {})) {
     const value = readField(attributes, fieldSource);
     if (typeof value === 'number' && Number.isFinite(value)) extra[key] = value;

@@ -1,0 +1,164 @@
+/**
+ * Strings of one list are read together as well as one by one: a command line arrives as
+ * `['--api-token', '<v>']`, a header as `['Authorization:', 'Bearer', '<v>']`, a sentence as
+ * words. Each item alone looks harmless; joined with spaces, the detectors see the flag, the
+ * scheme or the prose before the secret.
+ */
+
+/** Longer items are never a flag or a short secret's neighbour, and would crowd the window. */
+const MAX_ITEM_LENGTH = 256;
+/**
+ * Items read together at once, and the characters they may join to: mapping a window back costs
+ * its word count squared, so windows stay short. They overlap so a flag at one's end still meets
+ * its value at the next one's start.
+ */
+const WINDOW_ITEMS = 16;
+const WINDOW_CHARACTERS = 512;
+const WINDOW_OVERLAP = 4;
+
+/**
+ * What lets one item make its neighbour a secret under the built-in detectors: a flag, a secret
+ * word (`--password`, `the password is`, `Bearer`, `ssn:`), a trailing `:` or `=`; or digit
+ * groups on both sides of a space (a card, phone, IBAN or SSN typed in groups). A window with
+ * none of these reads the same joined as item by item, so it is not scanned twice. Tested on the
+ * joined window, word by word: a superset of the item boundaries.
+ */
+const ACROSS_ITEMS = new RegExp(
+  [
+    String.raw`(?:^|\s)-`,
+    'pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential',
+    'dsn|database|sid|jwt|security|account',
+    String.raw`[:=](?:\s|$)`,
+    String.raw`[\d)] [\d(+]`,
+    String.raw`(?:^|\s)(?=[A-Za-z]*\d)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`,
+    String.raw`(?:^|\s)[A-Za-z\d]{1,8} (?=[A-Za-z]*\d)[A-Za-z\d]{1,8}(?!\S)`,
+  ].join('|'),
+  'i',
+);
+
+export interface ListContextOptions {
+  /**
+   * Read every window joined, not only those where a built-in detector could see across items:
+   * for policies with detectors of their own, whose patterns nothing here knows.
+   */
+  everyWindow?: boolean;
+}
+
+/**
+ * Replacements (position → text) for the string items of `items` that the joined reading of
+ * their neighbours changed; empty when it changes nothing. Anything that is not a string, or a
+ * string over 256 characters, separates runs. Whatever comes out is the redactor's own output:
+ * unchanged words, and its replacements.
+ */
+export function redactListInContext(
+  items: readonly unknown[],
+  redactText: (text: string) => string,
+  options: ListContextOptions = {},
+): Map<number, string> {
+  const replaced = new Map<number, string>();
+  let runStart = 0;
+  for (let index = 0; index <= items.length; index++) {
+    const item = items[index];
+    if (typeof item === 'string' && item.length <= MAX_ITEM_LENGTH) continue;
+    if (index - runStart >= 2) {
+      const run = items.slice(runStart, index) as string[];
+      redactRun(run, runStart, redactText, replaced, options.everyWindow === true);
+    }
+    runStart = index + 1;
+  }
+  return replaced;
+}
+
+/** Reads `run` (starting at `offset` in its list) in overlapping windows; first change wins. */
+function redactRun(
+  run: readonly string[],
+  offset: number,
+  redactText: (text: string) => string,
+  replaced: Map<number, string>,
+  everyWindow: boolean,
+): void {
+  for (let from = 0; ; ) {
+    let to = from + 1;
+    let characters = (run[from] as string).length;
+    while (to < run.length && to - from < WINDOW_ITEMS) {
+      characters += 1 + (run[to] as string).length;
+      if (to - from >= 2 && characters > WINDOW_CHARACTERS) break;
+      to++;
+    }
+    const window = run.slice(from, to);
+    const joined = window.join(' ');
+    const redacted = everyWindow || ACROSS_ITEMS.test(joined) ? redactText(joined) : joined;
+    if (redacted !== joined) {
+      alignWindow(window, redacted).forEach((text, index) => {
+        const position = offset + from + index;
+        if (text !== window[index] && !replaced.has(position)) replaced.set(position, text);
+      });
+    }
+    if (to >= run.length) return;
+    from = Math.max(from + 1, to - WINDOW_OVERLAP);
+  }
+}
+
+/**
+ * Maps the redacted text of `items.join(' ')` back onto the items: words the redactor kept are
+ * matched in order (longest common subsequence of space-separated words); an item holding a word
+ * it did not keep becomes its kept words with each unmatched stretch replaced by what the
+ * redactor wrote there.
+ */
+function alignWindow(items: readonly string[], redacted: string): string[] {
+  const before: string[] = [];
+  const owner: number[] = [];
+  items.forEach((item, index) => {
+    for (const word of item.split(' ')) {
+      before.push(word);
+      owner.push(index);
+    }
+  });
+  const after = redacted.split(' ');
+  const n = before.length;
+  const m = after.length;
+  // common[i][j]: longest common subsequence of before[i..] and after[j..].
+  const common = new Uint16Array((n + 1) * (m + 1));
+  const at = (i: number, j: number) => i * (m + 1) + j;
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      common[at(i, j)] =
+        before[i] === after[j]
+          ? (common[at(i + 1, j + 1)] as number) + 1
+          : Math.max(common[at(i + 1, j)] as number, common[at(i, j + 1)] as number);
+    }
+  }
+  const words: string[][] = items.map(() => []);
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && before[i] === after[j]) {
+      words[owner[i] as number]?.push(before[i] as string);
+      i++;
+      j++;
+      continue;
+    }
+    // An unmatched stretch: words of `before` the redactor replaced by words of `after`.
+    const stretchStart = i;
+    const written: string[] = [];
+    while (i < n || j < m) {
+      if (i < n && j < m && before[i] === after[j]) break;
+      if (
+        j < m &&
+        (i >= n || (common[at(i, j + 1)] as number) >= (common[at(i + 1, j)] as number))
+      ) {
+        written.push(after[j] as string);
+        j++;
+      } else {
+        i++;
+      }
+    }
+    const replacement = written.join(' ');
+    if (replacement === '') continue;
+    const touched = new Set(owner.slice(stretchStart, i));
+    // Words the redactor added between kept ones belong to the item before them.
+    if (touched.size === 0) touched.add(owner[Math.max(0, i - 1)] as number);
+    for (const item of touched) words[item]?.push(replacement);
+  }
+  return words.map((kept) => kept.join(' '));
+}
