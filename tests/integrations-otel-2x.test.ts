@@ -74,7 +74,10 @@ const client = Sentry.init({
 const store = await openAuditStore();
 const audit = new AuditSpanProcessor({ store, serviceName: 'sentry10-app' });
 const provider = new BasicTracerProvider({
-  sampler: new AuditSampler({ root: new SentrySampler(client) }),
+  sampler: new AuditSampler({
+    root: new SentrySampler(client),
+    recordUnsampledSpans: process.env.RECORD_UNSAMPLED === '1',
+  }),
   spanProcessors: [new SentrySpanProcessor(), audit],
 });
 trace.setGlobalTracerProvider(provider);
@@ -202,6 +205,8 @@ describe('OpenTelemetry 2.x set-ups (Sentry 10, @vercel/otel 2.1) with the packe
           timeout: 90_000,
           env: {
             ...process.env,
+            // Sentry falls back to SENTRY_DSN: only the loopback sink may receive anything.
+            SENTRY_DSN: '',
             ...env,
             DATABASE_URL: databaseUrl,
             AITRAIL_DATA_DIR: scratchDir(),
@@ -301,6 +306,18 @@ describe('OpenTelemetry 2.x set-ups (Sentry 10, @vercel/otel 2.1) with the packe
     expect(transactions.map((item) => JSON.parse(item.body).transaction)).toEqual([
       'execute_tool nightly_report',
     ]);
+  });
+
+  it('Sentry 10 with recordUnsampledSpans receives every request at tracesSampleRate 0: its span processor sends whatever is recorded', async () => {
+    await run('sentry10-record-unsampled', SENTRY_10_OWN_PROVIDER, {
+      SENTRY_DSN: sink.sentryDsn,
+      SAMPLE_RATE: '0',
+      RECORD_UNSAMPLED: '1',
+    });
+    const transactions = sentryEnvelopeItems(sink)
+      .filter((item) => item.type === 'transaction')
+      .map((item) => (JSON.parse(item.body) as SentryTransaction).transaction);
+    expect(transactions.filter((name) => name === 'POST /refund')).toHaveLength(REQUESTS);
   });
 
   it("Sentry 10's own set-up (openTelemetrySpanProcessors) at tracesSampleRate 0 records nothing, and aitrail says why", async () => {

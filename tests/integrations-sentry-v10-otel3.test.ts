@@ -17,6 +17,9 @@ import { initAuditTelemetry } from '../src/telemetry/init.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { openTestStore, scratchDir, type TestStore } from './support/stores.js';
 
+// Sentry falls back to SENTRY_DSN: only a loopback sink (or nothing) may receive anything.
+delete process.env.SENTRY_DSN;
+
 /** The `@opentelemetry/api` copy npm installed for Sentry 10 (1.9), to undo its registrations. */
 const sentryApi = createRequire(createRequire(import.meta.url).resolve('sentry-v10/package.json'))(
   '@opentelemetry/api',

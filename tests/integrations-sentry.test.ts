@@ -24,6 +24,9 @@ import {
 import { testDatabaseUrl } from './support/postgres.js';
 import { openTestStore, scratchDir, type TestStore } from './support/stores.js';
 
+// Sentry falls back to SENTRY_DSN: only a loopback sink (or nothing) may receive anything.
+delete process.env.SENTRY_DSN;
+
 const SECRET = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123';
 const REQUESTS = 10;
 const alice = { type: 'user', id: 'user_alice' } as const;
