@@ -81,7 +81,7 @@ function sentryApiHint(registeredApiVersion: string): string {
 /** What to do when Sentry's own provider holds the global: it cannot carry aitrail's processor. */
 function sentryProviderAdvice(): string {
   return (
-    `the registered tracer provider is Sentry's ${SENTRY_PROVIDER} (Sentry ${sentryVersion() ?? ''}), which makes Sentry spans and runs no OpenTelemetry span processor, so no AuditSpanProcessor can see them. ` +
+    `the registered tracer provider is Sentry's ${SENTRY_PROVIDER}${sentryVersion() === null ? '' : ` (Sentry ${sentryVersion()})`}, which makes Sentry spans and runs no OpenTelemetry span processor, so no AuditSpanProcessor can see them. ` +
     'Sentry 11: leave enableOpenTelemetrySetup off and start initAuditTelemetry() (or your own provider with the aitrail/sdk parts); ' +
     `Sentry 10: set skipOpenTelemetrySetup: true and register your own provider with Sentry's sampler wrapped in AuditSampler (${SENTRY_DOCS})`
   );
@@ -97,6 +97,17 @@ function sentrySamplerHint(): string {
   );
 }
 
+/** Sentry is loaded and nothing is registered: it was never going to carry aitrail's processor. */
+function sentryRegistersNoneNote(): string {
+  const major = sentryMajor();
+  if (major === null) return '';
+  const why =
+    major >= 11
+      ? 'registers no tracer provider by default and ignores openTelemetrySpanProcessors'
+      : 'registers none when skipOpenTelemetrySetup is set';
+  return `; Sentry ${sentryVersion()} is loaded and ${why}: start initAuditTelemetry() beside it, or register your own provider with the aitrail/sdk parts (${SENTRY_DOCS})`;
+}
+
 /** Why a helper's audit span is not recording, in terms the app can act on. */
 export function whyNotRecording(): string {
   const mismatch = apiMismatch();
@@ -105,12 +116,7 @@ export function whyNotRecording(): string {
   }
   const provider = registeredTracerProvider();
   if (provider === null) {
-    const sentry = sentryVersion();
-    const sentryNote =
-      sentry === null
-        ? ''
-        : `; Sentry ${sentry} is loaded, but it registers no tracer provider aitrail can use (Sentry 11 makes none by default and ignores openTelemetrySpanProcessors): start initAuditTelemetry() beside it (${SENTRY_DOCS})`;
-    return `no tracer provider is registered: initAuditTelemetry() has not run (or has shut down)${sentryNote}`;
+    return `no tracer provider is registered: initAuditTelemetry() has not run (or has shut down)${sentryRegistersNoneNote()}`;
   }
   if (provider === SENTRY_PROVIDER) return sentryProviderAdvice();
   return `the registered tracer provider (${provider}) sampled the span out: its sampler is not wrapped in AuditSampler (from aitrail/sdk; or compose with createAuditPipeline)${sentrySamplerHint()}`;
