@@ -5,42 +5,57 @@
  * TypeScript blocks run through Node's type stripping. Illustrative snippets are fenced
  * ```text or ```sh and are not run. Third-party packages a block imports (an AI SDK, an
  * OpenTelemetry instrumentation) are installed beside aitrail at the version package.json pins
- * in devDependencies; a package pinned nowhere fails the run with its name.
+ * in devDependencies; a package pinned nowhere fails the run with its name. A block fenced
+ * ```ts otel-2.x is for an app on the OpenTelemetry JS 2.x line (Sentry 10, @vercel/otel 2.1):
+ * it runs in a second app with that line (tests/support/packed-app.ts pins it).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installApp, otel2xPins } from './support/packed-app.js';
 import { testDatabaseUrl } from './support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The OpenTelemetry line a block's app has: this repository's (3.x), or the 2.x line. */
+type OtelLine = 'main' | 'otel-2.x';
 
 interface CodeBlock {
   file: string;
   line: number;
   language: 'ts' | 'js';
+  otel: OtelLine;
   code: string;
 }
 
 function codeBlocks(file: string): CodeBlock[] {
   const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
   const blocks: CodeBlock[] = [];
-  let open: { language: string; line: number; body: string[] } | null = null;
+  let open: { language: string; tags: string[]; line: number; body: string[] } | null = null;
   for (const [index, line] of lines.entries()) {
-    const fence = /^```(\S*)\s*$/.exec(line);
+    // The info string is the language, then optional words (`ts otel-2.x`).
+    const fence = /^```(\S*)((?:[ \t]+\S+)*)\s*$/.exec(line);
     if (!fence) {
       open?.body.push(line);
       continue;
     }
     if (open === null) {
-      open = { language: fence[1] ?? '', line: index + 1, body: [] };
+      const tags = (fence[2] ?? '').split(/\s+/).filter(Boolean);
+      open = { language: fence[1] ?? '', tags, line: index + 1, body: [] };
       continue;
     }
     if (open.language === 'ts' || open.language === 'js') {
-      blocks.push({ file, line: open.line, language: open.language, code: open.body.join('\n') });
+      blocks.push({
+        file,
+        line: open.line,
+        language: open.language,
+        otel: open.tags.includes('otel-2.x') ? 'otel-2.x' : 'main',
+        code: open.body.join('\n'),
+      });
     }
     open = null;
   }
@@ -83,9 +98,24 @@ function importedPackages(code: string): string[] {
 
 /**
  * What the temp app installs besides the tarball: every package the blocks import that aitrail
- * does not bring itself (a dependency or a required peer), at its devDependencies version.
+ * does not bring itself (a dependency or a required peer), at its devDependencies version; for
+ * the 2.x line, that line and the packages pinned with it.
  */
-function thirdPartyInstalls(): string[] {
+function thirdPartyInstalls(otel: OtelLine): string[] {
+  const forLine = blocks.filter((block) => block.otel === otel);
+  if (otel === 'otel-2.x') {
+    const pins = otel2xPins();
+    for (const block of forLine) {
+      for (const name of importedPackages(block.code)) {
+        if (name !== manifest.name && pins[name] === undefined) {
+          throw new Error(
+            `${block.file}:${block.line} imports ${name}, which tests/support/packed-app.ts does not pin for the OpenTelemetry 2.x line`,
+          );
+        }
+      }
+    }
+    return Object.entries(pins).map(([name, version]) => `${name}@${version}`);
+  }
   const brought = new Set([
     manifest.name,
     ...Object.keys(manifest.dependencies ?? {}),
@@ -93,13 +123,13 @@ function thirdPartyInstalls(): string[] {
       (name) => !manifest.peerDependenciesMeta?.[name]?.optional,
     ),
   ]);
-  const needed = new Set(blocks.flatMap((block) => importedPackages(block.code)));
+  const needed = new Set(forLine.flatMap((block) => importedPackages(block.code)));
   const installs: string[] = [];
   for (const name of [...needed].sort()) {
     if (brought.has(name)) continue;
     const version = manifest.devDependencies?.[name];
     if (version === undefined) {
-      const where = blocks
+      const where = forLine
         .filter((block) => importedPackages(block.code).includes(name))
         .map((block) => `${block.file}:${block.line}`);
       throw new Error(
@@ -114,11 +144,10 @@ function thirdPartyInstalls(): string[] {
 
 describe('code blocks in README.md and docs/', () => {
   let work: string;
-  let app: string;
+  const apps: Record<OtelLine, string> = { main: '', 'otel-2.x': '' };
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'aitrail-docs-'));
-    app = join(work, 'app');
     // `npm pack` runs `prepare`, which builds dist/ from the current source first.
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
@@ -129,23 +158,11 @@ describe('code blocks in README.md and docs/', () => {
     ) as Array<{ filename: string }>;
     const tarball = packed[0]?.filename;
     if (!tarball) throw new Error('npm pack produced no tarball');
-    mkdirSync(app);
-    writeFileSync(
-      join(app, 'package.json'),
-      JSON.stringify({ name: 'docs-app', private: true, type: 'module' }),
-    );
-    execFileSync(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        join(work, tarball),
-        ...thirdPartyInstalls(),
-      ],
-      { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    for (const otel of ['main', 'otel-2.x'] as const) {
+      if (!blocks.some((block) => block.otel === otel)) continue;
+      apps[otel] = join(work, otel === 'main' ? 'app' : 'app-otel-2x');
+      installApp(apps[otel], [join(work, tarball), ...thirdPartyInstalls(otel)]);
+    }
   }, 600_000);
 
   afterAll(() => {
@@ -160,6 +177,7 @@ describe('code blocks in README.md and docs/', () => {
   it.each(blocks.map((block) => [`${block.file}:${block.line}`, block] as const))(
     '%s runs to completion against the packed package',
     async (_name, block) => {
+      const app = apps[block.otel];
       const script = join(
         app,
         `${block.file.replace(/\W+/g, '-')}-${block.line}.${block.language === 'ts' ? 'mts' : 'mjs'}`,
@@ -179,6 +197,8 @@ describe('code blocks in README.md and docs/', () => {
                 ...process.env,
                 DATABASE_URL: databaseUrl,
                 AITRAIL_DATA_DIR: dataDir,
+                // Sentry falls back to SENTRY_DSN: a block must never reach a real project.
+                SENTRY_DSN: '',
                 NODE_OPTIONS: '',
                 NODE_NO_WARNINGS: '1',
               },

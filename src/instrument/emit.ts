@@ -15,7 +15,7 @@ import {
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
-import { whyNotRecording } from '../telemetry/registration.js';
+import { seenByAuditProcessor, whyNotAudited, whyNotRecording } from '../telemetry/registration.js';
 import { VERSION } from '../version.js';
 import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
@@ -81,6 +81,16 @@ function warnNotRecording(name: string): void {
   );
 }
 
+/**
+ * A recording audit span that no `AuditSpanProcessor` saw start makes no row either: the
+ * registered provider is not the one carrying aitrail's processor (Sentry's own, or one another
+ * SDK registered before the app's). Say so once per pipeline.
+ */
+function warnIfNotAudited(span: Span, name: string): void {
+  if (seenByAuditProcessor(span) || !activePipelinePolicy().firstTime('not-audited')) return;
+  console.warn(`aitrail: "${name}" makes no audit row: ${whyNotAudited()}.`);
+}
+
 /** A JSON attribute a helper set, with the redactor and value it came from. */
 export type SanitizedAttribute = readonly [attribute: string, redactor: Redactor, value: JsonValue];
 
@@ -111,6 +121,7 @@ export function emitAuditSpan(
     startTime: hrTime(),
   });
   if (!span.isRecording()) warnNotRecording(name);
+  else warnIfNotAudited(span, name);
   rememberAll(span, sanitized);
   span.end(hrTime());
   const { traceId, spanId } = span.spanContext();
@@ -133,6 +144,7 @@ export function traceInSpan<T>(
   const options = { kind, attributes, startTime: hrTime() };
   return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
+    else warnIfNotAudited(span, name);
     rememberAll(span, sanitized);
     try {
       const result = await fn(span);

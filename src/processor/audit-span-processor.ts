@@ -17,6 +17,7 @@ import {
   type WriterStats,
 } from '../store/writer/audit-writer.js';
 import { type AuditLogger, consoleLogger } from '../store/writer/logger.js';
+import { markSeenByAuditProcessor } from '../telemetry/registration.js';
 import { HelperOverlap } from './helper-overlap.js';
 import { hasRecognisedEvent, recognisedEventRecords } from './recognisers/gen-ai-events.js';
 import {
@@ -135,6 +136,8 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onStart(span: Span, parentContext: Context): void {
     try {
+      // Lets a helper tell a span no processor saw (it would make no row) from one that will.
+      if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) markSeenByAuditProcessor(span);
       this.overlap?.onStart(span, parentContext);
       // Bridges register their scopes with the active pipeline, as helpers do.
       activePipelinePolicy().toolScopes.note(span);
