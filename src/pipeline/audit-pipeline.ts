@@ -79,7 +79,7 @@ export function createAuditPipeline(options: AuditPipelineOptions = {}): AuditPi
     spanProcessor: (processorOptions) =>
       new AuditSpanProcessor({ ...processorOptions, pipeline: policy }),
     sampler: (wrapped, samplerOptions) => new AuditSampler({ ...samplerOptions, root: wrapped }),
-    exporter: (wrapped) => new RedactingSpanExporter(wrapped, { redactor: policy.redactor }),
+    exporter: (wrapped) => new RedactingSpanExporter(wrapped, { pipeline: policy }),
     register: () => registerPipelinePolicy(policy),
   };
   return Object.freeze(pipeline);

@@ -2,27 +2,35 @@ import { type Attributes, context, type Link, type SpanContext } from '@opentele
 import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
-import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
+import { deferredIdentity } from '../instrument/deferred-identity.js';
+import { activePipelinePolicy, type PipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { REDACTION_FAILED } from './replacement.js';
 import type { Redactor } from './types.js';
 
 export interface RedactingSpanExporterOptions {
   /** Redactor applied to every span; default: the active pipeline's (see `createAuditPipeline`). */
   redactor?: Redactor;
+  /**
+   * The pipeline whose redactor applies and whose helpers' held values (tool params and results,
+   * chat content) are added to exported copies. Default: the active pipeline when spans are
+   * exported. Not together with `redactor`.
+   */
+  pipeline?: PipelinePolicy;
 }
 
-const OPTIONS = ['redactor'];
+const OPTIONS = ['redactor', 'pipeline'];
 
 type AttributeMapper = (attributes: Attributes) => Attributes;
 
 /**
- * A copy of `span` with `mapAttributes` applied to span, event and link attributes and
- * `mapText` to the span name, event names and status message, with the (already redacted)
- * `resource`. Identity, timing and scope are carried over unchanged; the SDK's span object is
+ * A copy of `span` with the (already redacted) span `attributes`, `mapAttributes` applied to
+ * event and link attributes, `mapText` to the span name, event names and status message, and the
+ * (already redacted) `resource`. Identity, timing and scope are carried over unchanged; the SDK's span object is
  * never mutated.
  */
 function copySpan(
   span: ReadableSpan,
+  attributes: Attributes,
   mapAttributes: AttributeMapper,
   mapText: (text: string) => string,
   resource: Resource,
@@ -49,7 +57,7 @@ function copySpan(
     startTime: span.startTime,
     endTime: span.endTime,
     status,
-    attributes: mapAttributes(span.attributes),
+    attributes,
     links,
     events,
     duration: span.duration,
@@ -91,6 +99,7 @@ function failClosedAttributes(attributes: Attributes): Attributes {
 export class RedactingSpanExporter implements SpanExporter {
   private readonly inner: SpanExporter;
   private readonly redactor: Redactor;
+  private readonly pipeline: PipelinePolicy | undefined;
   /**
    * One redacted copy per resource: resource attributes (command line, OTEL_RESOURCE_ATTRIBUTES)
    * can hold secrets too, and the OTLP encoder groups spans by resource identity, so every span
@@ -111,8 +120,13 @@ export class RedactingSpanExporter implements SpanExporter {
         );
       }
     }
+    if (options.pipeline !== undefined && options.redactor !== undefined) {
+      throw new TypeError('RedactingSpanExporter: give either `pipeline` or `redactor`, not both');
+    }
     this.inner = inner;
-    this.redactor = options.redactor ?? activePipelinePolicy().redactor;
+    this.pipeline = options.pipeline;
+    this.redactor =
+      options.pipeline?.redactor ?? options.redactor ?? activePipelinePolicy().redactor;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -144,19 +158,43 @@ export class RedactingSpanExporter implements SpanExporter {
     try {
       return copySpan(
         span,
+        this.spanAttributes(span),
         (attributes) => redactor.redactAttributes(attributes),
         (text) => redactor.redactText(text),
         this.redactResource(span.resource),
       );
     } catch {
       redactor.stats.failures++;
+      // Held values (tool params, chat content) are left out: they are never on the span itself.
       return copySpan(
         span,
+        failClosedAttributes(span.attributes),
         failClosedAttributes,
         () => REDACTION_FAILED,
         this.redactResource(span.resource),
       );
     }
+  }
+
+  /**
+   * The span's attributes redacted, with what aitrail keeps beside the span rather than on it:
+   * the acting identity of a span started inside `withAuditContext` (when the processor defers
+   * it), and the values its helpers held. The span's own attributes win.
+   */
+  private spanAttributes(span: ReadableSpan): Attributes {
+    const own = span.attributes;
+    const identity = deferredIdentity(span, own);
+    const held = (this.pipeline ?? activePipelinePolicy()).sanitized.heldAttributes(
+      span,
+      own,
+      this.redactor,
+    );
+    const input =
+      identity === undefined && held === undefined
+        ? own
+        : { ...identity, ...held?.foreign, ...own };
+    const redacted = this.redactor.redactAttributes(input);
+    return held === undefined ? redacted : Object.assign(redacted, held.sanitized);
   }
 
   private redactResource(resource: Resource): Resource {
