@@ -19,6 +19,7 @@ import { whyNotRecording } from '../telemetry/registration.js';
 import { VERSION } from '../version.js';
 import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
+import type { HeldValue } from './sanitized-values.js';
 
 export const INSTRUMENTATION_SCOPE = 'aitrail';
 
@@ -82,6 +83,12 @@ function warnNotRecording(name: string): void {
 /** A JSON attribute a helper set, with the redactor and value it came from. */
 export type SanitizedAttribute = readonly [attribute: string, redactor: Redactor, value: JsonValue];
 
+/**
+ * A value a helper keeps beside its span rather than on it, under the attribute rows and
+ * exported copies show it as (see `SanitizedValues.hold`).
+ */
+export type HeldAttribute = readonly [attribute: string, value: HeldValue];
+
 /** Where a recorded event lives: its span, and the `event_id` of its audit row. */
 export interface AuditEventRef {
   traceId: string;
@@ -95,6 +102,13 @@ function rememberAll(span: object, sanitized: readonly SanitizedAttribute[]): vo
   const { sanitized: cache } = activePipelinePolicy();
   for (const [attribute, redactor, value] of sanitized)
     cache.remember(span, attribute, redactor, value);
+}
+
+/** Hands the active pipeline what the helper captured for `span`, to redact off the caller's turn. */
+function holdAll(span: Span, held: readonly HeldAttribute[]): void {
+  if (held.length === 0 || !span.isRecording()) return;
+  const { sanitized: cache } = activePipelinePolicy();
+  for (const [attribute, value] of held) cache.hold(span, attribute, value);
 }
 
 /** A short span of its own, child of the active span, ended at once: the record never waits. */
@@ -125,13 +139,13 @@ export function traceInSpan<T>(
   attributes: Attributes,
   fn: (span: Span) => T | Promise<T>,
   onFailure?: (span: Span) => void,
-  sanitized: readonly SanitizedAttribute[] = [],
+  held: readonly HeldAttribute[] = [],
 ): Promise<Awaited<T>> {
   // Without a start time the SDK takes Date.now(): milliseconds, and rows of one millisecond tie.
   const options = { kind, attributes, startTime: hrTime() };
   return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
-    rememberAll(span, sanitized);
+    holdAll(span, held);
     try {
       const result = await fn(span);
       if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');

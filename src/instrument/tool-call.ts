@@ -3,8 +3,9 @@ import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
-import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
+import { type HeldAttribute, identityAttributes, traceInSpan } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
+import { HeldValue } from './sanitized-values.js';
 
 export interface TraceToolCallOptions extends CommonOptions {
   toolName: string;
@@ -41,11 +42,10 @@ export function traceToolCall<T>(
   if (options.approvalId !== undefined) attributes[AUDIT_ATTRS.APPROVAL_ID] = options.approvalId;
   const policy = activePipelinePolicy();
   const { redactor } = policy;
-  const sanitized: SanitizedAttribute[] = [];
+  // Redacted off the caller's turn, for the row and the pipeline's exporter: never on the span.
+  const held: HeldAttribute[] = [];
   if (options.params !== undefined) {
-    const params = redactor.redactValue(options.params);
-    attributes[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS] = JSON.stringify(params);
-    sanitized.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor, params]);
+    held.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, HeldValue.capture(redactor, options.params)]);
   }
   const run =
     options.recordResult === false
@@ -54,11 +54,11 @@ export function traceToolCall<T>(
           const result = await fn(span);
           if (span.isRecording() && result !== undefined) {
             // The named attribute is for exporters; the row reads it from audit.metadata.
-            const toolResult = redactor.redactValue(result);
-            const metadata = { toolResult };
-            span.setAttribute(GEN_AI_ATTRS.TOOL_CALL_RESULT, JSON.stringify(toolResult));
-            span.setAttribute(AUDIT_ATTRS.METADATA, JSON.stringify(metadata));
-            policy.sanitized.remember(span, AUDIT_ATTRS.METADATA, redactor, metadata);
+            const toolResult = HeldValue.capture(redactor, result);
+            policy.sanitized.hold(span, GEN_AI_ATTRS.TOOL_CALL_RESULT, toolResult);
+            policy.sanitized.hold(span, AUDIT_ATTRS.METADATA, toolResult, (value) => ({
+              toolResult: value,
+            }));
           }
           return result;
         };
@@ -68,6 +68,6 @@ export function traceToolCall<T>(
     attributes,
     run,
     undefined,
-    sanitized,
+    held,
   );
 }

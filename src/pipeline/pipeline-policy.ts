@@ -29,6 +29,8 @@ export interface PipelinePolicyOptions {
   /** A compiled redactor to use instead of compiling `redaction`. */
   redactor?: Redactor;
   secretsOnlyRedactor?: Redactor;
+  /** Another pipeline's sanitized-value cache to share (values are matched by redactor). */
+  sanitized?: SanitizedValues;
 }
 
 export function createPipelinePolicy(options: PipelinePolicyOptions = {}): PipelinePolicy {
@@ -44,7 +46,7 @@ export function createPipelinePolicy(options: PipelinePolicyOptions = {}): Pipel
     captureContent: resolveCaptureContent(options.captureContent),
     redactor,
     secretsOnlyRedactor,
-    sanitized: new SanitizedValues(),
+    sanitized: options.sanitized ?? new SanitizedValues(),
     toolScopes: new ExternalToolScopes(),
     firstTime(key) {
       if (seen.has(key)) return false;
