@@ -1,8 +1,10 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
-import { getAuditContext, subjectOf } from '../instrument/audit-context.js';
+import { AI_AUDIT_ACTIONS } from '../actions.js';
+import { AUDIT_ATTRS } from '../attributes.js';
+import { getAuditContext } from '../instrument/audit-context.js';
 import type { CaptureContent } from '../instrument/content-capture.js';
+import { heldIdentity, holdIdentity, writeIdentity } from '../instrument/deferred-identity.js';
 import {
   activePipelinePolicy,
   createPipelinePolicy,
@@ -53,6 +55,18 @@ export interface AuditSpanProcessorOptions {
   logger?: AuditLogger;
   /** Shut the writer down with the processor (default true). */
   ownsWriter?: boolean;
+  /**
+   * When spans started inside `withAuditContext` get the acting identity (`audit.actor.*`,
+   * `audit.subject.id`, `audit.tenant.id`, `gen_ai.conversation.id`). `'at-start'` (default):
+   * every span, as it starts, so every sampler-independent processor and exporter sees it.
+   * `'deferred'`: the context is kept beside the span and written only where it is read — onto
+   * spans that become audit records (as they end) and onto the copies a `RedactingSpanExporter`
+   * exports — which spares every other span the work. Choose it only when every exporter is
+   * wrapped by the pipeline's `exporter()` and no other processor reads the identity, as in
+   * `initAuditTelemetry`. Needs an SDK that calls `onEnding` (sdk-trace 2.1 or later); until it
+   * has seen one, the processor stamps at start.
+   */
+  stampIdentity?: 'at-start' | 'deferred';
 }
 
 export interface AuditProcessorStats extends WriterStats {
@@ -83,11 +97,22 @@ export class AuditSpanProcessor implements SpanProcessor {
   private pending: ReadableSpan[] = [];
   private drainScheduled = false;
   private mappingFailures = 0;
+  private readonly deferIdentity: boolean;
+  /** Set by the first `onEnding`: the SDK calls it, so deferred identity reaches the records. */
+  private sdkCallsOnEnding = false;
+  /** The span `onEnding` last judged and its verdict, so `onEnd` does not look again. */
+  private endingSpan: object | undefined;
+  private endingIsAudit = false;
 
   constructor(options: AuditSpanProcessorOptions) {
     if (!options || (options.writer === undefined) === (options.store === undefined)) {
       throw new TypeError('AuditSpanProcessor: give exactly one of `writer` or `store`');
     }
+    const { stampIdentity = 'at-start' } = options;
+    if (stampIdentity !== 'at-start' && stampIdentity !== 'deferred') {
+      throw new TypeError("AuditSpanProcessor: stampIdentity must be 'at-start' or 'deferred'");
+    }
+    this.deferIdentity = stampIdentity === 'deferred';
     this.logger = options.logger ?? consoleLogger;
     this.writer =
       options.writer ??
@@ -114,6 +139,7 @@ export class AuditSpanProcessor implements SpanProcessor {
       options.redactor !== undefined ||
       options.captureContent !== undefined ||
       options.secretsOnlyRedactor !== undefined;
+    // A private policy still reads what the active pipeline's helpers hold for their spans.
     this.policy =
       options.pipeline ??
       (custom
@@ -121,6 +147,7 @@ export class AuditSpanProcessor implements SpanProcessor {
             redactor: options.redactor,
             captureContent: options.captureContent,
             secretsOnlyRedactor: options.secretsOnlyRedactor,
+            sanitized: activePipelinePolicy().sanitized,
           })
         : activePipelinePolicy());
     this.env = {
@@ -136,25 +163,34 @@ export class AuditSpanProcessor implements SpanProcessor {
     try {
       this.overlap?.onStart(span, parentContext);
       // Bridges register their scopes with the active pipeline, as helpers do.
-      activePipelinePolicy().toolScopes.note(span);
+      if (span.attributes[AUDIT_ATTRS.ACTION] === AI_AUDIT_ACTIONS.TOOL_CALL)
+        activePipelinePolicy().toolScopes.note(span);
       const audit = getAuditContext(parentContext);
-      if (audit === undefined) return;
-      if (span.attributes[AUDIT_ATTRS.ACTOR_ID] === undefined) {
-        span.setAttribute(AUDIT_ATTRS.ACTOR_TYPE, audit.actor.type);
-        span.setAttribute(AUDIT_ATTRS.ACTOR_ID, audit.actor.id);
-        const subject = subjectOf(audit.actor, audit.subject);
-        if (subject !== undefined && span.attributes[AUDIT_ATTRS.SUBJECT_ID] === undefined)
-          span.setAttribute(AUDIT_ATTRS.SUBJECT_ID, subject);
+      if (this.deferIdentity && this.sdkCallsOnEnding) {
+        holdIdentity(span, audit);
+      } else if (audit !== undefined) {
+        writeIdentity(span.attributes, audit, (key, value) => span.setAttribute(key, value));
       }
-      if (
-        audit.conversationId !== undefined &&
-        span.attributes[GEN_AI_ATTRS.CONVERSATION_ID] === undefined
-      ) {
-        span.setAttribute(GEN_AI_ATTRS.CONVERSATION_ID, audit.conversationId);
-      }
-      if (audit.tenantId !== undefined && span.attributes[AUDIT_ATTRS.TENANT_ID] === undefined) {
-        span.setAttribute(AUDIT_ATTRS.TENANT_ID, audit.tenantId);
-      }
+    } catch {
+      // Never throw into the SDK.
+    }
+  }
+
+  /**
+   * With deferred identity: tells whether the ending span makes audit records while it can still
+   * take attributes, and writes a record's identity onto it, so its rows and every exporter see
+   * it. Processors after this one that add `audit.action` in their own `onEnding` are not seen.
+   */
+  onEnding(span: Span): void {
+    if (!this.deferIdentity) return;
+    try {
+      this.sdkCallsOnEnding = true;
+      const isAudit = this.isAuditSpan(span);
+      this.endingSpan = span;
+      this.endingIsAudit = isAudit;
+      const audit = isAudit ? heldIdentity(span) : undefined;
+      if (audit !== undefined)
+        writeIdentity(span.attributes, audit, (key, value) => span.setAttribute(key, value));
     } catch {
       // Never throw into the SDK.
     }
@@ -162,12 +198,10 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     try {
-      if (
-        !hasAuditRecord(span) &&
-        this.recognisers.find(span) === undefined &&
-        (this.recognisers.isEmpty || !hasRecognisedEvent(span))
-      )
-        return;
+      // Judged by onEnding, unless another span ended in between or the SDK has no onEnding.
+      const isAudit = this.endingSpan === span ? this.endingIsAudit : this.isAuditSpan(span);
+      this.endingSpan = undefined;
+      if (!isAudit) return;
       this.pending.push(span);
       if (this.pending.length >= MAX_PENDING_SPANS) {
         this.drain();
@@ -178,6 +212,15 @@ export class AuditSpanProcessor implements SpanProcessor {
     } catch (error) {
       this.logger.error(`AuditSpanProcessor.onEnd failed: ${String(error)}`);
     }
+  }
+
+  /** Does the span (or an event of it) make an audit record? Cheap: asked of every span. */
+  private isAuditSpan(span: ReadableSpan): boolean {
+    return (
+      hasAuditRecord(span) ||
+      this.recognisers.find(span) !== undefined ||
+      (!this.recognisers.isEmpty && hasRecognisedEvent(span))
+    );
   }
 
   async forceFlush(): Promise<void> {
