@@ -11,40 +11,53 @@ const AUDIT_CONTEXT_SLOT = Symbol.for('aitrail.audit_context');
 
 type Slotted = { [AUDIT_CONTEXT_SLOT]?: AuditContext };
 
-/** Keeps `audit` beside `span`; written for every span (even as undefined) so spans share a shape. */
-export function holdIdentity(span: object, audit: AuditContext | undefined): void {
-  (span as Slotted)[AUDIT_CONTEXT_SLOT] = audit;
+/**
+ * Keeps `audit` beside `span`, written for every span (even as undefined) so spans share a shape.
+ * False when the span refuses new properties: the caller then stamps at once.
+ */
+export function holdIdentity(span: object, audit: AuditContext | undefined): boolean {
+  try {
+    (span as Slotted)[AUDIT_CONTEXT_SLOT] = audit;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function heldIdentity(span: object): AuditContext | undefined {
   return (span as Slotted)[AUDIT_CONTEXT_SLOT];
 }
 
+/** Where identity attributes are written: a span, or a collector for an exported copy. */
+export interface AttributeTarget {
+  setAttribute(key: string, value: string): unknown;
+}
+
 /**
- * Writes the acting identity of `audit` with `set`, for each attribute `attributes` lacks: the
+ * Writes the acting identity of `audit` onto `target`, for each attribute `attributes` lacks: the
  * actor (and the subject it implies) unless an actor is there, the subject, conversation and
  * tenant unless they are.
  */
 export function writeIdentity(
   attributes: Attributes,
   audit: AuditContext,
-  set: (key: string, value: string) => void,
+  target: AttributeTarget,
 ): void {
   if (attributes[AUDIT_ATTRS.ACTOR_ID] === undefined) {
-    set(AUDIT_ATTRS.ACTOR_TYPE, audit.actor.type);
-    set(AUDIT_ATTRS.ACTOR_ID, audit.actor.id);
+    target.setAttribute(AUDIT_ATTRS.ACTOR_TYPE, audit.actor.type);
+    target.setAttribute(AUDIT_ATTRS.ACTOR_ID, audit.actor.id);
     const subject = subjectOf(audit.actor, audit.subject);
     if (subject !== undefined && attributes[AUDIT_ATTRS.SUBJECT_ID] === undefined)
-      set(AUDIT_ATTRS.SUBJECT_ID, subject);
+      target.setAttribute(AUDIT_ATTRS.SUBJECT_ID, subject);
   }
   if (
     audit.conversationId !== undefined &&
     attributes[GEN_AI_ATTRS.CONVERSATION_ID] === undefined
   ) {
-    set(GEN_AI_ATTRS.CONVERSATION_ID, audit.conversationId);
+    target.setAttribute(GEN_AI_ATTRS.CONVERSATION_ID, audit.conversationId);
   }
   if (audit.tenantId !== undefined && attributes[AUDIT_ATTRS.TENANT_ID] === undefined) {
-    set(AUDIT_ATTRS.TENANT_ID, audit.tenantId);
+    target.setAttribute(AUDIT_ATTRS.TENANT_ID, audit.tenantId);
   }
 }
 
@@ -53,8 +66,10 @@ export function deferredIdentity(span: object, own: Attributes): Attributes | un
   const audit = heldIdentity(span);
   if (audit === undefined) return undefined;
   const identity: Attributes = {};
-  writeIdentity(own, audit, (key, value) => {
-    identity[key] = value;
+  writeIdentity(own, audit, {
+    setAttribute(key, value) {
+      identity[key] = value;
+    },
   });
   return identity;
 }

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { snapshotPlainData } from './plain-snapshot.js';
+import { SpanSlot } from './span-slot.js';
 
 /**
  * A value a helper captured (tool params, a tool result, chat content), redacted the first time
@@ -23,6 +24,11 @@ export class HeldValue {
     this.redacted = sanitized !== undefined;
   }
 
+  /** A value already sanitized with `redactor`. */
+  static alreadySanitized(redactor: Redactor, value: JsonValue): HeldValue {
+    return new HeldValue(redactor, undefined, value);
+  }
+
   static capture(redactor: Redactor, value: unknown): HeldValue {
     const snapshot = snapshotPlainData(value);
     return snapshot === undefined
@@ -42,25 +48,27 @@ export class HeldValue {
   }
 }
 
-interface Entry {
-  redactor: Redactor;
-  /** Set by the helper on the span itself too (an attribute), or kept only here. */
-  onSpan: boolean;
-  value(): JsonValue;
-}
-
 /** A held value shown under one attribute, reshaped by `wrap` (computed once). */
-function heldEntry(held: HeldValue, wrap?: (value: JsonValue) => JsonValue): Entry {
-  let wrapped: JsonValue | undefined;
-  return {
-    redactor: held.redactor,
-    onSpan: false,
-    value: () => {
-      if (wrap === undefined) return held.value();
-      wrapped ??= wrap(held.value());
-      return wrapped;
-    },
-  };
+class Entry {
+  private wrapped: JsonValue | undefined;
+
+  constructor(
+    readonly attribute: string,
+    private readonly held: HeldValue,
+    /** Set by the helper on the span itself too (an attribute), or kept only here. */
+    readonly onSpan: boolean,
+    private readonly wrap: ((value: JsonValue) => JsonValue) | undefined,
+  ) {}
+
+  get redactor(): Redactor {
+    return this.held.redactor;
+  }
+
+  value(): JsonValue {
+    if (this.wrap === undefined) return this.held.value();
+    this.wrapped ??= this.wrap(this.held.value());
+    return this.wrapped;
+  }
 }
 
 /** Attributes to add to an exported copy of a span, by whether `redactor` already applied. */
@@ -76,13 +84,16 @@ export interface HeldAttributes {
  * (`remember`), and values kept beside the span instead of on it (`hold`: redacted when the
  * processor maps the span or the pipeline's exporter copies it, whichever comes first, and shared
  * by both). The processor reuses a value only when its redactor produced it, so nothing skips the
- * policy in force. One per pipeline.
+ * policy in force. One per pipeline, kept in a slot of its own on each span.
  */
 export class SanitizedValues {
-  private readonly bySpan = new WeakMap<object, Map<string, Entry>>();
+  private readonly slot = new SpanSlot<Entry[]>('aitrail.sanitized_values');
 
   remember(span: object, attribute: string, redactor: Redactor, value: JsonValue): void {
-    this.entries(span).set(attribute, { redactor, onSpan: true, value: () => value });
+    this.add(
+      span,
+      new Entry(attribute, HeldValue.alreadySanitized(redactor, value), true, undefined),
+    );
   }
 
   /** Keeps `held` for `attribute` of `span`; the span itself never carries it. */
@@ -92,7 +103,7 @@ export class SanitizedValues {
     held: HeldValue,
     wrap?: (value: JsonValue) => JsonValue,
   ): void {
-    this.entries(span).set(attribute, heldEntry(held, wrap));
+    this.add(span, new Entry(attribute, held, false, wrap));
   }
 
   /**
@@ -100,7 +111,7 @@ export class SanitizedValues {
    * none, or when it is on the span and another redactor made it (the caller reads the attribute).
    */
   get(span: object, attribute: string, redactor: Redactor): JsonValue | undefined {
-    const known = this.bySpan.get(span)?.get(attribute);
+    const known = this.slot.get(span)?.find((entry) => entry.attribute === attribute);
     if (known === undefined) return undefined;
     if (known.redactor === redactor) return known.value();
     // What a processor with its own policy read from the attribute before values were held.
@@ -109,24 +120,27 @@ export class SanitizedValues {
 
   /** Held values of `span` as JSON attributes for an exported copy; the span's own attributes win. */
   heldAttributes(span: object, own: Attributes, redactor: Redactor): HeldAttributes | undefined {
-    const values = this.bySpan.get(span);
-    if (values === undefined) return undefined;
+    const entries = this.slot.get(span);
+    if (entries === undefined) return undefined;
     let held: HeldAttributes | undefined;
-    for (const [attribute, entry] of values) {
-      if (entry.onSpan || own[attribute] !== undefined) continue;
+    for (const entry of entries) {
+      if (entry.onSpan || own[entry.attribute] !== undefined) continue;
       held ??= { sanitized: {}, foreign: {} };
       const target = entry.redactor === redactor ? held.sanitized : held.foreign;
-      target[attribute] = JSON.stringify(entry.value());
+      target[entry.attribute] = JSON.stringify(entry.value());
     }
     return held;
   }
 
-  private entries(span: object): Map<string, Entry> {
-    let values = this.bySpan.get(span);
-    if (values === undefined) {
-      values = new Map();
-      this.bySpan.set(span, values);
+  /** A later value for the same attribute replaces the earlier one. */
+  private add(span: object, entry: Entry): void {
+    const entries = this.slot.get(span);
+    if (entries === undefined) {
+      this.slot.set(span, [entry]);
+      return;
     }
-    return values;
+    const index = entries.findIndex((known) => known.attribute === entry.attribute);
+    if (index === -1) entries.push(entry);
+    else entries[index] = entry;
   }
 }

@@ -2,6 +2,7 @@ import { type Span, SpanKind } from '@opentelemetry/api';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
+import type { JsonValue } from '../sanitize/types.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { type HeldAttribute, identityAttributes, traceInSpan } from './emit.js';
 import { checkOptionalString, checkString } from './options.js';
@@ -19,6 +20,11 @@ export interface TraceToolCallOptions extends CommonOptions {
 }
 
 const OWN_KEYS = ['toolName', 'params', 'toolCallId', 'approvalId', 'recordResult'] as const;
+
+/** `audit.metadata` of a tool call: its result, as the row keeps it. */
+function asToolResultMetadata(toolResult: JsonValue): JsonValue {
+  return { toolResult };
+}
 
 /** Traces a tool execution as `execute_tool {tool}`, audited as `ai.tool_call`. */
 export function traceToolCall<T>(
@@ -56,9 +62,7 @@ export function traceToolCall<T>(
             // The named attribute is for exporters; the row reads it from audit.metadata.
             const toolResult = HeldValue.capture(redactor, result);
             policy.sanitized.hold(span, GEN_AI_ATTRS.TOOL_CALL_RESULT, toolResult);
-            policy.sanitized.hold(span, AUDIT_ATTRS.METADATA, toolResult, (value) => ({
-              toolResult: value,
-            }));
+            policy.sanitized.hold(span, AUDIT_ATTRS.METADATA, toolResult, asToolResultMetadata);
           }
           return result;
         };

@@ -166,10 +166,9 @@ export class AuditSpanProcessor implements SpanProcessor {
       if (span.attributes[AUDIT_ATTRS.ACTION] === AI_AUDIT_ACTIONS.TOOL_CALL)
         activePipelinePolicy().toolScopes.note(span);
       const audit = getAuditContext(parentContext);
-      if (this.deferIdentity && this.sdkCallsOnEnding) {
-        holdIdentity(span, audit);
-      } else if (audit !== undefined) {
-        writeIdentity(span.attributes, audit, (key, value) => span.setAttribute(key, value));
+      if (this.deferIdentity && this.sdkCallsOnEnding && holdIdentity(span, audit)) return;
+      if (audit !== undefined) {
+        writeIdentity(span.attributes, audit, span);
       }
     } catch {
       // Never throw into the SDK.
@@ -189,8 +188,7 @@ export class AuditSpanProcessor implements SpanProcessor {
       this.endingSpan = span;
       this.endingIsAudit = isAudit;
       const audit = isAudit ? heldIdentity(span) : undefined;
-      if (audit !== undefined)
-        writeIdentity(span.attributes, audit, (key, value) => span.setAttribute(key, value));
+      if (audit !== undefined) writeIdentity(span.attributes, audit, span);
     } catch {
       // Never throw into the SDK.
     }
