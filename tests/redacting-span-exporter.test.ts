@@ -21,7 +21,8 @@ const CARD = '4111 1111 1111 1111';
 interface Harness {
   provider: TracerProvider;
   inner: InMemorySpanExporter;
-  exported(): ReadableSpan[];
+  /** What reached the inner exporter, once exports under way have run. */
+  exported(): Promise<ReadableSpan[]>;
 }
 
 const providers: TracerProvider[] = [];
@@ -34,7 +35,11 @@ function setUp(redactor?: Redactor, resource?: Resource): Harness {
     ...(resource ? { resource } : {}),
   });
   providers.push(provider);
-  return { provider, inner, exported: () => inner.getFinishedSpans() };
+  const exported = async () => {
+    await provider.forceFlush();
+    return inner.getFinishedSpans();
+  };
+  return { provider, inner, exported };
 }
 
 afterEach(async () => {
@@ -70,18 +75,18 @@ function emitSpanWithSecrets(provider: TracerProvider): ReadableSpan {
   return span as unknown as ReadableSpan;
 }
 
-function exportedSpan(harness: Harness, name: string): ReadableSpan {
-  const span = harness.exported().find((candidate) => candidate.name === name);
+async function exportedSpan(harness: Harness, name: string): Promise<ReadableSpan> {
+  const span = (await harness.exported()).find((candidate) => candidate.name === name);
   if (!span) throw new Error(`no exported span named ${name}`);
   return span;
 }
 
 describe('RedactingSpanExporter', () => {
-  it('exports redacted span attributes and keeps ordinary ones intact', () => {
+  it('exports redacted span attributes and keeps ordinary ones intact', async () => {
     const harness = setUp();
     emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
 
     expect(span.attributes).toEqual({
       'gen_ai.tool.name': 'send_email',
@@ -93,11 +98,11 @@ describe('RedactingSpanExporter', () => {
     });
   });
 
-  it('redacts event attributes, including recorded exception messages and stack traces', () => {
+  it('redacts event attributes, including recorded exception messages and stack traces', async () => {
     const harness = setUp();
     emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
     const exception = span.events.find((event) => event.name === 'exception');
 
     expect(span.events.find((event) => event.name === 'tool.input')?.attributes).toEqual({
@@ -111,11 +116,11 @@ describe('RedactingSpanExporter', () => {
     expect(JSON.stringify(span.events)).not.toContain(OPENAI_KEY);
   });
 
-  it('redacts link attributes and the status message', () => {
+  it('redacts link attributes and the status message', async () => {
     const harness = setUp();
     emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
 
     expect(span.links[0]?.attributes).toEqual({ 'link.reason': 'reply to [REDACTED:email]' });
     expect(span.status).toEqual({
@@ -124,11 +129,11 @@ describe('RedactingSpanExporter', () => {
     });
   });
 
-  it('carries identity, timing, resource and scope over unchanged', () => {
+  it('carries identity, timing, resource and scope over unchanged', async () => {
     const harness = setUp();
     const original = emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
 
     expect(span).not.toBe(original);
     expect(span.spanContext()).toEqual(original.spanContext());
@@ -149,7 +154,7 @@ describe('RedactingSpanExporter', () => {
     );
   });
 
-  it('redacts resource attributes once per resource, so spans still group by resource', () => {
+  it('redacts resource attributes once per resource, so spans still group by resource', async () => {
     const resource = resourceFromAttributes({
       'service.name': 'billing',
       'process.command_args': ['node', 'server.js', `--openai-key=${OPENAI_KEY}`],
@@ -158,7 +163,9 @@ describe('RedactingSpanExporter', () => {
     const harness = setUp(undefined, resource);
     emitSpanWithSecrets(harness.provider);
     emitSpanWithSecrets(harness.provider);
-    const [first, second] = harness.exported().filter((s) => s.name === 'execute_tool send_email');
+    const [first, second] = (await harness.exported()).filter(
+      (s) => s.name === 'execute_tool send_email',
+    );
     expect(first?.resource).toBe(second?.resource);
     const exported = JSON.stringify(first?.resource.attributes);
     expect(exported).not.toContain(OPENAI_KEY);
@@ -177,17 +184,17 @@ describe('RedactingSpanExporter', () => {
     expect(original.status.message).toBe(`charge failed for ${CARD}`);
   });
 
-  it('uses the redactor it is given', () => {
+  it('uses the redactor it is given', async () => {
     const harness = setUp(createRedactor({ modes: { email: 'hash' }, hashKey: 'exporter-test' }));
     harness.provider
       .getTracer('t')
       .startSpan('s', { attributes: { to: 'bob@example.com' } })
       .end();
 
-    expect(exportedSpan(harness, 's').attributes.to).toMatch(/^\[email:[0-9a-f]{8}\]$/);
+    expect((await exportedSpan(harness, 's')).attributes.to).toMatch(/^\[email:[0-9a-f]{8}\]$/);
   });
 
-  it('exports a span with every string attribute replaced when redaction throws', () => {
+  it('exports a span with every string attribute replaced when redaction throws', async () => {
     const failing: Redactor = {
       stats: { failures: 0 },
       redactText: (text) => text,
@@ -199,9 +206,9 @@ describe('RedactingSpanExporter', () => {
     const harness = setUp(failing);
     const original = emitSpanWithSecrets(harness.provider);
 
-    const span = harness
-      .exported()
-      .find((candidate) => candidate.spanContext().spanId === original.spanContext().spanId);
+    const span = (await harness.exported()).find(
+      (candidate) => candidate.spanContext().spanId === original.spanContext().spanId,
+    );
     if (!span) throw new Error('the failing span was not exported');
 
     expect(span.attributes).toEqual({
@@ -216,6 +223,25 @@ describe('RedactingSpanExporter', () => {
     expect(span.status.message).toBe(REDACTION_FAILED);
     expect(span.name).toBe(REDACTION_FAILED);
     expect(failing.stats.failures).toBeGreaterThan(0);
+  });
+
+  it('returns from export at once and redacts on a later turn, so a batch never lands on span.end()', async () => {
+    const inner = new InMemorySpanExporter();
+    const exporter = new RedactingSpanExporter(inner);
+    const harness = setUp();
+    const span = emitSpanWithSecrets(harness.provider);
+    const result = new Promise((resolve) => exporter.export([span], resolve));
+    expect(inner.getFinishedSpans()).toEqual([]);
+    expect(await result).toEqual({ code: ExportResultCode.SUCCESS });
+    expect(JSON.stringify(inner.getFinishedSpans()[0]?.attributes)).not.toContain(CARD);
+  });
+
+  it('lets exports under way finish before it shuts the inner exporter down', async () => {
+    const exporter = new RedactingSpanExporter(new InMemorySpanExporter());
+    const span = emitSpanWithSecrets(setUp().provider);
+    const result = new Promise((resolve) => exporter.export([span], resolve));
+    await exporter.shutdown();
+    expect(await result).toEqual({ code: ExportResultCode.SUCCESS });
   });
 
   it('passes the inner exporter result back to the caller', async () => {

@@ -100,6 +100,8 @@ export class RedactingSpanExporter implements SpanExporter {
   private readonly inner: SpanExporter;
   private readonly redactor: Redactor;
   private readonly pipeline: PipelinePolicy | undefined;
+  /** Exports waiting for their turn of the event loop. */
+  private readonly exporting = new Set<Promise<void>>();
   /**
    * One redacted copy per resource: resource attributes (command line, OTEL_RESOURCE_ATTRIBUTES)
    * can hold secrets too, and the OTLP encoder groups spans by resource identity, so every span
@@ -129,7 +131,26 @@ export class RedactingSpanExporter implements SpanExporter {
       options.pipeline?.redactor ?? options.redactor ?? activePipelinePolicy().redactor;
   }
 
+  /**
+   * Redacts and hands on on a later turn of the event loop: the SDK's batch processor calls
+   * `export` from inside `span.end()` when its batch fills, and redacting 512 spans there would
+   * bill one unlucky caller milliseconds. `forceFlush` and `shutdown` wait for exports under way.
+   */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const exported = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        try {
+          this.exportNow(spans, resultCallback);
+        } finally {
+          resolve();
+        }
+      });
+    });
+    this.exporting.add(exported);
+    void exported.then(() => this.exporting.delete(exported));
+  }
+
+  private exportNow(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     let copies: ReadableSpan[];
     try {
       copies = spans.map((span) => this.redactSpan(span));
@@ -145,12 +166,14 @@ export class RedactingSpanExporter implements SpanExporter {
     );
   }
 
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
+    await Promise.all(this.exporting);
     return this.inner.shutdown();
   }
 
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.exporting);
+    return this.inner.forceFlush?.();
   }
 
   private redactSpan(span: ReadableSpan): ReadableSpan {
