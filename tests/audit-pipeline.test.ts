@@ -277,6 +277,7 @@ describe("stampIdentity: 'deferred'", () => {
         }
       },
     );
+    await running.provider.forceFlush();
     const copies = running.exporter
       .getFinishedSpans()
       .filter((s) => s.name.startsWith('GET /items/'));

@@ -100,5 +100,5 @@ export function traceChat<T>(
         settings.sanitized.hold(span, GEN_AI_ATTRS.OUTPUT_MESSAGES, captured);
       },
     });
-  return traceInSpan(`chat ${options.model}`, SpanKind.CLIENT, attributes, run, undefined, held);
+  return traceInSpan(`chat ${options.model}`, SpanKind.CLIENT, attributes, run, { held });
 }

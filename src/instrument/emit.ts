@@ -46,17 +46,20 @@ function tracer() {
 }
 
 /**
- * Identity attributes for a helper span: an explicit `actor`/`tenantId` wins over the audit
- * context. Set at span start so samplers and `onStart` see them.
+ * Identity attributes for a helper span, written into `attributes`: an explicit
+ * `actor`/`tenantId` wins over the audit context. Set at span start so samplers and `onStart`
+ * see them.
  */
-export function identityAttributes(options: CommonOptions): Attributes {
+export function identityAttributes(
+  options: CommonOptions,
+  attributes: Attributes = {},
+): Attributes {
   const context = getAuditContext();
   const actor = options.actor ?? context?.actor;
   const tenantId = options.tenantId ?? context?.tenantId;
   // An explicit actor brings its own default subject; the context's subject goes with its actor.
   const subject = options.subject ?? subjectOf(actor, options.actor ? undefined : context?.subject);
   const conversationId = options.conversationId ?? context?.conversationId;
-  const attributes: Attributes = {};
   if (actor) {
     attributes[AUDIT_ATTRS.ACTOR_TYPE] = actor.type;
     attributes[AUDIT_ATTRS.ACTOR_ID] = actor.id;
@@ -129,6 +132,16 @@ export function emitAuditSpan(
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
 }
 
+/** What a helper adds around `fn` in `traceInSpan`. */
+export interface SpanHooks<T> {
+  /** On a throw, after the failure is recorded. */
+  onFailure?: (span: Span) => void;
+  /** Values kept beside the span for its row and exported copies (see `HeldAttribute`). */
+  held?: readonly HeldAttribute[];
+  /** With what `fn` resolved to, while the span records; a throw here never reaches the caller. */
+  onResult?: (span: Span, result: Awaited<T>) => void;
+}
+
 /**
  * Runs `fn` inside an active span. Outcome `success` when it returns; on a throw, `failure`, a
  * redacted exception event, and the original error rethrown unchanged.
@@ -138,23 +151,25 @@ export function traceInSpan<T>(
   kind: SpanKind,
   attributes: Attributes,
   fn: (span: Span) => T | Promise<T>,
-  onFailure?: (span: Span) => void,
-  held: readonly HeldAttribute[] = [],
+  hooks: SpanHooks<T> = {},
 ): Promise<Awaited<T>> {
   // Without a start time the SDK takes Date.now(): milliseconds, and rows of one millisecond tie.
   const options = { kind, attributes, startTime: hrTime() };
   return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
-    holdAll(span, held);
+    if (hooks.held !== undefined) holdAll(span, hooks.held);
     try {
       const result = await fn(span);
-      if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
+      if (span.isRecording()) {
+        span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
+        recordResult(span, result, hooks.onResult);
+      }
       return result;
     } catch (error) {
       // Whatever `fn` threw goes back to the caller as it was: recording it must not replace it.
       try {
         recordFailure(span, error);
-        onFailure?.(span);
+        hooks.onFailure?.(span);
       } catch {
         if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
       }
@@ -163,6 +178,20 @@ export function traceInSpan<T>(
       span.end(hrTime());
     }
   });
+}
+
+/** Recording what `fn` returned must not turn its success into a failure. */
+function recordResult<T>(
+  span: Span,
+  result: T,
+  onResult: ((span: Span, result: T) => void) | undefined,
+): void {
+  if (onResult === undefined) return;
+  try {
+    onResult(span, result);
+  } catch {
+    // The row keeps the outcome; only the result is missing.
+  }
 }
 
 /**

@@ -38,12 +38,10 @@ export function traceToolCall<T>(
   if (options.recordResult !== undefined && typeof options.recordResult !== 'boolean')
     throw new TypeError('traceToolCall: recordResult must be a boolean');
   if (typeof fn !== 'function') throw new TypeError('traceToolCall: fn must be a function');
-  const attributes: Record<string, string> = {
-    ...(identityAttributes(options) as Record<string, string>),
-    [AUDIT_ATTRS.ACTION]: AI_AUDIT_ACTIONS.TOOL_CALL,
-    [GEN_AI_ATTRS.OPERATION_NAME]: GEN_AI_OPERATIONS.EXECUTE_TOOL,
-    [GEN_AI_ATTRS.TOOL_NAME]: options.toolName,
-  };
+  const attributes = identityAttributes(options);
+  attributes[AUDIT_ATTRS.ACTION] = AI_AUDIT_ACTIONS.TOOL_CALL;
+  attributes[GEN_AI_ATTRS.OPERATION_NAME] = GEN_AI_OPERATIONS.EXECUTE_TOOL;
+  attributes[GEN_AI_ATTRS.TOOL_NAME] = options.toolName;
   if (options.toolCallId !== undefined) attributes[GEN_AI_ATTRS.TOOL_CALL_ID] = options.toolCallId;
   if (options.approvalId !== undefined) attributes[AUDIT_ATTRS.APPROVAL_ID] = options.approvalId;
   const policy = activePipelinePolicy();
@@ -53,25 +51,17 @@ export function traceToolCall<T>(
   if (options.params !== undefined) {
     held.push([GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, HeldValue.capture(redactor, options.params)]);
   }
-  const run =
-    options.recordResult === false
-      ? fn
-      : async (span: Span) => {
-          const result = await fn(span);
-          if (span.isRecording() && result !== undefined) {
+  return traceInSpan(`execute_tool ${options.toolName}`, SpanKind.INTERNAL, attributes, fn, {
+    held,
+    onResult:
+      options.recordResult === false
+        ? undefined
+        : (span, result) => {
+            if (result === undefined) return;
             // The named attribute is for exporters; the row reads it from audit.metadata.
             const toolResult = HeldValue.capture(redactor, result);
             policy.sanitized.hold(span, GEN_AI_ATTRS.TOOL_CALL_RESULT, toolResult);
             policy.sanitized.hold(span, AUDIT_ATTRS.METADATA, toolResult, asToolResultMetadata);
-          }
-          return result;
-        };
-  return traceInSpan(
-    `execute_tool ${options.toolName}`,
-    SpanKind.INTERNAL,
-    attributes,
-    run,
-    undefined,
-    held,
-  );
+          },
+  });
 }
