@@ -218,6 +218,21 @@ describe('values helpers capture', () => {
     expect(JSON.stringify(row?.metadata.toolParams)).not.toContain(EMAIL);
   });
 
+  it('reach the row and the exporter of a pipeline that is not registered, through its policy', async () => {
+    running = await compose(createAuditPipeline({ redaction: { keys: ['orderId'] } }));
+    running.unregister();
+    await traceToolCall(
+      { toolName: 'lookup', params: { orderId: 'ORD-3', to: EMAIL }, actor: alice },
+      () => 'ok',
+    );
+    await running.provider.forceFlush();
+    const [row] = await queryAuditLogs(running.db.store, { action: 'ai.tool_call' });
+    const expected = { orderId: '[REDACTED:orderId]', to: '[REDACTED:email]' };
+    expect(row?.metadata.toolParams).toEqual(expected);
+    const copy = exportedSpan(running.exporter, 'execute_tool lookup').attributes;
+    expect(JSON.parse(String(copy[GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS]))).toEqual(expected);
+  });
+
   it("are read through a processor's own redactor when it has one", async () => {
     const db = await openTestStore('postgres');
     const exporter = new InMemorySpanExporter();

@@ -89,6 +89,13 @@ export interface HeldAttributes {
 export class SanitizedValues {
   private readonly slot = new SpanSlot<Entry[]>('aitrail.sanitized_values');
 
+  /**
+   * `active`: the pipeline helpers capture with now. A span this pipeline's helpers did not see
+   * (the pipeline is not the registered one) is looked up there, so its processor and exporter
+   * still find the values, through their own redactor.
+   */
+  constructor(private readonly active?: () => SanitizedValues) {}
+
   remember(span: object, attribute: string, redactor: Redactor, value: JsonValue): void {
     this.add(
       span,
@@ -111,7 +118,7 @@ export class SanitizedValues {
    * none, or when it is on the span and another redactor made it (the caller reads the attribute).
    */
   get(span: object, attribute: string, redactor: Redactor): JsonValue | undefined {
-    const known = this.slot.get(span)?.find((entry) => entry.attribute === attribute);
+    const known = this.entriesOf(span)?.find((entry) => entry.attribute === attribute);
     if (known === undefined) return undefined;
     if (known.redactor === redactor) return known.value();
     // What a processor with its own policy read from the attribute before values were held.
@@ -120,7 +127,7 @@ export class SanitizedValues {
 
   /** Held values of `span` as JSON attributes for an exported copy; the span's own attributes win. */
   heldAttributes(span: object, own: Attributes, redactor: Redactor): HeldAttributes | undefined {
-    const entries = this.slot.get(span);
+    const entries = this.entriesOf(span);
     if (entries === undefined) return undefined;
     let held: HeldAttributes | undefined;
     for (const entry of entries) {
@@ -130,6 +137,13 @@ export class SanitizedValues {
       target[entry.attribute] = JSON.stringify(entry.value());
     }
     return held;
+  }
+
+  private entriesOf(span: object): Entry[] | undefined {
+    const own = this.slot.get(span);
+    if (own !== undefined || this.active === undefined) return own;
+    const active = this.active();
+    return active === this ? undefined : active.slot.get(span);
   }
 
   /** A later value for the same attribute replaces the earlier one. */

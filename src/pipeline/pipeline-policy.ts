@@ -29,8 +29,6 @@ export interface PipelinePolicyOptions {
   /** A compiled redactor to use instead of compiling `redaction`. */
   redactor?: Redactor;
   secretsOnlyRedactor?: Redactor;
-  /** Another pipeline's sanitized-value cache to share (values are matched by redactor). */
-  sanitized?: SanitizedValues;
 }
 
 export function createPipelinePolicy(options: PipelinePolicyOptions = {}): PipelinePolicy {
@@ -46,7 +44,7 @@ export function createPipelinePolicy(options: PipelinePolicyOptions = {}): Pipel
     captureContent: resolveCaptureContent(options.captureContent),
     redactor,
     secretsOnlyRedactor,
-    sanitized: options.sanitized ?? new SanitizedValues(),
+    sanitized: new SanitizedValues(() => activePipelinePolicy().sanitized),
     toolScopes: new ExternalToolScopes(),
     firstTime(key) {
       if (seen.has(key)) return false;

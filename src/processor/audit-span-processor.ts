@@ -139,7 +139,6 @@ export class AuditSpanProcessor implements SpanProcessor {
       options.redactor !== undefined ||
       options.captureContent !== undefined ||
       options.secretsOnlyRedactor !== undefined;
-    // A private policy still reads what the active pipeline's helpers hold for their spans.
     this.policy =
       options.pipeline ??
       (custom
@@ -147,7 +146,6 @@ export class AuditSpanProcessor implements SpanProcessor {
             redactor: options.redactor,
             captureContent: options.captureContent,
             secretsOnlyRedactor: options.secretsOnlyRedactor,
-            sanitized: activePipelinePolicy().sanitized,
           })
         : activePipelinePolicy());
     this.env = {
