@@ -331,6 +331,41 @@ describe("stampIdentity: 'deferred'", () => {
       expect(span.attributes).toMatchObject(identity);
   });
 
+  it('stamps a span that is a record from its start at once, before other attributes can fill it', async () => {
+    const db = await openTestStore('postgres');
+    const pipeline = createAuditPipeline();
+    const provider = new TracerProvider({
+      spanLimits: { attributeCountLimit: 8 },
+      spanProcessors: [
+        pipeline.spanProcessor({
+          store: db.store,
+          writerOptions: { flushIntervalMs: 10 },
+          stampIdentity: 'deferred',
+        }),
+      ],
+    });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+    running = {
+      db,
+      exporter: new InMemorySpanExporter(),
+      unwrapped: new InMemorySpanExporter(),
+      provider,
+      unregister: pipeline.register(),
+    };
+    const tracer = trace.getTracer('vendor-sdk');
+    tracer.startSpan('warm-up').end();
+    const traceId = withAuditContext({ tenantId: 'globex', actor: bob }, () => {
+      const span = tracer.startSpan('refund', { attributes: { 'audit.action': 'vendor.refund' } });
+      for (let i = 0; i < 10; i++) span.setAttribute(`vendor.detail.${i}`, i);
+      span.end();
+      return span.spanContext().traceId;
+    });
+    await provider.forceFlush();
+    const [row] = await queryAuditLogs(db.store, { traceId });
+    expect(row).toMatchObject({ actorId: 'user_bob', tenantId: 'globex' });
+  });
+
   it('refuses an unknown value with a TypeError naming the option', () => {
     expect(
       () =>

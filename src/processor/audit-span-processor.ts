@@ -159,15 +159,19 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onStart(span: Span, parentContext: Context): void {
     try {
-      this.overlap?.onStart(span, parentContext);
+      // The one recogniser lookup at start: it also tells whether the span is audit-relevant.
+      const auditAtStart =
+        this.overlap?.onStart(span, parentContext) ??
+        span.attributes[AUDIT_ATTRS.ACTION] !== undefined;
       // Bridges register their scopes with the active pipeline, as helpers do.
       if (span.attributes[AUDIT_ATTRS.ACTION] === AI_AUDIT_ACTIONS.TOOL_CALL)
         activePipelinePolicy().toolScopes.note(span);
       const audit = getAuditContext(parentContext);
-      if (this.deferIdentity && this.sdkCallsOnEnding && holdIdentity(span, audit)) return;
-      if (audit !== undefined) {
-        writeIdentity(span.attributes, audit, span);
-      }
+      // Spans known at start to be records are stamped at once, ahead of attributes that could
+      // fill the span's attribute limit before it ends.
+      if (this.deferIdentity && this.sdkCallsOnEnding && !auditAtStart && holdIdentity(span, audit))
+        return;
+      if (audit !== undefined) writeIdentity(span.attributes, audit, span);
     } catch {
       // Never throw into the SDK.
     }

@@ -48,7 +48,8 @@ export class HelperOverlap {
 
   constructor(private readonly recognisers: RecogniserIndex) {}
 
-  onStart(span: Span, parentContext: Context): void {
+  /** Notes where `span` sits; true when it is audit-relevant itself (helper-made or recognised). */
+  onStart(span: Span, parentContext: Context): boolean {
     const parent = trace.getSpan(parentContext);
     const nearest = parent === undefined ? undefined : this.nearest.get(parent);
     const ownAction = span.attributes[AUDIT_ATTRS.ACTION];
@@ -59,7 +60,7 @@ export class HelperOverlap {
     const action = own ? ownAction : mapping?.action;
     if (action === undefined) {
       this.nearest.set(span, nearest);
-      return;
+      return false;
     }
     const enclosing = nearest?.envelope ? nearest.outer : nearest;
     const node: AuditNode = { span, action, own };
@@ -76,6 +77,7 @@ export class HelperOverlap {
       }
     }
     this.nearest.set(span, node);
+    return true;
   }
 
   /** True when `record`, which a recogniser made from `span`, repeats a helper-made record. */
