@@ -7,7 +7,8 @@
  * is the process's user+system time from the first span until every record has been handed to
  * the store (`forceFlush`): caller work and deferred work together. Caller CPU is the process's
  * CPU time over the same synchronous stretches as caller time: on a shared machine, wall-clock
- * caller time also counts the time other processes held the core.
+ * caller time also counts the time other processes held the core. The app-span variants' caller
+ * figures come from a pass that interleaves them chunk by chunk (see `measureInterleaved`).
  */
 import {
   type Attributes,
@@ -373,6 +374,50 @@ async function measure(variant: Variant, spans: number): Promise<RunResult> {
   }
 }
 
+/**
+ * Caller time of variants whose chunks are synchronous, interleaved chunk by chunk (the order
+ * rotating), so a change in the machine's load hits each of them alike: on a shared machine,
+ * variants measured one after another seconds apart differ by more than the cost compared.
+ */
+async function measureInterleaved(
+  variants: readonly Variant[],
+  spans: number,
+): Promise<Map<string, RunResult>> {
+  const harnesses = await Promise.all(variants.map((variant) => variant.setup(spans)));
+  try {
+    const callerMs = variants.map(() => 0);
+    const callerCpuMicros = variants.map(() => 0);
+    collectGarbage();
+    for (let done = 0, round = 0; done < spans; done += CHUNK, round++) {
+      const size = Math.min(CHUNK, spans - done);
+      for (let k = 0; k < harnesses.length; k++) {
+        const index = (k + round) % harnesses.length;
+        const cpuBefore = cpuMicros();
+        const started = performance.now();
+        const pending = harnesses[index]?.chunk(size, done);
+        if (pending) await pending;
+        callerMs[index] = (callerMs[index] as number) + performance.now() - started;
+        callerCpuMicros[index] = (callerCpuMicros[index] as number) + cpuMicros() - cpuBefore;
+      }
+      await yieldToEventLoop();
+    }
+    await Promise.all(harnesses.map((harness) => harness.settle()));
+    return new Map(
+      variants.map((variant, i) => [
+        variant.id,
+        {
+          callerNsPerSpan: ((callerMs[i] as number) * 1e6) / spans,
+          callerCpuNsPerSpan: ((callerCpuMicros[i] as number) * 1e3) / spans,
+          cpuNsPerSpan: Number.NaN,
+          problem: harnesses[i]?.check(spans) ?? null,
+        },
+      ]),
+    );
+  } finally {
+    await Promise.all(harnesses.map((harness) => harness.close()));
+  }
+}
+
 /** Per-record cost of each deferred step, on spans `traceToolCall` made. */
 async function deferredBreakdown(runs: number): Promise<Figure[]> {
   const exporter = new InMemorySpanExporter();
@@ -537,14 +582,21 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
     const cpu = new Map<string, number[]>(variants.map((v) => [v.id, []]));
     const problems = new Set<string>();
     // Run -1 warms the JIT; runs interleave the variants so drift hits them all alike.
+    // App-span variants: caller time interleaved; process CPU until exported in their own pass
+    // (deferred work between chunks cannot be told apart when they share the process).
+    const appVariants = variants.filter((variant) => !variant.id.startsWith('c'));
     for (let run = -1; run < options.runs; run++) {
+      const spans = run < 0 ? Math.min(options.spansPerRun, 10_000) : options.spansPerRun;
+      const interleaved = await measureInterleaved(appVariants, spans);
       for (const variant of variants) {
-        const spans = run < 0 ? Math.min(options.spansPerRun, 10_000) : options.spansPerRun;
         const result = await measure(variant, spans);
-        if (result.problem) problems.add(`${variant.id}: ${result.problem}`);
+        const callerResult = interleaved.get(variant.id) ?? result;
+        for (const problem of [result.problem, callerResult.problem]) {
+          if (problem) problems.add(`${variant.id}: ${problem}`);
+        }
         if (run < 0) continue;
-        caller.get(variant.id)?.push(result.callerNsPerSpan);
-        callerCpu.get(variant.id)?.push(result.callerCpuNsPerSpan);
+        caller.get(variant.id)?.push(callerResult.callerNsPerSpan);
+        callerCpu.get(variant.id)?.push(callerResult.callerCpuNsPerSpan);
         cpu.get(variant.id)?.push(result.cpuNsPerSpan);
       }
     }
