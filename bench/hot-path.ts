@@ -618,17 +618,16 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
       return f;
     };
     const a = callerFigure('a');
-    const b = callerFigure('b', a);
-    b.target = { text: '≤ 1.05× (a)', met: ratioTo(b, 'a') <= 1.05 };
-    const deferred = callerFigure('b.deferred', a);
-    deferred.target = { text: '≤ 1.05× (a)', met: ratioTo(deferred, 'a') <= 1.05 };
+    callerFigure('b', a);
+    callerFigure('b.deferred', a);
     callerFigure('b.noctx', a);
     callerFigure('b.norec', a);
-    const c = callerFigure('c', a);
-    c.target = { text: '< 10,000 ns/span', met: c.median < 10_000 };
+    callerFigure('c', a);
     callerFigure('c.spans', a);
     callerFigure('c.pg', a);
-    // The same stretches in CPU time: what the caller's turn costs when the core is shared.
+    // The same stretches in CPU time: what the caller's turn costs when the core is shared. The
+    // targets are judged here: on a quiet machine wall and CPU agree, on a loaded one only CPU
+    // holds still (wall-clock ratios of the same code swung from 0.85x to 1.5x between runs).
     const aCallerCpu = figure({
       group: GROUP,
       id: 'a.caller-cpu',
@@ -638,16 +637,19 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
     });
     figures.push(aCallerCpu);
     for (const id of ['b', 'b.deferred', 'c'] as const) {
-      figures.push(
-        figure({
-          group: GROUP,
-          id: `${id}.caller-cpu`,
-          label: `(${id}): caller CPU`,
-          unit: 'ns/span',
-          samples: callerCpu.get(id) ?? [],
-          baseline: aCallerCpu,
-        }),
-      );
+      const f = figure({
+        group: GROUP,
+        id: `${id}.caller-cpu`,
+        label: `(${id}): caller CPU`,
+        unit: 'ns/span',
+        samples: callerCpu.get(id) ?? [],
+        baseline: aCallerCpu,
+      });
+      f.target =
+        id === 'c'
+          ? { text: '< 10,000 ns/span', met: f.median < 10_000 }
+          : { text: '≤ 1.05× (a)', met: ratioTo(f, 'a.caller-cpu') <= 1.05 };
+      figures.push(f);
     }
     const aCpu = figure({
       group: GROUP,
