@@ -1,5 +1,6 @@
 import {
   type Attributes,
+  diag,
   type HrTime,
   type Span,
   SpanKind,
@@ -155,29 +156,73 @@ export function traceInSpan<T>(
 ): Promise<Awaited<T>> {
   // Without a start time the SDK takes Date.now(): milliseconds, and rows of one millisecond tie.
   const options = { kind, attributes, startTime: hrTime() };
-  return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
+  return tracer().startActiveSpan(name, options, (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
     if (hooks.held !== undefined) holdAll(span, hooks.held);
+    let returned: T | Promise<T>;
+    let settled: boolean;
     try {
-      const result = await fn(span);
-      if (span.isRecording()) {
-        span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
-        recordResult(span, result, hooks.onResult);
-      }
-      return result;
+      returned = fn(span);
+      // A value that cannot be awaited settles now: no extra promise turns on the caller's path.
+      settled = !(returned instanceof Promise) && !isThenable(returned);
     } catch (error) {
-      // Whatever `fn` threw goes back to the caller as it was: recording it must not replace it.
-      try {
-        recordFailure(span, error);
-        hooks.onFailure?.(span);
-      } catch {
-        if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
-      }
-      throw error;
-    } finally {
-      span.end(hrTime());
+      failed(span, error, hooks);
+      return Promise.reject(error);
     }
+    if (!settled) return settleLater(span, returned, hooks);
+    succeeded(span, returned as Awaited<T>, hooks);
+    return Promise.resolve(returned as Awaited<T>);
   });
+}
+
+/** Reading `then` may throw (a getter, a Proxy): the caller treats that as `fn` failing, as `await` would. */
+function isThenable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+async function settleLater<T>(
+  span: Span,
+  pending: T | Promise<T>,
+  hooks: SpanHooks<T>,
+): Promise<Awaited<T>> {
+  let result: Awaited<T>;
+  try {
+    result = await pending;
+  } catch (error) {
+    failed(span, error, hooks);
+    throw error;
+  }
+  succeeded(span, result, hooks);
+  return result;
+}
+
+function succeeded<T>(span: Span, result: Awaited<T>, hooks: SpanHooks<T>): void {
+  if (span.isRecording()) {
+    span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
+    recordResult(span, result, hooks.onResult);
+  }
+  endSpan(span);
+}
+
+/** Whatever `fn` threw goes back to the caller as it was: recording it must not replace it. */
+function failed<T>(span: Span, error: unknown, hooks: SpanHooks<T>): void {
+  try {
+    recordFailure(span, error);
+    hooks.onFailure?.(span);
+  } catch {
+    if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
+  }
+  endSpan(span);
+}
+
+/** A processor that throws as the span ends must not change what the caller gets back. */
+function endSpan(span: Span): void {
+  try {
+    span.end(hrTime());
+  } catch (error) {
+    diag.error('aitrail: a span processor threw while a helper span ended', error);
+  }
 }
 
 /** Recording what `fn` returned must not turn its success into a failure. */
