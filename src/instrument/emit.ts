@@ -5,7 +5,6 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
-  trace,
 } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
@@ -17,12 +16,11 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { whyNotRecording } from '../telemetry/registration.js';
-import { VERSION } from '../version.js';
 import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
 import type { HeldValue } from './sanitized-values.js';
 
-export const INSTRUMENTATION_SCOPE = 'aitrail';
+export { INSTRUMENTATION_SCOPE } from './helper-tracer.js';
 
 /** Epoch milliseconds → `[seconds, nanoseconds]`, as `@opentelemetry/core` computes it. */
 function millisToHrTime(epochMillis: number): HrTime {
@@ -43,7 +41,7 @@ function hrTime(): HrTime {
 }
 
 function tracer() {
-  return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  return activePipelinePolicy().helperTracer.get();
 }
 
 /**
