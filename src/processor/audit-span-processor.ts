@@ -58,7 +58,7 @@ export interface AuditSpanProcessorOptions {
   /**
    * When spans started inside `withAuditContext` get the acting identity (`audit.actor.*`,
    * `audit.subject.id`, `audit.tenant.id`, `gen_ai.conversation.id`). `'at-start'` (default):
-   * every span, as it starts, so every sampler-independent processor and exporter sees it.
+   * every span, as it starts, so every other processor and exporter sees it.
    * `'deferred'`: the context is kept beside the span and written only where it is read — onto
    * spans that become audit records (as they end) and onto the copies a `RedactingSpanExporter`
    * exports — which spares every other span the work. Choose it only when every exporter is
@@ -82,8 +82,9 @@ const MAX_PENDING_SPANS = 512;
 /**
  * Mirrors audit spans into the audit store: aitrail's own (those carrying `audit.action`) and
  * the AI SDK spans a recogniser claims. `onStart` stamps the acting identity from the audit
- * context onto every span; `onEnd` only checks for `audit.action` or a recogniser's one lookup
- * and queues the span; mapping, redaction and writing happen off the caller's path.
+ * context onto every span (or, with `stampIdentity: 'deferred'`, keeps it for the spans and
+ * exported copies that need it); `onEnd` only checks for `audit.action` or a recogniser's one
+ * lookup and queues the span; mapping, redaction and writing happen off the caller's path.
  */
 export class AuditSpanProcessor implements SpanProcessor {
   readonly writer: AuditWriter;
