@@ -1,4 +1,11 @@
-import { trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  ROOT_CONTEXT,
+  SamplingDecision,
+  SpanKind,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
@@ -15,6 +22,7 @@ import {
   traceToolCall,
   withAuditContext,
 } from '../src/index.js';
+import { AuditSampler } from '../src/processor/audit-sampler.js';
 import { startTestPipeline, TEST_SERVICE, type TestPipeline } from './support/pipeline.js';
 import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';
 
@@ -411,6 +419,44 @@ describe('sampling never loses an audit record', () => {
     const rows = await queryAuditLogs(db.store, { limit: 1000 });
     expect(rows.map((r) => r.eventId).sort()).toEqual([...refs].sort());
     expect(pipeline.exported('ordinary request')).toHaveLength(0);
+  });
+});
+
+describe('AuditSampler with its default delegate', () => {
+  const sampler = new AuditSampler();
+  const decide = (parentSampled: boolean | undefined, name: string, attributes: Attributes) => {
+    const parent =
+      parentSampled === undefined
+        ? ROOT_CONTEXT
+        : trace.setSpanContext(ROOT_CONTEXT, {
+            traceId: '0af7651916cd43dd8448eb211c80319c',
+            spanId: 'b7ad6b7169203331',
+            traceFlags: parentSampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+            isRemote: true,
+          });
+    return sampler.shouldSample(
+      parent,
+      '0af7651916cd43dd8448eb211c80319c',
+      name,
+      SpanKind.INTERNAL,
+      attributes,
+      [],
+    ).decision;
+  };
+
+  it('samples roots and children of sampled parents, audit or not', () => {
+    expect(decide(undefined, 'GET /', {})).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(true, 'SELECT', {})).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+
+  it('keeps audit and recognised spans under a parent that was not sampled, and drops the rest', () => {
+    expect(decide(false, 'x', { 'audit.action': 'app.x' })).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
+    expect(decide(false, 'chat', { 'gen_ai.operation.name': 'chat' })).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
+    expect(decide(false, 'SELECT', {})).toBe(SamplingDecision.NOT_RECORD);
   });
 });
 

@@ -22,7 +22,8 @@ const CARD = '4111 1111 1111 1111';
 interface Harness {
   provider: TracerProvider;
   inner: InMemorySpanExporter;
-  exported(): ReadableSpan[];
+  /** What reached the inner exporter, once exports under way have run. */
+  exported(): Promise<ReadableSpan[]>;
 }
 
 const providers: TracerProvider[] = [];
@@ -35,7 +36,11 @@ function setUp(redactor?: Redactor, resource?: Resource): Harness {
     ...(resource ? { resource } : {}),
   });
   providers.push(provider);
-  return { provider, inner, exported: () => inner.getFinishedSpans() };
+  const exported = async () => {
+    await provider.forceFlush();
+    return inner.getFinishedSpans();
+  };
+  return { provider, inner, exported };
 }
 
 afterEach(async () => {
@@ -71,18 +76,18 @@ function emitSpanWithSecrets(provider: TracerProvider): ReadableSpan {
   return span as unknown as ReadableSpan;
 }
 
-function exportedSpan(harness: Harness, name: string): ReadableSpan {
-  const span = harness.exported().find((candidate) => candidate.name === name);
+async function exportedSpan(harness: Harness, name: string): Promise<ReadableSpan> {
+  const span = (await harness.exported()).find((candidate) => candidate.name === name);
   if (!span) throw new Error(`no exported span named ${name}`);
   return span;
 }
 
 describe('RedactingSpanExporter', () => {
-  it('exports redacted span attributes and keeps ordinary ones intact', () => {
+  it('exports redacted span attributes and keeps ordinary ones intact', async () => {
     const harness = setUp();
     emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
 
     expect(span.attributes).toEqual({
       'gen_ai.tool.name': 'send_email',
@@ -94,11 +99,11 @@ describe('RedactingSpanExporter', () => {
     });
   });
 
-  it('redacts event attributes, including recorded exception messages and stack traces', () => {
+  it('redacts event attributes, including recorded exception messages and stack traces', async () => {
     const harness = setUp();
     emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
     const exception = span.events.find((event) => event.name === 'exception');
 
     expect(span.events.find((event) => event.name === 'tool.input')?.attributes).toEqual({
@@ -112,11 +117,11 @@ describe('RedactingSpanExporter', () => {
     expect(JSON.stringify(span.events)).not.toContain(OPENAI_KEY);
   });
 
-  it('redacts link attributes and the status message', () => {
+  it('redacts link attributes and the status message', async () => {
     const harness = setUp();
     emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
 
     expect(span.links[0]?.attributes).toEqual({ 'link.reason': 'reply to [REDACTED:email]' });
     expect(span.status).toEqual({
@@ -125,11 +130,11 @@ describe('RedactingSpanExporter', () => {
     });
   });
 
-  it('carries identity, timing, resource and scope over unchanged when they hold nothing to redact', () => {
+  it('carries identity, timing, resource and scope over unchanged when they hold nothing to redact', async () => {
     const harness = setUp();
     const original = emitSpanWithSecrets(harness.provider);
 
-    const span = exportedSpan(harness, 'execute_tool send_email');
+    const span = await exportedSpan(harness, 'execute_tool send_email');
 
     expect(span).not.toBe(original);
     expect(span.spanContext()).toEqual(original.spanContext());
@@ -150,7 +155,7 @@ describe('RedactingSpanExporter', () => {
     );
   });
 
-  it('redacts resource attributes once per resource, so spans still group by resource', () => {
+  it('redacts resource attributes once per resource, so spans still group by resource', async () => {
     const resource = resourceFromAttributes({
       'service.name': 'billing',
       'process.command_args': [
@@ -167,7 +172,9 @@ describe('RedactingSpanExporter', () => {
     const harness = setUp(undefined, resource);
     emitSpanWithSecrets(harness.provider);
     emitSpanWithSecrets(harness.provider);
-    const [first, second] = harness.exported().filter((s) => s.name === 'execute_tool send_email');
+    const [first, second] = (await harness.exported()).filter(
+      (s) => s.name === 'execute_tool send_email',
+    );
     expect(first?.resource).toBe(second?.resource);
     const exported = JSON.stringify(first?.resource.attributes);
     expect(exported).not.toContain(OPENAI_KEY);
@@ -186,12 +193,12 @@ describe('RedactingSpanExporter', () => {
     expect(resource.attributes['deployment.owner']).toBe('jane@example.com');
   });
 
-  it("redacts a tracer's name and version, once per scope", () => {
+  it("redacts a tracer's name and version, once per scope", async () => {
     const harness = setUp();
     const tracer = harness.provider.getTracer(`vendor ${OPENAI_KEY}`, `1.0 ${CARD}`);
     tracer.startSpan('a').end();
     tracer.startSpan('b').end();
-    const [a, b] = harness.exported();
+    const [a, b] = await harness.exported();
     expect(a?.instrumentationScope).toMatchObject({
       name: 'vendor [REDACTED:openai_api_key]',
       version: '1.0 [REDACTED:payment_card]',
@@ -209,17 +216,17 @@ describe('RedactingSpanExporter', () => {
     expect(original.status.message).toBe(`charge failed for ${CARD}`);
   });
 
-  it('uses the redactor it is given', () => {
+  it('uses the redactor it is given', async () => {
     const harness = setUp(createRedactor({ modes: { email: 'hash' }, hashKey: 'exporter-test' }));
     harness.provider
       .getTracer('t')
       .startSpan('s', { attributes: { to: 'bob@example.com' } })
       .end();
 
-    expect(exportedSpan(harness, 's').attributes.to).toMatch(/^\[email:[0-9a-f]{8}\]$/);
+    expect((await exportedSpan(harness, 's')).attributes.to).toMatch(/^\[email:[0-9a-f]{8}\]$/);
   });
 
-  it('exports a span with every string attribute replaced when redaction throws', () => {
+  it('exports a span with every string attribute replaced when redaction throws', async () => {
     const failing: Redactor = {
       stats: { failures: 0 },
       redactText: (text) => text,
@@ -231,9 +238,9 @@ describe('RedactingSpanExporter', () => {
     const harness = setUp(failing);
     const original = emitSpanWithSecrets(harness.provider);
 
-    const span = harness
-      .exported()
-      .find((candidate) => candidate.spanContext().spanId === original.spanContext().spanId);
+    const span = (await harness.exported()).find(
+      (candidate) => candidate.spanContext().spanId === original.spanContext().spanId,
+    );
     if (!span) throw new Error('the failing span was not exported');
 
     expect(span.attributes).toEqual({
@@ -248,6 +255,25 @@ describe('RedactingSpanExporter', () => {
     expect(span.status.message).toBe(REDACTION_FAILED);
     expect(span.name).toBe(REDACTION_FAILED);
     expect(failing.stats.failures).toBeGreaterThan(0);
+  });
+
+  it('returns from export at once and redacts on a later turn, so a batch never lands on span.end()', async () => {
+    const inner = new InMemorySpanExporter();
+    const exporter = new RedactingSpanExporter(inner);
+    const harness = setUp();
+    const span = emitSpanWithSecrets(harness.provider);
+    const result = new Promise((resolve) => exporter.export([span], resolve));
+    expect(inner.getFinishedSpans()).toEqual([]);
+    expect(await result).toEqual({ code: ExportResultCode.SUCCESS });
+    expect(JSON.stringify(inner.getFinishedSpans()[0]?.attributes)).not.toContain(CARD);
+  });
+
+  it('lets exports under way finish before it shuts the inner exporter down', async () => {
+    const exporter = new RedactingSpanExporter(new InMemorySpanExporter());
+    const span = emitSpanWithSecrets(setUp().provider);
+    const result = new Promise((resolve) => exporter.export([span], resolve));
+    await exporter.shutdown();
+    expect(await result).toEqual({ code: ExportResultCode.SUCCESS });
   });
 
   it('passes the inner exporter result back to the caller', async () => {
@@ -353,40 +379,46 @@ function setUpPipeline(captureContent: 'none' | 'full'): Harness {
   const exporter = createAuditPipeline({ captureContent }).exporter(inner);
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   providers.push(provider);
-  return { provider, inner, exported: () => inner.getFinishedSpans() };
+  const exported = async () => {
+    await provider.forceFlush();
+    return inner.getFinishedSpans();
+  };
+  return { provider, inner, exported };
 }
 
 describe("RedactingSpanExporter and its pipeline's capture mode", () => {
-  it("captureContent 'none': no prompt or answer on any exported span or event, whichever library made it", () => {
+  it("captureContent 'none': no prompt or answer on any exported span or event, whichever library made it", async () => {
     const harness = setUpPipeline('none');
     emitContentSpans(harness.provider);
-    const spans = harness.exported();
+    const spans = await harness.exported();
     expect(spans).toHaveLength(5);
     const exported = JSON.stringify(spans.map((s) => [s.attributes, s.events]));
     expect(exported).not.toContain('write to');
     // Tool arguments are not content: redacted, not dropped (OpenInference TOOL input included).
-    expect(exportedSpan(harness, 'chat gpt-4o').attributes['gen_ai.tool.call.arguments']).toBe(
+    expect(
+      (await exportedSpan(harness, 'chat gpt-4o')).attributes['gen_ai.tool.call.arguments'],
+    ).toBe('{"to":"[REDACTED:email]"}');
+    expect((await exportedSpan(harness, 'lookup')).attributes['input.value']).toBe(
       '{"to":"[REDACTED:email]"}',
     );
-    expect(exportedSpan(harness, 'lookup').attributes['input.value']).toBe(
-      '{"to":"[REDACTED:email]"}',
+    expect((await exportedSpan(harness, 'chat gpt-4o')).attributes['gen_ai.operation.name']).toBe(
+      'chat',
     );
-    expect(exportedSpan(harness, 'chat gpt-4o').attributes['gen_ai.operation.name']).toBe('chat');
   });
 
-  it("captureContent 'full': prompts and answers keep personal data and lose secrets; other attributes lose both", () => {
+  it("captureContent 'full': prompts and answers keep personal data and lose secrets; other attributes lose both", async () => {
     const harness = setUpPipeline('full');
     emitContentSpans(harness.provider);
-    const chat = exportedSpan(harness, 'chat gpt-4o').attributes;
+    const chat = (await exportedSpan(harness, 'chat gpt-4o')).attributes;
     expect(String(chat['gen_ai.input.messages'])).toContain(EMAIL);
     expect(String(chat['gen_ai.input.messages'])).not.toContain(OPENAI_KEY);
     expect(chat['gen_ai.tool.call.arguments']).toBe('{"to":"[REDACTED:email]"}');
-    const openInference = exportedSpan(harness, 'ChatCompletion').attributes;
+    const openInference = (await exportedSpan(harness, 'ChatCompletion')).attributes;
     expect(openInference['llm.input_messages.0.message.content']).toBe(
       `write to ${EMAIL} with key [REDACTED:openai_api_key]`,
     );
-    expect(JSON.stringify(harness.exported().map((s) => [s.attributes, s.events]))).not.toContain(
-      OPENAI_KEY,
-    );
+    expect(
+      JSON.stringify((await harness.exported()).map((s) => [s.attributes, s.events])),
+    ).not.toContain(OPENAI_KEY);
   });
 });

@@ -107,4 +107,35 @@ describe('helpers rethrow exactly what fn threw and record a failure', () => {
     expect(Object.is(caught.value, value)).toBe(true);
     expect(await outcomeOf(id)).toEqual(['ai.chat_message:failure']);
   });
+
+  it('treats a returned value whose then getter throws as fn failing, and rethrows that error', async () => {
+    const id = 'tool-then-getter-throws';
+    const thrown = new Error('then getter throws');
+    // Defined, not written as a literal getter: a `then` member is exactly what is under test.
+    const returned = Object.defineProperty({}, 'then', {
+      get() {
+        throw thrown;
+      },
+    });
+    const caught = await thrownBy(() =>
+      traceToolCall(
+        { toolName: 'charge_card', toolCallId: id, conversationId: id },
+        () => returned,
+      ),
+    );
+    expect(caught).toEqual({ threw: true, value: thrown });
+    expect(await outcomeOf(id)).toEqual(['ai.tool_call:failure']);
+  });
+
+  it('returns what fn returned, awaited or not, with the same outcome either way', async () => {
+    const result = { found: 12 };
+    expect(await traceToolCall({ toolName: 'a', toolCallId: 'sync-result' }, () => result)).toBe(
+      result,
+    );
+    expect(
+      await traceToolCall({ toolName: 'a', toolCallId: 'async-result' }, async () => result),
+    ).toBe(result);
+    expect(await outcomeOf('sync-result')).toEqual(['ai.tool_call:success']);
+    expect(await outcomeOf('async-result')).toEqual(['ai.tool_call:success']);
+  });
 });

@@ -4,7 +4,7 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS, GEN_AI_OPERATIONS } from '../attributes.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { type CommonOptions, checkHelperOptions } from './common-options.js';
 import { captureContent } from './content-capture.js';
-import { identityAttributes, type SanitizedAttribute, traceInSpan } from './emit.js';
+import { type HeldAttribute, identityAttributes, traceInSpan } from './emit.js';
 import { checkOptionalNumber, checkOptionalString, checkString } from './options.js';
 
 export interface ChatMessage {
@@ -62,17 +62,15 @@ export function traceChat<T>(
     [GEN_AI_ATTRS.REQUEST_MODEL]: options.model,
   } as Record<string, string | number>;
   if (options.provider !== undefined) attributes[GEN_AI_ATTRS.PROVIDER_NAME] = options.provider;
-  const sanitized: SanitizedAttribute[] = [];
+  // Redacted off the caller's turn, for the row and the pipeline's exporter: never on the span.
+  const held: HeldAttribute[] = [];
   if (options.content !== undefined) {
     const captured = captureContent(
       settings.captureContent,
       toMessages(options.content, options.role ?? 'user'),
       redactors,
     );
-    if (captured !== undefined) {
-      attributes[GEN_AI_ATTRS.INPUT_MESSAGES] = captured.json;
-      sanitized.push([GEN_AI_ATTRS.INPUT_MESSAGES, captured.redactor, captured.value]);
-    }
+    if (captured !== undefined) held.push([GEN_AI_ATTRS.INPUT_MESSAGES, captured]);
   }
   const run = (span: Span) =>
     fn({
@@ -98,22 +96,9 @@ export function traceChat<T>(
           toMessages(content, 'assistant'),
           redactors,
         );
-        if (captured === undefined) return;
-        span.setAttribute(GEN_AI_ATTRS.OUTPUT_MESSAGES, captured.json);
-        settings.sanitized.remember(
-          span,
-          GEN_AI_ATTRS.OUTPUT_MESSAGES,
-          captured.redactor,
-          captured.value,
-        );
+        if (captured === undefined || !span.isRecording()) return;
+        settings.sanitized.hold(span, GEN_AI_ATTRS.OUTPUT_MESSAGES, captured);
       },
     });
-  return traceInSpan(
-    `chat ${options.model}`,
-    SpanKind.CLIENT,
-    attributes,
-    run,
-    undefined,
-    sanitized,
-  );
+  return traceInSpan(`chat ${options.model}`, SpanKind.CLIENT, attributes, run, { held });
 }

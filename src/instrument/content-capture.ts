@@ -1,4 +1,5 @@
-import type { JsonValue, Redactor } from '../sanitize/types.js';
+import type { Redactor } from '../sanitize/types.js';
+import { HeldValue } from './sanitized-values.js';
 
 /** What happens to prompts and completions: dropped, redacted, or kept with only secrets masked. */
 export type CaptureContent = 'none' | 'redacted' | 'full';
@@ -24,21 +25,15 @@ export function resolveCaptureContent(option?: CaptureContent): CaptureContent {
   return 'redacted';
 }
 
-/** Content after the capture policy: the attribute text, and the value and redactor behind it. */
-export interface CapturedContent {
-  json: string;
-  value: JsonValue;
-  redactor: Redactor;
-}
-
-/** Applies the capture policy to prompt or completion content; `undefined` means "do not record". */
+/**
+ * Prompt or completion content under the capture policy, held for the row and the pipeline's
+ * exporter (redacted when first needed); `undefined` means "do not record".
+ */
 export function captureContent(
   mode: CaptureContent,
   content: unknown,
   redactors: { redacted: Redactor; secretsOnly: Redactor },
-): CapturedContent | undefined {
+): HeldValue | undefined {
   if (mode === 'none' || content === undefined) return undefined;
-  const redactor = mode === 'full' ? redactors.secretsOnly : redactors.redacted;
-  const value = redactor.redactValue(content);
-  return { json: JSON.stringify(value), value, redactor };
+  return HeldValue.capture(mode === 'full' ? redactors.secretsOnly : redactors.redacted, content);
 }

@@ -1,10 +1,10 @@
 import {
   type Attributes,
+  diag,
   type HrTime,
   type Span,
   SpanKind,
   SpanStatusCode,
-  trace,
 } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
@@ -16,11 +16,11 @@ import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import { seenByAuditProcessor, whyNotAudited, whyNotRecording } from '../telemetry/registration.js';
-import { VERSION } from '../version.js';
 import { getAuditContext, subjectOf } from './audit-context.js';
 import type { CommonOptions } from './common-options.js';
+import type { HeldValue } from './sanitized-values.js';
 
-export const INSTRUMENTATION_SCOPE = 'aitrail';
+export { INSTRUMENTATION_SCOPE } from './helper-tracer.js';
 
 /** Epoch milliseconds → `[seconds, nanoseconds]`, as `@opentelemetry/core` computes it. */
 function millisToHrTime(epochMillis: number): HrTime {
@@ -41,21 +41,24 @@ function hrTime(): HrTime {
 }
 
 function tracer() {
-  return trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  return activePipelinePolicy().helperTracer.get();
 }
 
 /**
- * Identity attributes for a helper span: an explicit `actor`/`tenantId` wins over the audit
- * context. Set at span start so samplers and `onStart` see them.
+ * Identity attributes for a helper span, written into `attributes`: an explicit
+ * `actor`/`tenantId` wins over the audit context. Set at span start so samplers and `onStart`
+ * see them.
  */
-export function identityAttributes(options: CommonOptions): Attributes {
+export function identityAttributes(
+  options: CommonOptions,
+  attributes: Attributes = {},
+): Attributes {
   const context = getAuditContext();
   const actor = options.actor ?? context?.actor;
   const tenantId = options.tenantId ?? context?.tenantId;
   // An explicit actor brings its own default subject; the context's subject goes with its actor.
   const subject = options.subject ?? subjectOf(actor, options.actor ? undefined : context?.subject);
   const conversationId = options.conversationId ?? context?.conversationId;
-  const attributes: Attributes = {};
   if (actor) {
     attributes[AUDIT_ATTRS.ACTOR_TYPE] = actor.type;
     attributes[AUDIT_ATTRS.ACTOR_ID] = actor.id;
@@ -87,12 +90,21 @@ function warnNotRecording(name: string): void {
  * SDK registered before the app's). Say so once per pipeline.
  */
 function warnIfNotAudited(span: Span, name: string): void {
-  if (seenByAuditProcessor(span) || !activePipelinePolicy().firstTime('not-audited')) return;
-  console.warn(`aitrail: "${name}" makes no audit row: ${whyNotAudited()}.`);
+  const policy = activePipelinePolicy();
+  if (seenByAuditProcessor(span) || !policy.firstTime('not-audited')) return;
+  console.warn(
+    `aitrail: "${policy.redactor.redactText(name)}" makes no audit row: ${whyNotAudited()}.`,
+  );
 }
 
 /** A JSON attribute a helper set, with the redactor and value it came from. */
 export type SanitizedAttribute = readonly [attribute: string, redactor: Redactor, value: JsonValue];
+
+/**
+ * A value a helper keeps beside its span rather than on it, under the attribute rows and
+ * exported copies show it as (see `SanitizedValues.hold`).
+ */
+export type HeldAttribute = readonly [attribute: string, value: HeldValue];
 
 /** Where a recorded event lives: its span, and the `event_id` of its audit row. */
 export interface AuditEventRef {
@@ -107,6 +119,13 @@ function rememberAll(span: object, sanitized: readonly SanitizedAttribute[]): vo
   const { sanitized: cache } = activePipelinePolicy();
   for (const [attribute, redactor, value] of sanitized)
     cache.remember(span, attribute, redactor, value);
+}
+
+/** Hands the active pipeline what the helper captured for `span`, to redact off the caller's turn. */
+function holdAll(span: Span, held: readonly HeldAttribute[]): void {
+  if (held.length === 0 || !span.isRecording()) return;
+  const { sanitized: cache } = activePipelinePolicy();
+  for (const [attribute, value] of held) cache.hold(span, attribute, value);
 }
 
 /** A short span of its own, child of the active span, ended at once: the record never waits. */
@@ -128,6 +147,16 @@ export function emitAuditSpan(
   return { traceId, spanId, eventId: `${traceId}:${spanId}` };
 }
 
+/** What a helper adds around `fn` in `traceInSpan`. */
+export interface SpanHooks<T> {
+  /** On a throw, after the failure is recorded. */
+  onFailure?: (span: Span) => void;
+  /** Values kept beside the span for its row and exported copies (see `HeldAttribute`). */
+  held?: readonly HeldAttribute[];
+  /** With what `fn` resolved to, while the span records; a throw here never reaches the caller. */
+  onResult?: (span: Span, result: Awaited<T>) => void;
+}
+
 /**
  * Runs `fn` inside an active span. Outcome `success` when it returns; on a throw, `failure`, a
  * redacted exception event, and the original error rethrown unchanged.
@@ -137,32 +166,92 @@ export function traceInSpan<T>(
   kind: SpanKind,
   attributes: Attributes,
   fn: (span: Span) => T | Promise<T>,
-  onFailure?: (span: Span) => void,
-  sanitized: readonly SanitizedAttribute[] = [],
+  hooks: SpanHooks<T> = {},
 ): Promise<Awaited<T>> {
   // Without a start time the SDK takes Date.now(): milliseconds, and rows of one millisecond tie.
   const options = { kind, attributes, startTime: hrTime() };
-  return tracer().startActiveSpan(name, options, async (span): Promise<Awaited<T>> => {
+  return tracer().startActiveSpan(name, options, (span): Promise<Awaited<T>> => {
     if (!span.isRecording()) warnNotRecording(name);
     else warnIfNotAudited(span, name);
-    rememberAll(span, sanitized);
+    if (hooks.held !== undefined) holdAll(span, hooks.held);
+    let returned: T | Promise<T>;
+    let settled: boolean;
     try {
-      const result = await fn(span);
-      if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
-      return result;
+      returned = fn(span);
+      // A value that cannot be awaited settles now: no extra promise turns on the caller's path.
+      settled = !(returned instanceof Promise) && !isThenable(returned);
     } catch (error) {
-      // Whatever `fn` threw goes back to the caller as it was: recording it must not replace it.
-      try {
-        recordFailure(span, error);
-        onFailure?.(span);
-      } catch {
-        if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
-      }
-      throw error;
-    } finally {
-      span.end(hrTime());
+      failed(span, error, hooks);
+      return Promise.reject(error);
     }
+    if (!settled) return settleLater(span, returned, hooks);
+    succeeded(span, returned as Awaited<T>, hooks);
+    return Promise.resolve(returned as Awaited<T>);
   });
+}
+
+/** Reading `then` may throw (a getter, a Proxy): the caller treats that as `fn` failing, as `await` would. */
+function isThenable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+async function settleLater<T>(
+  span: Span,
+  pending: T | Promise<T>,
+  hooks: SpanHooks<T>,
+): Promise<Awaited<T>> {
+  let result: Awaited<T>;
+  try {
+    result = await pending;
+  } catch (error) {
+    failed(span, error, hooks);
+    throw error;
+  }
+  succeeded(span, result, hooks);
+  return result;
+}
+
+function succeeded<T>(span: Span, result: Awaited<T>, hooks: SpanHooks<T>): void {
+  if (span.isRecording()) {
+    span.setAttribute(AUDIT_ATTRS.OUTCOME, 'success');
+    recordResult(span, result, hooks.onResult);
+  }
+  endSpan(span);
+}
+
+/** Whatever `fn` threw goes back to the caller as it was: recording it must not replace it. */
+function failed<T>(span: Span, error: unknown, hooks: SpanHooks<T>): void {
+  try {
+    recordFailure(span, error);
+    hooks.onFailure?.(span);
+  } catch {
+    if (span.isRecording()) span.setAttribute(AUDIT_ATTRS.OUTCOME, 'failure');
+  }
+  endSpan(span);
+}
+
+/** A processor that throws as the span ends must not change what the caller gets back. */
+function endSpan(span: Span): void {
+  try {
+    span.end(hrTime());
+  } catch (error) {
+    diag.error('aitrail: a span processor threw while a helper span ended', error);
+  }
+}
+
+/** Recording what `fn` returned must not turn its success into a failure. */
+function recordResult<T>(
+  span: Span,
+  result: T,
+  onResult: ((span: Span, result: T) => void) | undefined,
+): void {
+  if (onResult === undefined) return;
+  try {
+    onResult(span, result);
+  } catch {
+    // The row keeps the outcome; only the result is missing.
+  }
 }
 
 /**

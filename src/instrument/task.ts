@@ -47,6 +47,6 @@ export function traceTask<T>(
     SpanKind.INTERNAL,
     attributes,
     fn,
-    (span) => span.setAttribute(AUDIT_ATTRS.ACTION, AI_AUDIT_ACTIONS.TASK_FAILED),
+    { onFailure: (span) => span.setAttribute(AUDIT_ATTRS.ACTION, AI_AUDIT_ACTIONS.TASK_FAILED) },
   );
 }

@@ -1,4 +1,5 @@
 import { type CaptureContent, resolveCaptureContent } from '../instrument/content-capture.js';
+import { HelperTracer } from '../instrument/helper-tracer.js';
 import { SanitizedValues } from '../instrument/sanitized-values.js';
 import { ExternalToolScopes } from '../processor/external-tool-scopes.js';
 import { PERSONAL_DATA_DETECTORS } from '../sanitize/detectors.js';
@@ -19,6 +20,8 @@ export interface PipelinePolicy {
   readonly secretsOnlyRedactor: Redactor;
   readonly sanitized: SanitizedValues;
   readonly toolScopes: ExternalToolScopes;
+  /** The tracer helpers start their spans with. */
+  readonly helperTracer: HelperTracer;
   /** True the first time `key` is asked for: one warning per pipeline. */
   firstTime(key: string): boolean;
 }
@@ -44,8 +47,9 @@ export function createPipelinePolicy(options: PipelinePolicyOptions = {}): Pipel
     captureContent: resolveCaptureContent(options.captureContent),
     redactor,
     secretsOnlyRedactor,
-    sanitized: new SanitizedValues(),
+    sanitized: new SanitizedValues(() => activePipelinePolicy().sanitized),
     toolScopes: new ExternalToolScopes(),
+    helperTracer: new HelperTracer(),
     firstTime(key) {
       if (seen.has(key)) return false;
       seen.add(key);

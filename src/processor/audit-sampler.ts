@@ -39,6 +39,8 @@ export interface AuditSamplerOptions {
  */
 export class AuditSampler implements Sampler {
   private readonly delegate: Sampler;
+  /** The delegate is our own parent-based always-on sampler: stateless, safe to ask first. */
+  private readonly defaultDelegate: boolean;
   private readonly recognisers: readonly StartRecogniser[];
   private readonly recordUnsampled: boolean;
 
@@ -56,6 +58,7 @@ export class AuditSampler implements Sampler {
       throw new TypeError('AuditSampler: recognisers must be an array of functions');
     }
     this.delegate = root ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    this.defaultDelegate = root === undefined;
     this.recognisers = recognisers;
     this.recordUnsampled = options.recordUnsampledSpans === true;
   }
@@ -68,6 +71,20 @@ export class AuditSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
+    // The default delegate samples every root span and every child of a sampled parent, with
+    // nothing else in its answer: the audit checks below could only say the same.
+    let delegated: SamplingResult | undefined;
+    if (this.defaultDelegate) {
+      delegated = this.delegate.shouldSample(
+        context,
+        traceId,
+        spanName,
+        spanKind,
+        attributes,
+        links,
+      );
+      if (delegated.decision === SamplingDecision.RECORD_AND_SAMPLED) return delegated;
+    }
     if (
       attributes?.[AUDIT_ATTRS.ACTION] !== undefined ||
       attributes?.[CHECKPOINT_ATTRS.CHAIN_ID] !== undefined ||
@@ -75,14 +92,9 @@ export class AuditSampler implements Sampler {
     ) {
       return { decision: SamplingDecision.RECORD_AND_SAMPLED };
     }
-    const result = this.delegate.shouldSample(
-      context,
-      traceId,
-      spanName,
-      spanKind,
-      attributes,
-      links,
-    );
+    const result =
+      delegated ??
+      this.delegate.shouldSample(context, traceId, spanName, spanKind, attributes, links);
     // Recorded but not exported: a span event or an attribute added later can still be audited.
     if (this.recordUnsampled && result.decision === SamplingDecision.NOT_RECORD) {
       return { ...result, decision: SamplingDecision.RECORD };

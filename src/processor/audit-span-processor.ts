@@ -1,8 +1,10 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
-import { getAuditContext, subjectOf } from '../instrument/audit-context.js';
+import { AI_AUDIT_ACTIONS } from '../actions.js';
+import { AUDIT_ATTRS } from '../attributes.js';
+import { getAuditContext } from '../instrument/audit-context.js';
 import type { CaptureContent } from '../instrument/content-capture.js';
+import { heldIdentity, holdIdentity, writeIdentity } from '../instrument/deferred-identity.js';
 import {
   activePipelinePolicy,
   createPipelinePolicy,
@@ -54,6 +56,18 @@ export interface AuditSpanProcessorOptions {
   logger?: AuditLogger;
   /** Shut the writer down with the processor (default true). */
   ownsWriter?: boolean;
+  /**
+   * When spans started inside `withAuditContext` get the acting identity (`audit.actor.*`,
+   * `audit.subject.id`, `audit.tenant.id`, `gen_ai.conversation.id`). `'at-start'` (default):
+   * every span, as it starts, so every other processor and exporter sees it.
+   * `'deferred'`: the context is kept beside the span and written only where it is read — onto
+   * spans that become audit records (as they end) and onto the copies a `RedactingSpanExporter`
+   * exports — which spares every other span the work. Choose it only when every exporter is
+   * wrapped by the pipeline's `exporter()` and no other processor reads the identity, as in
+   * `initAuditTelemetry`. Needs an SDK that calls `onEnding` (sdk-trace 2.1 or later); until it
+   * has seen one, the processor stamps at start.
+   */
+  stampIdentity?: 'at-start' | 'deferred';
 }
 
 export interface AuditProcessorStats extends WriterStats {
@@ -69,8 +83,9 @@ const MAX_PENDING_SPANS = 512;
 /**
  * Mirrors audit spans into the audit store: aitrail's own (those carrying `audit.action`) and
  * the AI SDK spans a recogniser claims. `onStart` stamps the acting identity from the audit
- * context onto every span; `onEnd` only checks for `audit.action` or a recogniser's one lookup
- * and queues the span; mapping, redaction and writing happen off the caller's path.
+ * context onto every span (or, with `stampIdentity: 'deferred'`, keeps it for the spans and
+ * exported copies that need it); `onEnd` only checks for `audit.action` or a recogniser's one
+ * lookup and queues the span; mapping, redaction and writing happen off the caller's path.
  */
 export class AuditSpanProcessor implements SpanProcessor {
   readonly writer: AuditWriter;
@@ -84,11 +99,22 @@ export class AuditSpanProcessor implements SpanProcessor {
   private pending: ReadableSpan[] = [];
   private drainScheduled = false;
   private mappingFailures = 0;
+  private readonly deferIdentity: boolean;
+  /** Set by the first `onEnding`: the SDK calls it, so deferred identity reaches the records. */
+  private sdkCallsOnEnding = false;
+  /** The span `onEnding` last judged and its verdict, so `onEnd` does not look again. */
+  private endingSpan: object | undefined;
+  private endingIsAudit = false;
 
   constructor(options: AuditSpanProcessorOptions) {
     if (!options || (options.writer === undefined) === (options.store === undefined)) {
       throw new TypeError('AuditSpanProcessor: give exactly one of `writer` or `store`');
     }
+    const { stampIdentity = 'at-start' } = options;
+    if (stampIdentity !== 'at-start' && stampIdentity !== 'deferred') {
+      throw new TypeError("AuditSpanProcessor: stampIdentity must be 'at-start' or 'deferred'");
+    }
+    this.deferIdentity = stampIdentity === 'deferred';
     this.logger = options.logger ?? consoleLogger;
     this.writer =
       options.writer ??
@@ -138,27 +164,38 @@ export class AuditSpanProcessor implements SpanProcessor {
     try {
       // Lets a helper tell a span no processor saw (it would make no row) from one that will.
       if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) markSeenByAuditProcessor(span);
-      this.overlap?.onStart(span, parentContext);
+      // The one recogniser lookup at start: it also tells whether the span is audit-relevant.
+      const auditAtStart =
+        this.overlap?.onStart(span, parentContext) ??
+        span.attributes[AUDIT_ATTRS.ACTION] !== undefined;
       // Bridges register their scopes with the active pipeline, as helpers do.
-      activePipelinePolicy().toolScopes.note(span);
+      if (span.attributes[AUDIT_ATTRS.ACTION] === AI_AUDIT_ACTIONS.TOOL_CALL)
+        activePipelinePolicy().toolScopes.note(span);
       const audit = getAuditContext(parentContext);
-      if (audit === undefined) return;
-      if (span.attributes[AUDIT_ATTRS.ACTOR_ID] === undefined) {
-        span.setAttribute(AUDIT_ATTRS.ACTOR_TYPE, audit.actor.type);
-        span.setAttribute(AUDIT_ATTRS.ACTOR_ID, audit.actor.id);
-        const subject = subjectOf(audit.actor, audit.subject);
-        if (subject !== undefined && span.attributes[AUDIT_ATTRS.SUBJECT_ID] === undefined)
-          span.setAttribute(AUDIT_ATTRS.SUBJECT_ID, subject);
-      }
-      if (
-        audit.conversationId !== undefined &&
-        span.attributes[GEN_AI_ATTRS.CONVERSATION_ID] === undefined
-      ) {
-        span.setAttribute(GEN_AI_ATTRS.CONVERSATION_ID, audit.conversationId);
-      }
-      if (audit.tenantId !== undefined && span.attributes[AUDIT_ATTRS.TENANT_ID] === undefined) {
-        span.setAttribute(AUDIT_ATTRS.TENANT_ID, audit.tenantId);
-      }
+      // Spans known at start to be records are stamped at once, ahead of attributes that could
+      // fill the span's attribute limit before it ends.
+      if (this.deferIdentity && this.sdkCallsOnEnding && !auditAtStart && holdIdentity(span, audit))
+        return;
+      if (audit !== undefined) writeIdentity(span.attributes, audit, span);
+    } catch {
+      // Never throw into the SDK.
+    }
+  }
+
+  /**
+   * With deferred identity: tells whether the ending span makes audit records while it can still
+   * take attributes, and writes a record's identity onto it, so its rows and every exporter see
+   * it. Processors after this one that add `audit.action` in their own `onEnding` are not seen.
+   */
+  onEnding(span: Span): void {
+    if (!this.deferIdentity) return;
+    try {
+      this.sdkCallsOnEnding = true;
+      const isAudit = this.isAuditSpan(span);
+      this.endingSpan = span;
+      this.endingIsAudit = isAudit;
+      const audit = isAudit ? heldIdentity(span) : undefined;
+      if (audit !== undefined) writeIdentity(span.attributes, audit, span);
     } catch {
       // Never throw into the SDK.
     }
@@ -166,12 +203,10 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     try {
-      if (
-        !hasAuditRecord(span) &&
-        this.recognisers.find(span) === undefined &&
-        (this.recognisers.isEmpty || !hasRecognisedEvent(span))
-      )
-        return;
+      // Judged by onEnding, unless another span ended in between or the SDK has no onEnding.
+      const isAudit = this.endingSpan === span ? this.endingIsAudit : this.isAuditSpan(span);
+      this.endingSpan = undefined;
+      if (!isAudit) return;
       this.pending.push(span);
       if (this.pending.length >= MAX_PENDING_SPANS) {
         this.drain();
@@ -182,6 +217,15 @@ export class AuditSpanProcessor implements SpanProcessor {
     } catch (error) {
       this.logger.error(`AuditSpanProcessor.onEnd failed: ${String(error)}`);
     }
+  }
+
+  /** Does the span (or an event of it) make an audit record? Cheap: asked of every span. */
+  private isAuditSpan(span: ReadableSpan): boolean {
+    return (
+      hasAuditRecord(span) ||
+      this.recognisers.find(span) !== undefined ||
+      (!this.recognisers.isEmpty && hasRecognisedEvent(span))
+    );
   }
 
   async forceFlush(): Promise<void> {

@@ -2,6 +2,7 @@ import { type Context, trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
 import { AUDIT_ATTRS } from '../attributes.js';
+import { SpanSlot } from '../instrument/span-slot.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { AuditRecord } from '../store/audit-record.js';
 import {
@@ -37,16 +38,18 @@ interface AuditNode {
  * instrumented OpenAI call is one row, and so is `traceToolCall` inside the AI SDK's `execute`;
  * a chat made inside a tool stays a row of its own.
  *
- * Nesting is learnt in `onStart` (a WeakMap from span to its nearest audit-relevant ancestor),
+ * Nesting is learnt in `onStart` (a slot on each span naming its nearest audit-relevant ancestor),
  * so only sources recognisable at start take part on the outer side; a span dropped by the
  * sampler between the two breaks the chain.
  */
 export class HelperOverlap {
-  private readonly nearest = new WeakMap<object, AuditNode>();
+  /** Every span gets the slot (often empty), so spans keep one shape. */
+  private readonly nearest = new SpanSlot<AuditNode>('aitrail.nearest_audit_span');
 
   constructor(private readonly recognisers: RecogniserIndex) {}
 
-  onStart(span: Span, parentContext: Context): void {
+  /** Notes where `span` sits; true when it is audit-relevant itself (helper-made or recognised). */
+  onStart(span: Span, parentContext: Context): boolean {
     const parent = trace.getSpan(parentContext);
     const nearest = parent === undefined ? undefined : this.nearest.get(parent);
     const ownAction = span.attributes[AUDIT_ATTRS.ACTION];
@@ -56,8 +59,8 @@ export class HelperOverlap {
       : this.recognisers.findAtStart(span.name, span.attributes)?.mapping;
     const action = own ? ownAction : mapping?.action;
     if (action === undefined) {
-      if (nearest !== undefined) this.nearest.set(span, nearest);
-      return;
+      this.nearest.set(span, nearest);
+      return false;
     }
     const enclosing = nearest?.envelope ? nearest.outer : nearest;
     const node: AuditNode = { span, action, own };
@@ -74,6 +77,7 @@ export class HelperOverlap {
       }
     }
     this.nearest.set(span, node);
+    return true;
   }
 
   /** True when `record`, which a recogniser made from `span`, repeats a helper-made record. */

@@ -8,6 +8,7 @@ import {
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { CaptureContent } from '../instrument/content-capture.js';
+import { deferredIdentity } from '../instrument/deferred-identity.js';
 import { activePipelinePolicy, type PipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { isContentAttribute } from './content-attributes.js';
 import { REDACTION_FAILED } from './replacement.js';
@@ -15,8 +16,10 @@ import type { Redactor } from './types.js';
 
 export interface RedactingSpanExporterOptions {
   /**
-   * The pipeline whose policy applies (see `createAuditPipeline`): its redactor and its capture
-   * mode. Default: the pipeline active when the exporter is made.
+   * The pipeline whose policy applies (see `createAuditPipeline`): its redactor, its capture mode,
+   * and its helpers' held values (tool params and results, chat content), added to exported
+   * copies. Default: the policy of the pipeline active when the exporter is made, and the held
+   * values of the one active when spans are exported. Not together with `redactor`.
    */
   pipeline?: PipelinePolicy;
   /** A redactor for every span instead of the pipeline's (prompts and completions included). */
@@ -29,13 +32,14 @@ const OPTIONS = ['pipeline', 'redactor'];
 type AttributeMapper = (attributes: Attributes, owner: Attributes) => Attributes;
 
 /**
- * A copy of `span` with `mapAttributes` applied to span, event and link attributes and
- * `mapText` to the span name, event names and status message, with the (already redacted)
- * `resource` and `scope`. Identity and timing are carried over unchanged; the SDK's span object
- * is never mutated.
+ * A copy of `span` with the (already redacted) span `attributes`, `mapAttributes` applied to
+ * event and link attributes, `mapText` to the span name, event names and status message, and the
+ * (already redacted) `resource` and `scope`. Identity and timing are carried over unchanged; the
+ * SDK's span object is never mutated.
  */
 function copySpan(
   span: ReadableSpan,
+  attributes: Attributes,
   mapAttributes: AttributeMapper,
   mapText: (text: string) => string,
   resource: Resource,
@@ -64,7 +68,7 @@ function copySpan(
     startTime: span.startTime,
     endTime: span.endTime,
     status,
-    attributes: mapAttributes(span.attributes, owner),
+    attributes,
     links,
     events,
     duration: span.duration,
@@ -119,6 +123,10 @@ export class RedactingSpanExporter implements SpanExporter {
   private readonly resources = new WeakMap<Resource, Resource>();
   /** One redacted copy per scope: a tracer's name is whatever a library passed to getTracer(). */
   private readonly scopes = new WeakMap<InstrumentationScope, InstrumentationScope>();
+  /** Where held values are looked up; undefined: the pipeline active at export time. */
+  private readonly heldSource: PipelinePolicy | undefined;
+  /** Exports waiting for their turn of the event loop. */
+  private readonly exporting = new Set<Promise<void>>();
 
   constructor(inner: SpanExporter, options: RedactingSpanExporterOptions = {}) {
     if (inner === null || typeof inner !== 'object' || typeof inner.export !== 'function') {
@@ -148,9 +156,29 @@ export class RedactingSpanExporter implements SpanExporter {
     this.redactor = options.redactor ?? policy.redactor;
     this.captureContent = policy.captureContent;
     this.contentRedactor = options.redactor ?? policy.secretsOnlyRedactor;
+    this.heldSource = options.pipeline;
   }
 
+  /**
+   * Redacts and hands on on a later turn of the event loop: the SDK's batch processor calls
+   * `export` from inside `span.end()` when its batch fills, and redacting 512 spans there would
+   * bill one unlucky caller milliseconds. `forceFlush` and `shutdown` wait for exports under way.
+   */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const exported = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        try {
+          this.exportNow(spans, resultCallback);
+        } finally {
+          resolve();
+        }
+      });
+    });
+    this.exporting.add(exported);
+    void exported.then(() => this.exporting.delete(exported));
+  }
+
+  private exportNow(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     let copies: ReadableSpan[];
     try {
       copies = spans.map((span) => this.redactSpan(span));
@@ -166,12 +194,14 @@ export class RedactingSpanExporter implements SpanExporter {
     );
   }
 
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
+    await Promise.all(this.exporting);
     return this.inner.shutdown();
   }
 
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.exporting);
+    return this.inner.forceFlush?.();
   }
 
   private redactSpan(span: ReadableSpan): ReadableSpan {
@@ -181,6 +211,7 @@ export class RedactingSpanExporter implements SpanExporter {
     try {
       return copySpan(
         span,
+        this.spanAttributes(span),
         (attributes, owner) => this.redactAttributes(attributes, owner),
         (text) => redactor.redactText(text),
         resource,
@@ -188,8 +219,43 @@ export class RedactingSpanExporter implements SpanExporter {
       );
     } catch {
       redactor.stats.failures++;
-      return copySpan(span, failClosedAttributes, () => REDACTION_FAILED, resource, scope);
+      // Held values (tool params, chat content) are left out: they are never on the span itself.
+      return copySpan(
+        span,
+        failClosedAttributes(span.attributes),
+        failClosedAttributes,
+        () => REDACTION_FAILED,
+        resource,
+        scope,
+      );
     }
+  }
+
+  /**
+   * The span's attributes redacted, with what aitrail keeps beside the span rather than on it:
+   * the acting identity of a span started inside `withAuditContext` (when the processor defers
+   * it), and the values its helpers held. The span's own attributes win.
+   */
+  private spanAttributes(span: ReadableSpan): Attributes {
+    const own = span.attributes;
+    const identity = deferredIdentity(span, own);
+    const held = (this.heldSource ?? activePipelinePolicy()).sanitized.heldAttributes(
+      span,
+      own,
+      this.redactor,
+    );
+    const input =
+      identity === undefined && held === undefined
+        ? own
+        : { ...identity, ...held?.foreign, ...own };
+    const redacted = this.redactAttributes(input, own);
+    if (held === undefined) return redacted;
+    // Held under another capture mode (a pipeline made before this exporter's): none means none.
+    for (const key of Object.keys(held.sanitized)) {
+      if (this.captureContent !== 'none' || !isContentAttribute(key, own))
+        redacted[key] = held.sanitized[key] as Attributes[string];
+    }
+    return redacted;
   }
 
   /** Attributes through the redactor; prompts and completions as the capture mode says. */

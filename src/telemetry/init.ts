@@ -181,7 +181,13 @@ export async function initAuditTelemetry(
     },
     logger: consoleLogger,
   });
-  const processor = pipeline.spanProcessor({ writer, serviceName, ownsWriter: false });
+  // Every exporter here is the pipeline's own: identity is written only where it is read.
+  const processor = pipeline.spanProcessor({
+    writer,
+    serviceName,
+    ownsWriter: false,
+    stampIdentity: 'deferred',
+  });
   const spanProcessors: SpanProcessor[] = [processor];
   if (exporter)
     spanProcessors.push(
