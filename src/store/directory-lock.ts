@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { AitrailError } from '../errors.js';
 import { isProcessAlive } from './process-alive.js';
 
-const LOCK_FILE = 'aitrail.lock';
+/** The lock file's name inside the store directory. */
+export const LOCK_FILE = 'aitrail.lock';
 
 /**
  * One process at a time per embedded store: PGlite corrupts a directory that two processes
