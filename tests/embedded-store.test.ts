@@ -128,12 +128,20 @@ describe('a store planted from the seed', () => {
     const planted = await withStore(join(root, 'planted'), seedFile, async (store) => {
       expect(await store.migrate()).toEqual({ applied: 0, adopted: 0, reinstalled: 0 });
       expect(await findMissingProtections((text) => store.query(text))).toEqual([]);
+      // Months are made as records arrive; migration 0004 made the months around its own run,
+      // so the planted store is given the same ones before the comparison.
+      const [dated] = await store.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_class WHERE relname ~ '_p\\d{4}_\\d{2}$'`,
+      );
+      expect(dated?.n).toBe(0);
+      await store.query(`SELECT aitrail_ensure_partitions(now() - interval '1 month', 5)`);
       return catalog(store);
     });
     expect(planted.bookkeeping).toHaveLength(MIGRATION_COUNT);
     expect(planted.relations?.map((r) => r.relname)).toContain('audit_logs_default');
-    for (const part of Object.keys(fresh))
+    for (const part of Object.keys(fresh)) {
       expect({ [part]: planted[part] }).toEqual({ [part]: fresh[part] });
+    }
   });
 
   it('has a system identifier of its own, as initdb would give it', async () => {
@@ -157,6 +165,18 @@ describe('a store planted from the seed', () => {
       await store.insertRecords(sealed('after-interruption', 3));
       const [row] = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs');
       expect(row?.n).toBe(3);
+    });
+  });
+
+  it('stores a record in the partition of its month, made and protected when the first one arrives', async () => {
+    await withStore(join(root, 'months'), seedFile, async (store) => {
+      await store.insertRecords(sealed('months', 2));
+      const homes = await store.query<{ home: string }>(
+        'SELECT DISTINCT tableoid::regclass::text AS home FROM audit_logs',
+      );
+      expect(homes).toEqual([{ home: 'audit_logs_p2026_11' }]);
+      expect(await findMissingProtections((text) => store.query(text))).toEqual([]);
+      await expect(store.query('DELETE FROM audit_logs_p2026_11')).rejects.toThrow(/append-only/);
     });
   });
 

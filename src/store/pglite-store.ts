@@ -37,9 +37,6 @@ export const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
   min_wal_size: '32MB',
 };
 
-/** The partitions migration 0004 creates around the month it runs in. */
-const MIGRATION_PARTITIONS = `SELECT aitrail_ensure_partitions(now() - interval '1 month', 5)`;
-
 export interface PgliteStoreOptions {
   /**
    * A new store is planted from a seed: the one this build ships (default), the seed file at
@@ -90,19 +87,15 @@ export class PgliteStore implements AuditStore {
     const lock = DirectoryLock.acquire(directory);
     let pg: PgliteThread | undefined;
     try {
-      let planted = false;
       if (!existsSync(join(directory, CLUSTER_MARKER))) {
         await clearIncompleteStore(directory);
         const seed = await chooseSeed(options.seed);
-        if (seed !== null) {
-          await plantSeed(seed, directory);
-          planted = true;
-        }
+        // Monthly partitions are not planted: the writer creates each month's as its first
+        // record arrives (creating the migration's five months ahead would double a first run).
+        if (seed !== null) await plantSeed(seed, directory);
       }
       pg = await PgliteThread.start({ directory, settings: EMBEDDED_SETTINGS });
       await pg.exec(`SET TIME ZONE 'UTC'`);
-      // The seed was migrated at build time: give it the months a migration run now would.
-      if (planted) await pg.query(MIGRATION_PARTITIONS);
       return new PgliteStore(directory, pg, lock);
     } catch (error) {
       await pg?.close().catch(() => {});
