@@ -4,10 +4,12 @@
 // sources (tsx, vitest) and from both builds.
 //
 // workerData: { directory, settings } — the data directory and Postgres settings (`-c` pairs).
-// Messages in:  { id, op: 'query', text, params, rowMode, rawTypes } | { id, op: 'exec', text }
+// Messages in:  { op: 'open' } once (the directory is ready: Postgres starts), then
+//               { id, op: 'query', text, params, rowMode, rawTypes } | { id, op: 'exec', text }
 //               | { id, op: 'migrate', config } | { id, op: 'close' }
 // Messages out: { op: 'ready' } | { op: 'failed', error } once; then { id, result } | { id, error }.
 import { fsyncSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
@@ -76,14 +78,33 @@ function keepText(rawTypes) {
   return Object.fromEntries(rawTypes.map((type) => [type, (value) => value]));
 }
 
+/**
+ * PGlite's WASM compiled and its file bundle read while the main thread still prepares the
+ * directory (a first run plants the seed meanwhile). Null when that fails: PGlite loads them itself.
+ */
+async function loadAssets() {
+  try {
+    const [wasm, bundle] = await Promise.all([
+      readFile(new URL(import.meta.resolve('@electric-sql/pglite/pglite.wasm'))),
+      readFile(new URL(import.meta.resolve('@electric-sql/pglite/pglite.data'))),
+    ]);
+    return { pgliteWasmModule: await WebAssembly.compile(wasm), fsBundle: new Blob([bundle]) };
+  } catch {
+    return {};
+  }
+}
+
 async function main() {
   const { directory, settings } = workerData;
+  const assets = loadAssets();
+  await new Promise((resolve) => parentPort.once('message', resolve));
   let pg;
   try {
     pg = await PGlite.create({
       dataDir: directory,
       fs: new DurableNodeFS(directory),
       startParams: startParams(settings),
+      ...(await assets),
     });
   } catch (error) {
     parentPort.postMessage({ op: 'failed', error: serializeError(error) });

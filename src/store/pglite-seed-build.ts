@@ -32,6 +32,8 @@ export async function buildPgliteSeed(): Promise<Buffer> {
         await store.query(`ALTER DATABASE ${template} IS_TEMPLATE false`);
         await store.query(`DROP DATABASE ${template}`);
       }
+      // Every row frozen and hinted now, so a first run does not rewrite catalog pages it reads.
+      await store.query('VACUUM FREEZE');
       // A fresh WAL segment, the old one removed: the seed's WAL holds the last checkpoint only.
       await store.query('SET wal_recycle = off');
       await store.query('SELECT pg_switch_wal()');

@@ -87,14 +87,11 @@ export class PgliteStore implements AuditStore {
     const lock = DirectoryLock.acquire(directory);
     let pg: PgliteThread | undefined;
     try {
-      if (!existsSync(join(directory, CLUSTER_MARKER))) {
-        await clearIncompleteStore(directory);
-        const seed = await chooseSeed(options.seed);
-        // Monthly partitions are not planted: the writer creates each month's as its first
-        // record arrives (creating the migration's five months ahead would double a first run).
-        if (seed !== null) await plantSeed(seed, directory);
-      }
-      pg = await PgliteThread.start({ directory, settings: EMBEDDED_SETTINGS });
+      // A new store is planted while the thread boots and loads PGlite.
+      const prepare = existsSync(join(directory, CLUSTER_MARKER))
+        ? undefined
+        : makeCluster(directory, options.seed);
+      pg = await PgliteThread.start({ directory, settings: EMBEDDED_SETTINGS, prepare });
       await pg.exec(`SET TIME ZONE 'UTC'`);
       return new PgliteStore(directory, pg, lock);
     } catch (error) {
@@ -165,6 +162,18 @@ async function hasPendingMigrations(
   );
   const last = rows[0]?.last;
   return last === null || last === undefined || Number(last) < newest;
+}
+
+/**
+ * A directory without a cluster gets one: planted from the seed, or (no seed that fits) left
+ * empty for PGlite's initdb, after which `migrate()` applies every migration. Monthly partitions
+ * are not planted: the writer makes each month's with its first record (making the migration's
+ * five months ahead would double a first run).
+ */
+async function makeCluster(directory: string, option: string | null | undefined): Promise<void> {
+  await clearIncompleteStore(directory);
+  const seed = await chooseSeed(option);
+  if (seed !== null) await plantSeed(seed, directory);
 }
 
 async function chooseSeed(option: string | null | undefined): Promise<Seed | null> {

@@ -29,6 +29,11 @@ export interface PgliteThreadOptions {
   directory: string;
   /** Postgres settings passed at start (`-c name=value`). */
   settings: Readonly<Record<string, string>>;
+  /**
+   * Work on the directory to finish before Postgres starts in it (planting the seed); the thread
+   * boots and loads PGlite meanwhile. When it fails, the thread ends and `start` rejects with it.
+   */
+  prepare?: Promise<void>;
 }
 
 interface Pending {
@@ -86,25 +91,36 @@ export class PgliteThread implements PgliteConnection {
     let onMessage: (reply: Reply) => void = () => {};
     let onError: (error: Error) => void = () => {};
     let onExit: (code: number) => void = () => {};
+    const started = new Promise<void>((resolve, reject) => {
+      onMessage = (reply) => {
+        if (!('op' in reply)) return;
+        if (reply.op === 'ready') resolve();
+        else reject(reviveError(reply.error));
+      };
+      onError = reject;
+      onExit = (code) =>
+        reject(new Error(`the PGlite thread exited while starting (code ${code})`));
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    });
+    started.catch(() => {});
     try {
-      await new Promise<void>((resolve, reject) => {
-        onMessage = (reply) => {
-          if (!('op' in reply)) return;
-          if (reply.op === 'ready') resolve();
-          else reject(reviveError(reply.error));
-        };
-        onError = reject;
-        onExit = (code) =>
-          reject(new Error(`the PGlite thread exited while starting (code ${code})`));
-        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-      });
-    } catch (cause) {
-      await worker.terminate();
-      throw new AitrailError(
-        'DATABASE_UNAVAILABLE',
-        `the embedded store at ${options.directory} could not start: ${(cause as Error).message}`,
-        { cause },
-      );
+      try {
+        await options.prepare;
+      } catch (error) {
+        await worker.terminate();
+        throw error;
+      }
+      try {
+        worker.postMessage({ op: 'open' });
+        await started;
+      } catch (cause) {
+        await worker.terminate();
+        throw new AitrailError(
+          'DATABASE_UNAVAILABLE',
+          `the embedded store at ${options.directory} could not start: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
     } finally {
       // Only these: removeAllListeners would also drop the Worker's own hooks on its port.
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
