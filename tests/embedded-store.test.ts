@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAitrailError } from '../src/errors.js';
 import type { AuditStore } from '../src/store/audit-store.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
-import { LOCK_FILE } from '../src/store/directory-lock.js';
+import { LOCK_FILE, LOCK_OWNER_FILE } from '../src/store/directory-lock.js';
 import { HashChain } from '../src/store/hash-chain.js';
 import { UNNEST_INSERT_SQL, unnestParameters } from '../src/store/insert-sql.js';
 import { MIGRATION_CONFIG, migrationTags, runMigrations } from '../src/store/migrations.js';
@@ -21,9 +21,10 @@ import {
 } from '../src/store/pglite-seed.js';
 import { buildPgliteSeed } from '../src/store/pglite-seed-build.js';
 import { PgliteStore } from '../src/store/pglite-store.js';
+import { currentProcessIdentity } from '../src/store/process-alive.js';
 import { findMissingProtections } from '../src/store/protections.js';
 import { packArchive, readArchive } from '../src/store/seed-archive.js';
-import { REPO_ROOT } from './support/cli.js';
+import { REPO_ROOT, runTs } from './support/cli.js';
 import { makeRecord } from './support/records.js';
 import { scratchDir } from './support/stores.js';
 
@@ -284,10 +285,69 @@ describe('the embedded store runs one at a time', () => {
         const error = await openAuditStore({ dataDir }).catch((e: unknown) => e);
         expect(isAitrailError(error, 'STORE_LOCKED')).toBe(true);
         expect((error as Error).message).toContain('in use by this process');
+        // Earlier releases read the lock as a bare pid: it still is one.
+        expect(readFileSync(join(dataDir, 'pglite', LOCK_FILE), 'utf8')).toBe(String(process.pid));
       } finally {
         await first.close();
       }
       await (await openAuditStore({ dataDir })).close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('respects the bare-pid lock of a live process, as an earlier release wrote it', async () => {
+    const dataDir = scratchDir();
+    try {
+      mkdirSync(join(dataDir, 'pglite'), { recursive: true });
+      writeFileSync(join(dataDir, 'pglite', LOCK_FILE), String(process.ppid));
+      const error = await openAuditStore({ dataDir }).catch((e: unknown) => e);
+      expect(isAitrailError(error, 'STORE_LOCKED')).toBe(true);
+      expect((error as Error).message).toContain(`process ${process.ppid}`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a lock whose holder had this pid in an earlier life (a restarted container)', async () => {
+    const dataDir = scratchDir();
+    try {
+      const directory = join(dataDir, 'pglite');
+      mkdirSync(directory, { recursive: true });
+      writeFileSync(join(directory, LOCK_FILE), String(process.pid));
+      const earlierLife = { ...currentProcessIdentity(), startTime: '1' };
+      writeFileSync(join(directory, LOCK_OWNER_FILE), JSON.stringify(earlierLife));
+      await (await openAuditStore({ dataDir })).close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets a process that runs out of work exit, its records written on the way out', async () => {
+    const dataDir = scratchDir();
+    try {
+      const result = await runTs('tests/fixtures/emit-events.ts', [], {
+        env: {
+          AITRAIL_DATA_DIR: dataDir,
+          DATABASE_URL: '',
+          EMIT_COUNT: '300',
+          EMIT_MODE: 'exit',
+          EMIT_BATCH_SIZE: '100000',
+          EMIT_FLUSH_INTERVAL_MS: '600000',
+        },
+        timeoutMs: 60_000,
+      });
+      expect(result.signal).toBeNull();
+      expect(result.code).toBe(0);
+      const store = await openAuditStore({ dataDir });
+      try {
+        const [row] = await store.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM audit_logs WHERE action = 'fixture.event'",
+        );
+        expect(row?.n).toBe(300);
+      } finally {
+        await store.close();
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

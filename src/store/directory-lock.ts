@@ -10,29 +10,35 @@ import {
   parseProcessIdentity,
 } from './process-alive.js';
 
-/** The lock file's name inside the store directory. */
+/** The lock file inside the store directory: the holder's pid, as earlier releases read it. */
 export const LOCK_FILE = 'aitrail.lock';
+/** Beside it, who the holder is beyond its pid (start time, boot, pid namespace). */
+export const LOCK_OWNER_FILE = 'aitrail.lock.owner';
 
 /**
  * One open store per directory: two Postgres instances on the same files corrupt them, whether
- * they run in two processes or in two threads of one. The lock file names its holder (pid, start
- * time, boot and pid namespace, see process-alive.ts); a lock whose holder is gone is stale,
- * even when a restarted container's app has the holder's pid again.
+ * they run in two processes or in two threads of one. A lock whose holder is gone is stale, even
+ * when a restarted container's app has the holder's pid again (the owner file tells them apart;
+ * without it, as written by an earlier release, only the pid is compared).
  */
 export class DirectoryLock {
   private released = false;
 
-  private constructor(private readonly path: string) {}
+  private constructor(private readonly directory: string) {}
 
   static acquire(directory: string): DirectoryLock {
     const path = join(directory, LOCK_FILE);
     const self = currentProcessIdentity();
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (createWithContent(path, JSON.stringify(self))) return new DirectoryLock(path);
-      const holder = readHolder(path);
+      if (createWithContent(path, String(self.pid))) {
+        // Synchronous from the link on: no other open in this process runs in between.
+        writeFileSync(join(directory, LOCK_OWNER_FILE), JSON.stringify(self), { mode: 0o600 });
+        return new DirectoryLock(directory);
+      }
+      const holder = readHolder(directory);
       if (holder !== null && isHeld(holder, self)) {
         const who =
-          holder.pid === self.pid && ownerState(holder, self) === 'alive'
+          holder.pid === self.pid
             ? 'this process (close the store opened first)'
             : `process ${holder.pid} (one process at a time)`;
         throw new AitrailError(
@@ -53,10 +59,12 @@ export class DirectoryLock {
   release(): void {
     if (this.released) return;
     this.released = true;
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // Already gone: nothing to release.
+    for (const name of [LOCK_OWNER_FILE, LOCK_FILE]) {
+      try {
+        unlinkSync(join(this.directory, name));
+      } catch {
+        // Already gone: nothing to release.
+      }
     }
   }
 }
@@ -79,20 +87,23 @@ function createWithContent(path: string, content: string): boolean {
   }
 }
 
-/** The holder a lock file names: an identity, or the bare pid earlier releases wrote. */
-function readHolder(path: string): ProcessIdentity | null {
-  let text: string;
+/** The holder: the lock's pid, with the owner file's identity when that names the same pid. */
+function readHolder(directory: string): ProcessIdentity | null {
+  let pid: number;
   try {
-    text = readFileSync(path, 'utf8').trim();
+    pid = Number(readFileSync(join(directory, LOCK_FILE), 'utf8').trim());
   } catch {
     return null;
   }
-  if (/^\d+$/.test(text)) return parseProcessIdentity({ pid: Number(text) });
+  let owner: ProcessIdentity | null = null;
   try {
-    return parseProcessIdentity(JSON.parse(text));
+    owner = parseProcessIdentity(
+      JSON.parse(readFileSync(join(directory, LOCK_OWNER_FILE), 'utf8')),
+    );
   } catch {
-    return null;
+    // No owner file (an earlier release's lock) or a damaged one: the pid alone.
   }
+  return owner?.pid === pid ? owner : parseProcessIdentity({ pid });
 }
 
 function isHeld(holder: ProcessIdentity, self: ProcessIdentity): boolean {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCK_FILE } from './directory-lock.js';
+import { LOCK_FILE, LOCK_OWNER_FILE } from './directory-lock.js';
 import { expectedSeedManifest } from './pglite-seed.js';
 import { PgliteStore } from './pglite-store.js';
 import { packDirectory } from './seed-archive.js';
@@ -41,7 +41,11 @@ export async function buildPgliteSeed(): Promise<Buffer> {
     } finally {
       await store.close();
     }
-    return await packDirectory(directory, expectedSeedManifest(), new Set([LOCK_FILE]));
+    return await packDirectory(
+      directory,
+      expectedSeedManifest(),
+      new Set([LOCK_FILE, LOCK_OWNER_FILE, 'postmaster.pid', 'postmaster.opts']),
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

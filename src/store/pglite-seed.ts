@@ -4,6 +4,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AitrailError } from '../errors.js';
 import { giveNewSystemIdentifier } from './cluster-identity.js';
 import { MIGRATIONS_FOLDER, migrationTags } from './migrations.js';
 import { type Archive, type ArchiveEntry, readArchive } from './seed-archive.js';
@@ -86,6 +87,18 @@ export async function loadSeed(path: string): Promise<Seed> {
  * Asynchronous I/O throughout, so the event loop keeps turning.
  */
 export async function plantSeed(seed: Seed, directory: string): Promise<void> {
+  try {
+    await writeCluster(seed, directory);
+  } catch (cause) {
+    throw new AitrailError(
+      'DATABASE_UNAVAILABLE',
+      `the embedded store at ${directory} could not be created: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+async function writeCluster(seed: Seed, directory: string): Promise<void> {
   const entries = seed.entries.map((entry) => ({ ...entry }));
   giveNewSystemIdentifier(entries);
   const marker = entries.find((e) => e.path === CLUSTER_MARKER && e.kind === 'file');
@@ -114,6 +127,8 @@ async function writeDurably(path: string, entry: ArchiveEntry): Promise<void> {
 }
 
 async function syncDirectory(path: string): Promise<void> {
+  // Windows opens no directory as a file; Postgres does not sync directories there either.
+  if (process.platform === 'win32') return;
   const handle = await open(path, 'r');
   try {
     await handle.sync();

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
-import { DirectoryLock, LOCK_FILE } from './directory-lock.js';
+import { DirectoryLock, LOCK_FILE, LOCK_OWNER_FILE } from './directory-lock.js';
 import {
   checkpointValues,
   INSERT_CHECKPOINT_SQL,
@@ -188,6 +188,7 @@ async function chooseSeed(option: string | null | undefined): Promise<Seed | nul
  */
 async function clearIncompleteStore(directory: string): Promise<void> {
   for (const name of await readdir(directory)) {
-    if (name !== LOCK_FILE) await rm(join(directory, name), { recursive: true, force: true });
+    if (name === LOCK_FILE || name === LOCK_OWNER_FILE) continue;
+    await rm(join(directory, name), { recursive: true, force: true });
   }
 }
