@@ -10,8 +10,9 @@
  * Figures: wall time from open to closed, CPU time (all threads; less sensitive to a busy machine
  * than wall time), peak RSS of the process (worker threads included), and the longest event-loop
  * block: the longest time the main thread ran between two ticks of a 5 ms timer (on a busy
- * machine the gap between ticks also holds time spent waiting for a CPU; that is in the notes),
- * beside an idle child. The app's blocks also hold what is not the store's: loading the
+ * machine the gap between ticks also holds time spent waiting for a CPU; that is in the notes,
+ * with an idle child's gap for scale). CPU time of the Postgres runs leaves out the server's. The
+ * app's blocks also hold what is not the store's: loading the
  * OpenTelemetry SDK's modules inside initAuditTelemetry and the first records' work (redaction,
  * sealing), in both backends alike.
  * Needs `npm run build` first (the children run dist/; the build makes the seed).
@@ -96,12 +97,14 @@ export async function benchEmbeddedStore(options: EmbeddedStoreOptions): Promise
   const rss = (r: Result) => r.peakRssBytes / MIB;
   const block = (r: Result) => r.maxBlockMs;
   const cpu = (r: Result) => r.cpuMs;
+  // Context, not a baseline: an idle child's longest timer gap is the machine's scheduling noise,
+  // which the wall-time figures (and the gaps in the notes) carry and the blocks do not.
   const noise = figure({
     group: 'embedded store',
-    id: 'es.idle.block',
+    id: 'es.idle.gap',
     label: 'idle child: longest gap of a 5 ms timer over 1 s (machine noise)',
     unit: 'ms',
-    samples: samples('idle', block),
+    samples: samples('idle', (r) => r.maxGapMs),
   });
   const figures: Figure[] = [];
   for (const life of LIVES) {
@@ -151,8 +154,8 @@ export async function benchEmbeddedStore(options: EmbeddedStoreOptions): Promise
       reopenCpu: make('postgres', 'reopen', 'cpu'),
       firstRss: make('postgres', 'first', 'rss'),
       reopenRss: make('postgres', 'reopen', 'rss'),
-      firstBlock: make('postgres', 'first', 'block', noise),
-      reopenBlock: make('postgres', 'reopen', 'block', noise),
+      firstBlock: make('postgres', 'first', 'block'),
+      reopenBlock: make('postgres', 'reopen', 'block'),
     };
     const first = make('embedded', 'first', 'time', pg.first);
     const reopen = make('embedded', 'reopen', 'time', pg.reopen);
@@ -160,8 +163,8 @@ export async function benchEmbeddedStore(options: EmbeddedStoreOptions): Promise
     const reopenCpu = make('embedded', 'reopen', 'cpu', pg.reopenCpu);
     const firstRss = make('embedded', 'first', 'rss', pg.firstRss);
     const reopenRss = make('embedded', 'reopen', 'rss', pg.reopenRss);
-    const firstBlock = make('embedded', 'first', 'block', [noise, pg.firstBlock]);
-    const reopenBlock = make('embedded', 'reopen', 'block', [noise, pg.reopenBlock]);
+    const firstBlock = make('embedded', 'first', 'block', pg.firstBlock);
+    const reopenBlock = make('embedded', 'reopen', 'block', pg.reopenBlock);
     first.target = { text: '≤ 2,500 ms', met: first.median <= 2500 };
     reopen.target = { text: '≤ 1,000 ms', met: reopen.median <= 1000 };
     if (life === 'app') firstRss.target = { text: '≤ 350 MiB', met: firstRss.median <= 350 };
