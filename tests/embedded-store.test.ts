@@ -354,6 +354,34 @@ describe('the embedded store runs one at a time', () => {
   });
 });
 
+describe('closing the embedded store', () => {
+  it('finishes the statements asked for before close() and refuses later ones', async () => {
+    const dataDir = scratchDir();
+    try {
+      const store = await openAuditStore({ dataDir });
+      const rows = sealed('closing', 6);
+      const inserts = rows.map((row) => store.insertRecords([row]));
+      const closed = store.close();
+      await expect(Promise.all(inserts)).resolves.toEqual([1, 1, 1, 1, 1, 1]);
+      await closed;
+      const late = await store.query('SELECT 1').catch((e: unknown) => e);
+      expect(isAitrailError(late, 'DATABASE_UNAVAILABLE')).toBe(true);
+
+      const reopened = await openAuditStore({ dataDir });
+      try {
+        const [row] = await reopened.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM audit_logs',
+        );
+        expect(row?.n).toBe(6);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a commit to the embedded store is durable', () => {
   it('runs with fsync on, synchronous commits and fsync as the WAL sync method', async () => {
     const dataDir = scratchDir();

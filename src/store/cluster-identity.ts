@@ -48,13 +48,6 @@ export function giveNewSystemIdentifier(entries: ArchiveEntry[]): bigint {
   return identifier;
 }
 
-/** The system identifier of a cluster, as `pg_control_system()` reports it. */
-export function systemIdentifierOf(entries: readonly ArchiveEntry[]): bigint {
-  const control = entries.find((e) => e.path === CONTROL_FILE && e.kind === 'file');
-  if (!control || control.data.length < 8) throw new Error(`the cluster has no ${CONTROL_FILE}`);
-  return control.data.readBigUInt64LE(0);
-}
-
 /**
  * Where the control data's CRC-32C sits: the layout changes between Postgres versions, so it is
  * found rather than assumed, as the one 4-byte slot holding the CRC of everything before it.

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { AitrailError } from '../errors.js';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import type { AuditDatabase, AuditStore } from './audit-store.js';
 import { DirectoryLock, LOCK_FILE, LOCK_OWNER_FILE } from './directory-lock.js';
@@ -54,6 +55,9 @@ export class PgliteStore implements AuditStore {
   readonly kind = 'pglite' as const;
   private readonly partitions: PartitionKeeper;
   private database: AuditDatabase | undefined;
+  /** Calls under way; `close()` lets them finish (an insert is two statements). */
+  private readonly running = new Set<Promise<unknown>>();
+  private closing: Promise<void> | null = null;
 
   private constructor(
     readonly location: string,
@@ -101,46 +105,74 @@ export class PgliteStore implements AuditStore {
     }
   }
 
-  async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
-    const result = await this.pg.query<T>(text, params);
-    return result.rows;
+  query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
+    return this.run(async () => (await this.pg.query<T>(text, params)).rows);
   }
 
-  async insertRecords(records: readonly SealedAuditRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
-    await this.partitions.ensureFor(records);
-    const result = await this.pg.query<{ inserted: number }>(
-      UNNEST_INSERT_SQL,
-      unnestParameters(records),
-    );
-    return result.rows[0]?.inserted ?? 0;
-  }
-
-  async insertCheckpoint(c: CheckpointRecord): Promise<void> {
-    await this.pg.query(INSERT_CHECKPOINT_SQL, checkpointValues(c) as never[]);
-  }
-
-  async migrate(options: MigrateOptions = {}): Promise<MigrationResult> {
-    try {
-      return await runMigrations(
-        async (statement) => (await this.pg.query<Record<string, unknown>>(statement)).rows,
-        async (config) => {
-          if (await hasPendingMigrations(this.pg, config)) await this.pg.migrate(config);
-        },
-        this.location,
-        options,
+  insertRecords(records: readonly SealedAuditRecord[]): Promise<number> {
+    return this.run(async () => {
+      if (records.length === 0) return 0;
+      await this.partitions.ensureFor(records);
+      const result = await this.pg.query<{ inserted: number }>(
+        UNNEST_INSERT_SQL,
+        unnestParameters(records),
       );
-    } catch (error) {
-      throw describeMigrationFailure(this.location, error);
-    }
+      return result.rows[0]?.inserted ?? 0;
+    });
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.pg.close();
-    } finally {
-      this.lock.release();
+  insertCheckpoint(c: CheckpointRecord): Promise<void> {
+    return this.run(async () => {
+      await this.pg.query(INSERT_CHECKPOINT_SQL, checkpointValues(c) as never[]);
+    });
+  }
+
+  migrate(options: MigrateOptions = {}): Promise<MigrationResult> {
+    return this.run(async () => {
+      try {
+        return await runMigrations(
+          async (statement) => (await this.pg.query<Record<string, unknown>>(statement)).rows,
+          async (config) => {
+            if (await hasPendingMigrations(this.pg, config)) await this.pg.migrate(config);
+          },
+          this.location,
+          options,
+        );
+      } catch (error) {
+        throw describeMigrationFailure(this.location, error);
+      }
+    });
+  }
+
+  /** Lets the calls under way finish, closes Postgres cleanly, and unlocks the directory. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.running]);
+      try {
+        await this.pg.close();
+      } finally {
+        this.lock.release();
+      }
+    })();
+    return this.closing;
+  }
+
+  private run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closing !== null) {
+      return Promise.reject(
+        new AitrailError(
+          'DATABASE_UNAVAILABLE',
+          `the embedded store at ${this.location} is closed`,
+        ),
+      );
     }
+    const running = call();
+    this.running.add(running);
+    void running.then(
+      () => this.running.delete(running),
+      () => this.running.delete(running),
+    );
+    return running;
   }
 }
 

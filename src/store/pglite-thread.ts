@@ -193,7 +193,13 @@ export class PgliteThread implements PgliteConnection {
     return this.closing;
   }
 
+  /** Statements asked for before `close()` still run; later ones are refused. */
   private exclusively<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closing !== null) {
+      return Promise.reject(
+        new AitrailError('DATABASE_UNAVAILABLE', 'the embedded store is closed'),
+      );
+    }
     const next = this.queue.catch(() => {}).then(run);
     this.queue = next;
     return next;
@@ -201,11 +207,6 @@ export class PgliteThread implements PgliteConnection {
 
   private send<T>(message: Record<string, unknown>): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closing !== null && message.op !== 'close') {
-      return Promise.reject(
-        new AitrailError('DATABASE_UNAVAILABLE', 'the embedded store is closed'),
-      );
-    }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
