@@ -18,10 +18,15 @@ export function killRunningChildren(): void {
 export async function runChild<T>(
   script: string,
   args: string[],
-  options: { timeoutMs: number },
+  options: {
+    timeoutMs: number;
+    /** Plain Node, which strips the script's types itself: no tsx loader in what is measured. */
+    plainNode?: boolean;
+  },
 ): Promise<T> {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
+  const loader = options.plainNode ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...loader, path, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },

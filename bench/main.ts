@@ -5,7 +5,8 @@
  *
  *   --full              full sizes and 5+ runs per figure (~13 min on 2 cores; quick ~2.5 min)
  *   --only a,b          run only these benchmarks (import-time, hot-path, redactor, ingest, verify,
- *                       proofs, queries, subjects, memory); import-time reads dist/ (npm run build)
+ *                       proofs, queries, subjects, embedded-store, memory); import-time and
+ *                       embedded-store read dist/ (npm run build)
  *   --runs N            runs per figure (default: quick 3, full 5; the hot path runs 7 in full)
  *   --out FILE          JSON output (default bench/results/latest.json)
  */
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killRunningChildren } from './child.js';
 import { type Dataset, describeDataset, generateDataset } from './dataset.js';
+import { benchEmbeddedStore } from './embedded-store.js';
 import { benchHotPath } from './hot-path.js';
 import { benchImportTime } from './import-time.js';
 import { benchIngest } from './ingest.js';
@@ -39,6 +41,7 @@ const BENCHMARKS = [
   'proofs',
   'queries',
   'subjects',
+  'embedded-store',
   'memory',
 ] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -179,6 +182,7 @@ async function runBenchmarks(
     () => benchSubjects({ runs: config.runs, rows: config.subjectsRows, postgres, log }),
     config.mode === 'full' ? 120 * 60_000 : 20 * 60_000,
   );
+  await step('embedded-store', () => benchEmbeddedStore({ runs: config.runs, postgres, log }));
   // Last: it stops the throwaway cluster.
   await step('memory', () =>
     benchMemory({ runs: config.runs, events: config.memoryEvents, postgres, log }),

@@ -1,6 +1,8 @@
 // Builds the package twice from src/: ESM into dist/esm (tsc, with the declarations) and
 // CommonJS into dist/cjs (esbuild, file by file, no bundling), so `import` and `require` both
-// work. The CLI ships as ESM only. SQL migrations are copied beside the code that applies them.
+// work. The CLI ships as ESM only. SQL migrations are copied beside the code that applies them,
+// and so is the embedded store's worker (plain JavaScript). Last, the embedded store's seed is
+// made from the built code and the real migrations (dist/pglite-seed.bin, shared by both builds).
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -14,7 +16,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -80,10 +82,16 @@ for (const out of [esm, cjs]) {
 
 for (const out of [esm, cjs]) {
   cpSync(join(src, 'store/migrations'), join(out, 'store/migrations'), { recursive: true });
+  cpSync(join(src, 'store/pglite-host.mjs'), join(out, 'store/pglite-host.mjs'));
 }
 const cli = join(esm, 'cli/main.js');
 if (!existsSync(cli)) throw new Error('build: dist/esm/cli/main.js is missing');
 chmodSync(cli, 0o755);
+
+const seedBuilder = pathToFileURL(join(esm, 'store/pglite-seed-build.js')).href;
+const { buildPgliteSeed } = await import(seedBuilder);
+const { SEED_FILE } = await import(pathToFileURL(join(esm, 'store/pglite-seed.js')).href);
+writeFileSync(join(root, 'dist', SEED_FILE), await buildPgliteSeed());
 
 function* walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
