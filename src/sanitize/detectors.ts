@@ -7,6 +7,23 @@ import {
   isDocumentationOrLoopbackIpv6,
 } from './reserved-addresses.js';
 import { looksLikeRandomToken, looksLikeSecretValue } from './secret-values.js';
+import {
+  AT,
+  COLON,
+  DASH,
+  DASH_OPENS_WORD,
+  DIGIT,
+  DOT,
+  EQUALS,
+  LETTER,
+  NON_ASCII,
+  NON_HEX,
+  PERCENT,
+  SLASH,
+  type TextFeatures,
+  UNDERSCORE,
+  WHITESPACE,
+} from './text-features.js';
 import type { ValueDetector } from './types.js';
 
 /**
@@ -21,6 +38,13 @@ import type { ValueDetector } from './types.js';
  * 100k characters of `a@a.` or digits.
  */
 export interface BuiltInDetector extends ValueDetector {
+  /** What the prefilter's one-pass facts must show for the pattern to have a chance. */
+  requires?: DetectorRequirements;
+  /**
+   * Further necessary condition (a shared word search, a fast shape regex): false only when the
+   * pattern cannot match. Checked after `requires`, before `hint`.
+   */
+  gate?: (features: TextFeatures) => boolean;
   /** Cheap test on the whole string; the pattern only runs when it passes. */
   hint?: (text: string) => boolean;
   /** Spans of the candidate to replace, used instead of `validate` (none: the text is kept). */
@@ -39,6 +63,27 @@ export interface BuiltInDetector extends ValueDetector {
   createScan?: () => (text: string) => Span[];
 }
 
+/**
+ * Necessary conditions read from the prefilter (`TextFeatures`), checked without a function
+ * call: a string that fails them cannot hold a match, so the detector is skipped.
+ */
+export interface DetectorRequirements {
+  /** Character classes (`TextFeatures` flags) that must all occur. */
+  all?: number;
+  /** Character classes of which at least one must occur. */
+  any?: number;
+  /** Minimum number of ASCII digits. */
+  digits?: number;
+  /** Minimum number of digits in one run of `[0-9 .()+-]` (`TextFeatures.numberDigits`). */
+  numberDigits?: number;
+  /** Minimum number of dots. */
+  dots?: number;
+  /** Minimum number of colons. */
+  colons?: number;
+  /** Minimum run of token characters `[A-Za-z0-9_+/=-]`. */
+  tokenRun?: number;
+}
+
 const includes =
   (...needles: string[]) =>
   (text: string): boolean =>
@@ -48,6 +93,22 @@ const testsPattern =
   (pattern: RegExp) =>
   (text: string): boolean =>
     pattern.test(text);
+
+/**
+ * Every word the word-led detectors (secret assignments, secrets in prose, Bearer, Basic) start
+ * from, case-insensitively: one search tells all four whether to look further.
+ */
+const ANY_SECRET_WORD =
+  /pass|pw|pin|secret|token|key|otp|one[ -]time|bearer|basic|authorization|credential|session|sessid|cookie|dsn|database|connect\.sid|security|account|jwt/i;
+/** Slots of `TextFeatures.remember`, one per shared check. */
+const SECRET_WORD_SLOT = 0;
+
+function hasSecretWord(features: TextFeatures): boolean {
+  return features.remember(SECRET_WORD_SLOT, (text) => ANY_SECRET_WORD.test(text));
+}
+
+/** `\s` is ASCII whitespace or one of the Unicode spaces, all non-ASCII. */
+const MAY_HAVE_WHITESPACE = WHITESPACE | NON_ASCII;
 
 /** Key names whose assigned value in free text (`password=…`, `"api_key": "…"`) is a secret. */
 const SECRET_KEY_WORDS =
@@ -71,6 +132,8 @@ const secretAssignment: BuiltInDetector = {
       String.raw`(?:(?<=")[^"\\\n]{1,512}|(?<=')[^'\\\n]{1,512}|(?<![\\"'])(?:(?:Bearer|Basic|Token)\s+)?[^\s"'\\&,;<>]{1,512})`,
     'gi',
   ),
+  requires: { all: LETTER, any: COLON | EQUALS },
+  gate: hasSecretWord,
   hint: testsPattern(new RegExp(`(?:${SECRET_KEY_WORDS})\\\\?["']?\\s{0,3}[:=]`, 'i')),
 };
 
@@ -82,6 +145,7 @@ const privateKey: BuiltInDetector = {
   name: 'private_key',
   pattern:
     /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|$)/g,
+  requires: { all: DASH | LETTER, tokenRun: 10 },
   hint: includes('PRIVATE KEY-----'),
 };
 
@@ -89,6 +153,7 @@ const privateKey: BuiltInDetector = {
 const urlCredentials: BuiltInDetector = {
   name: 'url_credentials',
   pattern: /(?<keep>(?<![\w+.-])[a-z][\w+.-]{0,30}:\/\/)[^\s/?#@]+(?:@[^\s/?#@]+)*(?=@)/gi,
+  requires: { all: COLON | SLASH | AT },
   hint: (text) => text.includes('://') && text.includes('@'),
 };
 
@@ -101,6 +166,8 @@ const bearerToken: BuiltInDetector = {
   name: 'bearer_token',
   pattern: /(?<keep>\bBearer\s{1,10})[\w\-.~+/]{8,4096}=*/gi,
   validate: looksLikeBearerToken,
+  requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
+  gate: hasSecretWord,
   hint: testsPattern(/bearer/i),
 };
 
@@ -115,6 +182,8 @@ const basicAuth: BuiltInDetector = {
   name: 'basic_auth',
   pattern: /(?<keep>\bBasic\s{1,10})[A-Za-z0-9+/]{6,4096}={0,2}(?![\w+/=])/gi,
   validate: isBasicCredential,
+  requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
+  gate: hasSecretWord,
   hint: testsPattern(/basic/i),
 };
 
@@ -122,12 +191,14 @@ const basicAuth: BuiltInDetector = {
 const jwt: BuiltInDetector = {
   name: 'jwt',
   pattern: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{2,}\.[\w-]*/g,
+  requires: { all: NON_HEX, dots: 2, tokenRun: 8 },
   hint: includes('eyJ'),
 };
 
 const anthropicApiKey: BuiltInDetector = {
   name: 'anthropic_api_key',
   pattern: /(?<![\w-])sk-ant-[\w-]{20,}/g,
+  requires: { all: DASH | NON_HEX, tokenRun: 27 },
   hint: includes('sk-ant-'),
 };
 
@@ -135,48 +206,55 @@ const anthropicApiKey: BuiltInDetector = {
 const openaiApiKey: BuiltInDetector = {
   name: 'openai_api_key',
   pattern: /(?<![\w-])sk-[\w-]{20,}/g,
+  requires: { all: DASH | NON_HEX, tokenRun: 23 },
   hint: includes('sk-'),
 };
 
 const githubToken: BuiltInDetector = {
   name: 'github_token',
   pattern: /(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})/g,
+  requires: { all: UNDERSCORE, tokenRun: 33 },
   hint: testsPattern(/gh[pousr]_|github_pat_/),
 };
 
 const stripeKey: BuiltInDetector = {
   name: 'stripe_key',
   pattern: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g,
+  requires: { all: UNDERSCORE, tokenRun: 18 },
   hint: testsPattern(/_(?:live|test)_/),
 };
 
 const slackToken: BuiltInDetector = {
   name: 'slack_token',
   pattern: /(?<![\w-])xox[abprse]-[A-Za-z0-9-]{10,}/g,
+  requires: { all: DASH | NON_HEX, tokenRun: 15 },
   hint: includes('xox'),
 };
 
 const googleApiKey: BuiltInDetector = {
   name: 'google_api_key',
   pattern: /(?<![\w-])AIza[\w-]{33,40}(?![\w-])/g,
+  requires: { all: NON_HEX, tokenRun: 37 },
   hint: includes('AIza'),
 };
 
 const awsAccessKeyId: BuiltInDetector = {
   name: 'aws_access_key_id',
   pattern: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g,
+  requires: { all: NON_HEX, tokenRun: 20 },
   hint: includes('AKIA', 'ASIA'),
 };
 
-/** Every provider token has a run of 16+ token characters (a key body, a webhook path). */
-const TOKEN_RUN = /[\w+/=-]{16}/;
-
 /**
- * One pass over the literal markers the preset's formats start with or sit next to; the 27 rules
- * only run on strings holding one (and a 16-character token run).
+ * One pass over the literal markers the preset's formats start with or sit next to (AKIA, ASIA,
+ * aws, AIza, BEGIN, cf??_, dapi, dose, dckr_, eyJ, fig?_, gh?_, github_pat, gl…-, gsk_,
+ * hooks.slack, hf_, hv?., key, lin_, npm_, ntn_, ops_, SG., shp, sk-, secret_, T3BlbkFJ, tskey,
+ * token, vc?_, xox, _auth, _live_, _test_, ://), grouped by first letter so each position tries
+ * one branch; the 27 rules only run on strings holding one and a run of 16+ token characters
+ * (a key body, a webhook path).
  */
 const PROVIDER_MARKERS =
-  /AKIA|ASIA|aws|AIza|BEGIN|npm_|_auth|xox|hooks\.slack|SG\.|shp|_live_|_test_|gh[pousr]_|github_pat|gl[a-z]{1,4}[-_]|eyJ|sk-|T3BlbkFJ|gsk_|hf_|lin_|secret_|ntn_|ops_|:\/\/|hv[sb]\.|vc[pikar]_|dapi|dose|dckr_|fig[do]_|cf[a-z]{2}_|tskey|token|key/i;
+  /a(?:kia|sia|ws|iza)|begin|cf[a-z]{2}_|d(?:api|ose|ckr_)|eyj|fig[do]_|g(?:h[pousr]_|ithub_pat|l[a-z]{1,4}[-_]|sk_)|h(?:ooks\.slack|f_|v[sb]\.)|key|lin_|n(?:pm_|tn_)|ops_|s(?:g\.|hp|k-|ecret_)|t(?:3blbkfj|skey|oken)|vc[pikar]_|xox|_(?:auth|live_|test_)|:\/\//i;
 
 /** Token formats of secretlint's recommended preset, through its rule interface. */
 const providerToken: BuiltInDetector = {
@@ -186,7 +264,8 @@ const providerToken: BuiltInDetector = {
     const scanner = createProviderTokenScanner();
     return (text) => scanner.scan(text);
   },
-  hint: (text) => PROVIDER_MARKERS.test(text) && TOKEN_RUN.test(text),
+  requires: { all: NON_HEX, tokenRun: 16 },
+  hint: testsPattern(PROVIDER_MARKERS),
 };
 
 /**
@@ -198,6 +277,7 @@ const prefixedToken: BuiltInDetector = {
   name: 'prefixed_token',
   pattern:
     /(?<![\w-])(?:(?:npm_|hf_|glpat-|gldt-|glrt-|whsec_|dop_v1_|shp(?:at|ss|ca|pa)_|pypi-)[A-Za-z0-9_+/=-]{16,}|SK[0-9a-fA-F]{32}|SG\.[\w-]{16,}\.[\w-]{16,})(?![\w-])/g,
+  requires: { all: NON_HEX, tokenRun: 16 },
   hint: testsPattern(/npm_|hf_|gl(?:pat|dt|rt)-|whsec_|dop_v1_|shp|pypi-|SK[0-9a-f]|SG\./),
 };
 
@@ -205,8 +285,11 @@ const prefixedToken: BuiltInDetector = {
 const slackWebhook: BuiltInDetector = {
   name: 'slack_webhook',
   pattern: /(?<keep>https:\/\/hooks\.slack\.com\/)(?:services|workflows|triggers)\/[\w/-]{10,}/gi,
+  requires: { all: SLASH, colons: 1, dots: 2, tokenRun: 19 },
   hint: includes('hooks.slack.com'),
 };
+
+const DASH_OPENS_WORD_PATTERN = /(?:^|\s)-/;
 
 const SECRET_FLAG_WORDS =
   'password|passwd|passphrase|passcode|pass|pwd|token|secret|api[_-]?key|access[_-]?key|' +
@@ -223,7 +306,10 @@ const cliSecretFlag: BuiltInDetector = {
       String.raw`(?!-)(?!\d+(?:[:/]\d+)*(?:["'\s]|$))[^\s"']{1,512}`,
     'gi',
   ),
-  hint: testsPattern(/(?:^|\s)-/),
+  // The flag holds exactly what the old `(?:^|\s)-` hint tested (stricter than the pattern), so
+  // once widened by an earlier replacement it is confirmed on the text.
+  requires: { all: DASH_OPENS_WORD },
+  gate: (f) => f.exact || DASH_OPENS_WORD_PATTERN.test(f.text),
 };
 
 /** "the password is X", "my PIN was X", "api key: X": the value must itself look like a secret. */
@@ -232,6 +318,8 @@ const secretInProse: BuiltInDetector = {
   pattern:
     /(?<keep>\b(?:password|passcode|passphrase|passwd|pwd|pw|pin|secret|token|api[ _-]?key|access[ _-]?key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)\s{0,3}["'“]?)[^\s"'”]{4,512}/gi,
   validate: looksLikeSecretValue,
+  requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
+  gate: hasSecretWord,
   hint: testsPattern(/pass|pw|pin|secret|token|key|otp|one[ -]time/i),
 };
 
@@ -242,26 +330,32 @@ const highEntropyToken: BuiltInDetector = {
   // Base64 of readable text is judged by what it decodes to (see encoded-text.ts), not here.
   validate: (candidate) =>
     looksLikeRandomToken(candidate.replace(/=+$/, '')) && decodeBase64Text(candidate) === undefined,
-  hint: (text) => text.length >= 32 && TOKEN_RUN.test(text),
+  requires: { tokenRun: 32 },
 };
 
-const DIGIT = /\d/;
-const DIGIT_PAIR = /\d\d/;
-
-/** Cards, phone numbers and IPv4 addresses need a digit; IBANs and SSNs two adjacent ones. */
-function hasDigit(text: string): boolean {
-  return DIGIT.test(text);
-}
-
-function hasDigitPair(text: string): boolean {
-  return DIGIT_PAIR.test(text);
-}
+/**
+ * Shapes the number-led detectors cannot match without, each a fast search: two letters opening
+ * a word before two digits (IBAN); 13 digits with single separators (cards); SSN groups 3-2-4,
+ * or an SSN keyword; a phone number's start (not inside a word, number or path) followed by 8
+ * digits with up to three of `( ).+-` between them; two colons around at most four hex digits,
+ * first found anywhere (a search led by the rare `:`), then at an address start (IPv6); four
+ * numbers joined by dots (IPv4).
+ */
+const IBAN_SHAPE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d\d/;
+const CARD_SHAPE = /\d(?:[ .-]?\d){12}/;
+const SSN_GROUPS = /\d{3}[- ]\d{2}[- ]\d{4}/;
+const SSN_WORD = /ssn|social security|ss#/i;
+const PHONE_SHAPE = /(?<![\w+\-.,/:#$€£])[+(]?\d(?:[ .()+-]{0,3}\d){7}/;
+const IPV6_COLONS = /:[0-9A-Fa-f]{0,4}:/;
+const IPV6_START = /(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:/;
+const IPV4_SHAPE = /\d\.\d{1,3}\.\d{1,3}\.\d/;
 
 /** Local part, `@`, dot-separated labels and an alphabetic TLD. Keys are scanned too. */
 const email: BuiltInDetector = {
   name: 'email',
   pattern:
     /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}(?![\w-])/g,
+  requires: { any: AT | PERCENT },
   hint: includes('@', '%40'),
 };
 
@@ -272,7 +366,8 @@ const iban: BuiltInDetector = {
     /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, (prefix) => isValidIban(prefix.toUpperCase())),
   rescanAfterReject: true,
-  hint: hasDigitPair,
+  requires: { all: LETTER | DIGIT, digits: 2 },
+  gate: (f) => f.text.length >= 12 && IBAN_SHAPE.test(f.text),
 };
 
 /**
@@ -284,7 +379,8 @@ const paymentCard: BuiltInDetector = {
   name: 'payment_card',
   pattern: /(?<![A-Za-z0-9])\d(?:[ .-]?\d){12,}(?![A-Za-z0-9])/g,
   locate: (candidate) => findCardNumbers(candidate, isPaymentCardNumber),
-  hint: hasDigit,
+  requires: { numberDigits: 13 },
+  gate: (f) => CARD_SHAPE.test(f.text),
 };
 
 /**
@@ -299,7 +395,8 @@ const ssn: BuiltInDetector = {
       String.raw`|(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\2(?!0000)\d{4}(?![\w-])`,
     'gi',
   ),
-  hint: hasDigitPair,
+  requires: { numberDigits: 9 },
+  gate: (f) => SSN_GROUPS.test(f.text) || (f.has(LETTER) && SSN_WORD.test(f.text)),
 };
 
 function countDigits(text: string): number {
@@ -345,7 +442,8 @@ const phone: BuiltInDetector = {
   ),
   locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
   rescanAfterReject: true,
-  hint: hasDigit,
+  requires: { numberDigits: 8 },
+  gate: (f) => PHONE_SHAPE.test(f.text),
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -384,7 +482,8 @@ const ipv6: BuiltInDetector = {
   pattern:
     /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
   validate: (candidate) => isIpv6(candidate) && !isDocumentationOrLoopbackIpv6(candidate),
-  hint: includes(':'),
+  requires: { all: DIGIT, colons: 2 },
+  gate: (f) => IPV6_COLONS.test(f.text) && IPV6_START.test(f.text),
 };
 
 /**
@@ -397,7 +496,8 @@ const ipv4: BuiltInDetector = {
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
   validate: (candidate) => !isDocumentationOrLoopbackIpv4(candidate),
-  hint: (text) => text.includes('.') && hasDigit(text),
+  requires: { digits: 4, dots: 3 },
+  gate: (f) => IPV4_SHAPE.test(f.text),
 };
 
 /** All built-in detectors in the order they run. */

@@ -4,12 +4,16 @@
  * (`cGFzc3dvcmQ9aHVudGVyMg==`). The detectors then see what a reader of the value would see.
  */
 
+import { NON_ASCII, PERCENT, type TextFeatures } from './text-features.js';
+
 /** Soft hyphen, Mongolian vowel separator, zero-width and bidi controls, word joiner, BOM. */
 const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 const HAS_INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
 
-export function removeInvisible(text: string): string {
-  return HAS_INVISIBLE.test(text) ? text.replace(INVISIBLE, '') : text;
+/** Invisible characters are all non-ASCII: ASCII text is returned without a search. */
+export function removeInvisible(text: string, features: TextFeatures): string {
+  if (!features.of(text).has(NON_ASCII) || !HAS_INVISIBLE.test(text)) return text;
+  return text.replace(INVISIBLE, '');
 }
 
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
@@ -17,7 +21,6 @@ const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 const PERCENT_RUN = /[^\s"'<>]*%[0-9A-Fa-f]{2}[^\s"'<>]*/g;
 /** Base64 or base64url of 16–4096 characters (12+ decoded bytes), padded or not. */
 const BASE64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,4096}={0,2}(?![A-Za-z0-9+/=_-])/g;
-const BASE64_HINT = /[A-Za-z0-9+/_-]{16}/;
 const PRINTABLE = /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/;
 
 /** Written for an encoded run whose decoded text held a secret. */
@@ -31,10 +34,53 @@ function decodePercent(run: string): string | undefined {
   }
 }
 
+/** Sextet of a base64 or base64url character (`+`/`-` 62, `/`/`_` 63), else -1. */
+function sextet(code: number): number {
+  if (code >= 65 && code <= 90) return code - 65;
+  if (code >= 97 && code <= 122) return code - 71;
+  if (code >= 48 && code <= 57) return code + 4;
+  if (code === 43 || code === 45) return 62;
+  if (code === 47 || code === 95) return 63;
+  return -1;
+}
+
+/**
+ * Decodes the bytes in order and stops at the first one that proves the run is not readable
+ * text (see `decodeBase64Text`): a control character other than tab, line feed and carriage
+ * return, DEL, or a byte that breaks UTF-8 (the decoder would write U+FFFD). Random keys and
+ * hashes fail within a few bytes, without a Buffer or a string being built. False means only
+ * "not ruled out".
+ */
+function cannotBeText(body: string): boolean {
+  let bits = 0;
+  let width = 0;
+  let continuations = 0;
+  for (let index = 0; index < body.length; index++) {
+    const value = sextet(body.charCodeAt(index));
+    if (value < 0) return false;
+    bits = ((bits << 6) | value) & 0xffffff;
+    width += 6;
+    if (width < 8) continue;
+    width -= 8;
+    const byte = (bits >> width) & 0xff;
+    if (continuations > 0) {
+      if (byte < 0x80 || byte > 0xbf) return true;
+      continuations--;
+    } else if (byte < 0x20) {
+      if (byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return true;
+    } else if (byte >= 0x7f) {
+      if (byte === 0x7f || byte < 0xc2 || byte > 0xf4) return true;
+      continuations = byte < 0xe0 ? 1 : byte < 0xf0 ? 2 : 3;
+    }
+  }
+  return false;
+}
+
 /** Text a person could read (UTF-8, printable), else undefined: random bytes are not text. */
 export function decodeBase64Text(run: string): string | undefined {
   const body = run.replace(/=+$/, '');
   if (body.length % 4 === 1) return undefined;
+  if (cannotBeText(body)) return undefined;
   const bytes = Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (bytes.length < 12) return undefined;
   const text = bytes.toString('utf8');
@@ -50,15 +96,17 @@ export function decodeBase64Text(run: string): string | undefined {
 /**
  * Runs `detect` on the decoded form of every encoded run. A percent-encoded run is replaced by
  * its decoded, redacted form when that held something (`?email=[REDACTED:email]`: the URL keeps
- * its shape); a base64 run by `[REDACTED:encoded_secret]`. Decoding goes one level deep.
+ * its shape); a base64 run by `[REDACTED:encoded_secret]`. Decoding goes one level deep. Text
+ * without `%` or without a run of 16 token characters is returned at once (`features`).
  */
 export function redactEncoded(
   text: string,
+  features: TextFeatures,
   detect: (decoded: string) => string,
   marker: string,
 ): string {
   let result = text;
-  if (PERCENT_ESCAPE.test(result)) {
+  if (features.of(result).has(PERCENT) && PERCENT_ESCAPE.test(result)) {
     result = result.replace(PERCENT_RUN, (run) => {
       const decoded = decodePercent(run);
       if (decoded === undefined || decoded === run) return run;
@@ -66,12 +114,22 @@ export function redactEncoded(
       return redacted === decoded ? run : redacted;
     });
   }
-  if (BASE64_HINT.test(result)) {
-    result = result.replace(BASE64_RUN, (run) => {
-      const decoded = decodeBase64Text(run);
-      if (decoded === undefined) return run;
-      return detect(decoded) === decoded ? run : marker;
-    });
+  // `detect` above reused the facts for the decoded text: `of` rescans `result` if so.
+  if (!features.of(result).tokenRun(16)) return result;
+  BASE64_RUN.lastIndex = 0;
+  let output = '';
+  let copied = 0;
+  for (let match = BASE64_RUN.exec(result); match !== null; match = BASE64_RUN.exec(result)) {
+    const run = match[0];
+    const decoded = decodeBase64Text(run);
+    if (decoded === undefined) continue;
+    // `detect` may re-enter a redactor, which scans with this same RegExp.
+    const resume = BASE64_RUN.lastIndex;
+    const clean = detect(decoded) === decoded;
+    BASE64_RUN.lastIndex = resume;
+    if (clean) continue;
+    output += result.slice(copied, match.index) + marker;
+    copied = match.index + run.length;
   }
-  return result;
+  return copied === 0 ? result : output + result.slice(copied);
 }

@@ -6,11 +6,17 @@
 const NEEDS_CLEANUP = /[\0\uD800-\uDFFF]/;
 const NUL = /\0/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source);
 
-/** Removes NUL characters and replaces lone surrogates with U+FFFD. */
+/**
+ * Removes NUL characters and replaces lone surrogates with U+FFFD. A string that needs neither
+ * (emoji are well-formed surrogate pairs) comes back as the same string.
+ */
 export function toStorableString(text: string): string {
   if (!NEEDS_CLEANUP.test(text)) return text;
-  return text.replace(NUL, '').replace(LONE_SURROGATE, '\uFFFD');
+  const withoutNul = text.includes('\0') ? text.replace(NUL, '') : text;
+  if (!HAS_LONE_SURROGATE.test(withoutNul)) return withoutNul;
+  return withoutNul.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function truncationMarker(removed: number): string {
