@@ -15,13 +15,18 @@ import {
   DIGIT,
   DOT,
   EQUALS,
+  IBAN_LEAD,
   LETTER,
+  LOWER,
+  letterBits,
   NON_ASCII,
   NON_HEX,
   PERCENT,
   SLASH,
+  SSN_GROUPS,
   type TextFeatures,
   UNDERSCORE,
+  UPPER,
   WHITESPACE,
 } from './text-features.js';
 import type { ValueDetector } from './types.js';
@@ -76,10 +81,20 @@ export interface DetectorRequirements {
   digits?: number;
   /** Minimum number of digits in one run of `[0-9 .()+-]` (`TextFeatures.numberDigits`). */
   numberDigits?: number;
+  /** Minimum number of such digits after a place a phone number may start. */
+  phoneDigits?: number;
+  /** Minimum number of dots in such a run. */
+  numberDots?: number;
+  /** Letters (either case) that must all occur: the literal part of a prefix or keyword. */
+  letters?: string;
   /** Minimum number of dots. */
   dots?: number;
   /** Minimum number of colons. */
   colons?: number;
+  /** Minimum number of dashes. */
+  dashes?: number;
+  /** Minimum length of the text. */
+  length?: number;
   /** Minimum run of token characters `[A-Za-z0-9_+/=-]`. */
   tokenRun?: number;
 }
@@ -96,15 +111,79 @@ const testsPattern =
 
 /**
  * Every word the word-led detectors (secret assignments, secrets in prose, Bearer, Basic) start
- * from, case-insensitively: one search tells all four whether to look further.
+ * from, case-insensitively. One search (overlapping matches included) records which occur, as
+ * bits, and each of the four reads its own.
  */
-const ANY_SECRET_WORD =
-  /pass|pw|pin|secret|token|key|otp|one[ -]time|bearer|basic|authorization|credential|session|sessid|cookie|dsn|database|connect\.sid|security|account|jwt/i;
-/** Slots of `TextFeatures.remember`, one per shared check. */
-const SECRET_WORD_SLOT = 0;
+const SECRET_WORDS =
+  /pass|pw|pin|secret|token|key|otp|one[ -]time|bearer|basic|authorization|credential|session|sessid|cookie|dsn|database|connect\.sid|security|account|jwt/gi;
+/** Bit of each word, by its lower-case spelling (`one time` and `one-time` share one). */
+const SECRET_WORD_BITS: ReadonlyMap<string, number> = new Map(
+  [
+    'pass',
+    'pw',
+    'pin',
+    'secret',
+    'token',
+    'key',
+    'otp',
+    'one time',
+    'bearer',
+    'basic',
+    'authorization',
+    'credential',
+    'session',
+    'sessid',
+    'cookie',
+    'dsn',
+    'database',
+    'connect.sid',
+    'security',
+    'account',
+    'jwt',
+  ].map((word, index) => [word, 1 << index] as const),
+);
+const wordBits = (...words: string[]) =>
+  words.reduce((bits, word) => bits | (SECRET_WORD_BITS.get(word) as number), 0);
+const BEARER_WORD = wordBits('bearer');
+const BASIC_WORD = wordBits('basic');
+/** The words of `secret_prose`'s pattern: `/pass|pw|pin|secret|token|key|otp|one[ -]time/i`. */
+const PROSE_WORDS = wordBits('pass', 'pw', 'pin', 'secret', 'token', 'key', 'otp', 'one time');
+/** A word each name in `SECRET_KEY_WORDS` contains. */
+const ASSIGNMENT_WORDS = wordBits(
+  'pass',
+  'pw',
+  'secret',
+  'token',
+  'key',
+  'authorization',
+  'credential',
+  'session',
+  'sessid',
+  'cookie',
+  'dsn',
+  'database',
+  'connect.sid',
+  'security',
+  'account',
+  'bearer',
+  'jwt',
+);
 
-function hasSecretWord(features: TextFeatures): boolean {
-  return features.remember(SECRET_WORD_SLOT, (text) => ANY_SECRET_WORD.test(text));
+function findSecretWords(text: string): number {
+  let bits = 0;
+  SECRET_WORDS.lastIndex = 0;
+  for (let match = SECRET_WORDS.exec(text); match !== null; match = SECRET_WORDS.exec(text)) {
+    const word = match[0].toLowerCase();
+    bits |= SECRET_WORD_BITS.get(word.startsWith('one') ? 'one time' : word) as number;
+    SECRET_WORDS.lastIndex = match.index + 1;
+  }
+  return bits;
+}
+
+/** Whether any of `words` occurs in the text (searched once per text, then remembered). */
+function hasSecretWord(features: TextFeatures, words: number): boolean {
+  if (features.words < 0) features.words = findSecretWords(features.text);
+  return (features.words & words) !== 0;
 }
 
 /** `\s` is ASCII whitespace or one of the Unicode spaces, all non-ASCII. */
@@ -133,7 +212,7 @@ const secretAssignment: BuiltInDetector = {
     'gi',
   ),
   requires: { all: LETTER, any: COLON | EQUALS },
-  gate: hasSecretWord,
+  gate: (f) => hasSecretWord(f, ASSIGNMENT_WORDS),
   hint: testsPattern(new RegExp(`(?:${SECRET_KEY_WORDS})\\\\?["']?\\s{0,3}[:=]`, 'i')),
 };
 
@@ -145,7 +224,7 @@ const privateKey: BuiltInDetector = {
   name: 'private_key',
   pattern:
     /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|$)/g,
-  requires: { all: DASH | LETTER, tokenRun: 10 },
+  requires: { all: DASH | LETTER, dashes: 10, letters: 'beginprivatekey', length: 26 },
   hint: includes('PRIVATE KEY-----'),
 };
 
@@ -153,7 +232,7 @@ const privateKey: BuiltInDetector = {
 const urlCredentials: BuiltInDetector = {
   name: 'url_credentials',
   pattern: /(?<keep>(?<![\w+.-])[a-z][\w+.-]{0,30}:\/\/)[^\s/?#@]+(?:@[^\s/?#@]+)*(?=@)/gi,
-  requires: { all: COLON | SLASH | AT },
+  requires: { all: COLON | SLASH | AT | LETTER },
   hint: (text) => text.includes('://') && text.includes('@'),
 };
 
@@ -167,8 +246,7 @@ const bearerToken: BuiltInDetector = {
   pattern: /(?<keep>\bBearer\s{1,10})[\w\-.~+/]{8,4096}=*/gi,
   validate: looksLikeBearerToken,
   requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
-  gate: hasSecretWord,
-  hint: testsPattern(/bearer/i),
+  gate: (f) => hasSecretWord(f, BEARER_WORD),
 };
 
 /** Basic credentials decode to printable `user:password`; prose after "basic" does not. */
@@ -183,22 +261,21 @@ const basicAuth: BuiltInDetector = {
   pattern: /(?<keep>\bBasic\s{1,10})[A-Za-z0-9+/]{6,4096}={0,2}(?![\w+/=])/gi,
   validate: isBasicCredential,
   requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
-  gate: hasSecretWord,
-  hint: testsPattern(/basic/i),
+  gate: (f) => hasSecretWord(f, BASIC_WORD),
 };
 
 /** Three base64url segments with a JSON header (`eyJ` is base64 for `{"`); the signature may be empty. */
 const jwt: BuiltInDetector = {
   name: 'jwt',
   pattern: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{2,}\.[\w-]*/g,
-  requires: { all: NON_HEX, dots: 2, tokenRun: 8 },
+  requires: { all: LETTER, dots: 2, letters: 'eyj', tokenRun: 8, length: 12 },
   hint: includes('eyJ'),
 };
 
 const anthropicApiKey: BuiltInDetector = {
   name: 'anthropic_api_key',
   pattern: /(?<![\w-])sk-ant-[\w-]{20,}/g,
-  requires: { all: DASH | NON_HEX, tokenRun: 27 },
+  requires: { all: DASH | LETTER, letters: 'skant', tokenRun: 27 },
   hint: includes('sk-ant-'),
 };
 
@@ -206,42 +283,42 @@ const anthropicApiKey: BuiltInDetector = {
 const openaiApiKey: BuiltInDetector = {
   name: 'openai_api_key',
   pattern: /(?<![\w-])sk-[\w-]{20,}/g,
-  requires: { all: DASH | NON_HEX, tokenRun: 23 },
+  requires: { all: DASH | LETTER, letters: 'sk', tokenRun: 23 },
   hint: includes('sk-'),
 };
 
 const githubToken: BuiltInDetector = {
   name: 'github_token',
   pattern: /(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})/g,
-  requires: { all: UNDERSCORE, tokenRun: 33 },
+  requires: { all: UNDERSCORE | LETTER, letters: 'gh', tokenRun: 33 },
   hint: testsPattern(/gh[pousr]_|github_pat_/),
 };
 
 const stripeKey: BuiltInDetector = {
   name: 'stripe_key',
   pattern: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g,
-  requires: { all: UNDERSCORE, tokenRun: 18 },
+  requires: { all: UNDERSCORE | LETTER, letters: 'ke', tokenRun: 18 },
   hint: testsPattern(/_(?:live|test)_/),
 };
 
 const slackToken: BuiltInDetector = {
   name: 'slack_token',
   pattern: /(?<![\w-])xox[abprse]-[A-Za-z0-9-]{10,}/g,
-  requires: { all: DASH | NON_HEX, tokenRun: 15 },
+  requires: { all: DASH | LETTER, letters: 'xo', tokenRun: 15 },
   hint: includes('xox'),
 };
 
 const googleApiKey: BuiltInDetector = {
   name: 'google_api_key',
   pattern: /(?<![\w-])AIza[\w-]{33,40}(?![\w-])/g,
-  requires: { all: NON_HEX, tokenRun: 37 },
+  requires: { all: LETTER, letters: 'aiz', tokenRun: 37 },
   hint: includes('AIza'),
 };
 
 const awsAccessKeyId: BuiltInDetector = {
   name: 'aws_access_key_id',
   pattern: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g,
-  requires: { all: NON_HEX, tokenRun: 20 },
+  requires: { all: LETTER, letters: 'ai', tokenRun: 20 },
   hint: includes('AKIA', 'ASIA'),
 };
 
@@ -285,7 +362,7 @@ const prefixedToken: BuiltInDetector = {
 const slackWebhook: BuiltInDetector = {
   name: 'slack_webhook',
   pattern: /(?<keep>https:\/\/hooks\.slack\.com\/)(?:services|workflows|triggers)\/[\w/-]{10,}/gi,
-  requires: { all: SLASH, colons: 1, dots: 2, tokenRun: 19 },
+  requires: { all: SLASH | COLON | DOT | LETTER, letters: 'hookslackcom', tokenRun: 19 },
   hint: includes('hooks.slack.com'),
 };
 
@@ -306,8 +383,8 @@ const cliSecretFlag: BuiltInDetector = {
       String.raw`(?!-)(?!\d+(?:[:/]\d+)*(?:["'\s]|$))[^\s"']{1,512}`,
     'gi',
   ),
-  // The flag holds exactly what the old `(?:^|\s)-` hint tested (stricter than the pattern), so
-  // once widened by an earlier replacement it is confirmed on the text.
+  // The flag holds exactly what the `(?:^|\s)-` hint tests (stricter than the pattern) once
+  // measured; for long or rewritten text the hint itself decides.
   requires: { all: DASH_OPENS_WORD },
   gate: (f) => f.exact || DASH_OPENS_WORD_PATTERN.test(f.text),
 };
@@ -319,8 +396,7 @@ const secretInProse: BuiltInDetector = {
     /(?<keep>\b(?:password|passcode|passphrase|passwd|pwd|pw|pin|secret|token|api[ _-]?key|access[ _-]?key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)\s{0,3}["'“]?)[^\s"'”]{4,512}/gi,
   validate: looksLikeSecretValue,
   requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
-  gate: hasSecretWord,
-  hint: testsPattern(/pass|pw|pin|secret|token|key|otp|one[ -]time/i),
+  gate: (f) => hasSecretWord(f, PROSE_WORDS),
 };
 
 /** Long random-looking tokens with no known prefix, e.g. a 40-character AWS secret access key. */
@@ -330,22 +406,28 @@ const highEntropyToken: BuiltInDetector = {
   // Base64 of readable text is judged by what it decodes to (see encoded-text.ts), not here.
   validate: (candidate) =>
     looksLikeRandomToken(candidate.replace(/=+$/, '')) && decodeBase64Text(candidate) === undefined,
-  requires: { tokenRun: 32 },
+  // A random token mixes upper case, lower case and digits (`looksLikeRandomToken`).
+  requires: { all: DIGIT | UPPER | LOWER, tokenRun: 32 },
 };
 
 /**
  * Shapes the number-led detectors cannot match without, each a fast search: two letters opening
  * a word before two digits (IBAN); 13 digits with single separators (cards); SSN groups 3-2-4,
- * or an SSN keyword; a phone number's start (not inside a word, number or path) followed by 8
- * digits with up to three of `( ).+-` between them; two colons around at most four hex digits,
+ * or an SSN keyword; a phone number's opening where one may start (not inside a word, number or
+ * path): `+`, `(`, a trunk `0`, or `ddd-ddd-d`, and 8 digits with up to three of `( ).+-`
+ * between them;
+ * two colons around at most four hex digits,
  * first found anywhere (a search led by the rare `:`), then at an address start (IPv6); four
  * numbers joined by dots (IPv4).
  */
 const IBAN_SHAPE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d\d/;
 const CARD_SHAPE = /\d(?:[ .-]?\d){12}/;
-const SSN_GROUPS = /\d{3}[- ]\d{2}[- ]\d{4}/;
+const SSN_GROUPS_SHAPE = /\d{3}[- ]\d{2}[- ]\d{4}/;
 const SSN_WORD = /ssn|social security|ss#/i;
-const PHONE_SHAPE = /(?<![\w+\-.,/:#$€£])[+(]?\d(?:[ .()+-]{0,3}\d){7}/;
+/** `ssn`, `social security` and `ss#` all hold an `s`. */
+const SSN_WORD_LETTERS = letterBits('s');
+const PHONE_OPENING = /(?<![\w+\-.,/:#$€£])(?:[+(]|0|\d{3}[ .-]\d{3}[ .-]\d)/;
+const PHONE_DIGITS = /(?<![\w+\-.,/:#$€£])[+(]?\d(?:[ .()+-]{0,3}\d){7}/;
 const IPV6_COLONS = /:[0-9A-Fa-f]{0,4}:/;
 const IPV6_START = /(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:/;
 const IPV4_SHAPE = /\d\.\d{1,3}\.\d{1,3}\.\d/;
@@ -355,7 +437,7 @@ const email: BuiltInDetector = {
   name: 'email',
   pattern:
     /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}(?![\w-])/g,
-  requires: { any: AT | PERCENT },
+  requires: { any: AT | PERCENT, length: 6 },
   hint: includes('@', '%40'),
 };
 
@@ -366,8 +448,8 @@ const iban: BuiltInDetector = {
     /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, (prefix) => isValidIban(prefix.toUpperCase())),
   rescanAfterReject: true,
-  requires: { all: LETTER | DIGIT, digits: 2 },
-  gate: (f) => f.text.length >= 12 && IBAN_SHAPE.test(f.text),
+  requires: { all: IBAN_LEAD, length: 12 },
+  gate: (f) => f.exact || IBAN_SHAPE.test(f.text),
 };
 
 /**
@@ -379,7 +461,7 @@ const paymentCard: BuiltInDetector = {
   name: 'payment_card',
   pattern: /(?<![A-Za-z0-9])\d(?:[ .-]?\d){12,}(?![A-Za-z0-9])/g,
   locate: (candidate) => findCardNumbers(candidate, isPaymentCardNumber),
-  requires: { numberDigits: 13 },
+  requires: { all: DIGIT, numberDigits: 13 },
   gate: (f) => CARD_SHAPE.test(f.text),
 };
 
@@ -395,8 +477,10 @@ const ssn: BuiltInDetector = {
       String.raw`|(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\2(?!0000)\d{4}(?![\w-])`,
     'gi',
   ),
-  requires: { numberDigits: 9 },
-  gate: (f) => SSN_GROUPS.test(f.text) || (f.has(LETTER) && SSN_WORD.test(f.text)),
+  requires: { all: DIGIT, numberDigits: 9 },
+  gate: (f) =>
+    (f.has(SSN_GROUPS) && (f.exact || SSN_GROUPS_SHAPE.test(f.text))) ||
+    ((f.letters & SSN_WORD_LETTERS) === SSN_WORD_LETTERS && SSN_WORD.test(f.text)),
 };
 
 function countDigits(text: string): number {
@@ -442,8 +526,9 @@ const phone: BuiltInDetector = {
   ),
   locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
   rescanAfterReject: true,
-  requires: { numberDigits: 8 },
-  gate: (f) => PHONE_SHAPE.test(f.text),
+  requires: { all: DIGIT, phoneDigits: 8 },
+  // Measured text has its digits counted; otherwise a digit-led search counts them.
+  gate: (f) => (f.exact || PHONE_DIGITS.test(f.text)) && PHONE_OPENING.test(f.text),
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -482,7 +567,7 @@ const ipv6: BuiltInDetector = {
   pattern:
     /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
   validate: (candidate) => isIpv6(candidate) && !isDocumentationOrLoopbackIpv6(candidate),
-  requires: { all: DIGIT, colons: 2 },
+  requires: { all: DIGIT | COLON, colons: 2 },
   gate: (f) => IPV6_COLONS.test(f.text) && IPV6_START.test(f.text),
 };
 
@@ -496,7 +581,7 @@ const ipv4: BuiltInDetector = {
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
   validate: (candidate) => !isDocumentationOrLoopbackIpv4(candidate),
-  requires: { digits: 4, dots: 3 },
+  requires: { all: DIGIT | DOT, digits: 4, numberDots: 3 },
   gate: (f) => IPV4_SHAPE.test(f.text),
 };
 

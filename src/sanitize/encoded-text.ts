@@ -4,19 +4,29 @@
  * (`cGFzc3dvcmQ9aHVudGVyMg==`). The detectors then see what a reader of the value would see.
  */
 
-import { NON_ASCII, PERCENT, type TextFeatures } from './text-features.js';
+import { INVISIBLE, PERCENT, type TextFeatures } from './text-features.js';
 
 /** Soft hyphen, Mongolian vowel separator, zero-width and bidi controls, word joiner, BOM. */
-const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-const HAS_INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+const INVISIBLE_CHARACTERS =
+  /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
-/** Invisible characters are all non-ASCII: ASCII text is returned without a search. */
+/** The prefilter flags the invisible characters exactly: other text is returned at once. */
 export function removeInvisible(text: string, features: TextFeatures): string {
-  if (!features.of(text).has(NON_ASCII) || !HAS_INVISIBLE.test(text)) return text;
-  return text.replace(INVISIBLE, '');
+  return features.of(text).has(INVISIBLE) ? text.replace(INVISIBLE_CHARACTERS, '') : text;
 }
 
-const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
+const isHexDigit = (code: number) =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
+
+/** A `%XX` escape (`/%[0-9A-Fa-f]{2}/`), found by jumping from `%` to `%`. */
+function hasPercentEscape(text: string): boolean {
+  for (let index = text.indexOf('%'); index !== -1; index = text.indexOf('%', index + 1)) {
+    if (isHexDigit(text.charCodeAt(index + 1)) && isHexDigit(text.charCodeAt(index + 2))) {
+      return true;
+    }
+  }
+  return false;
+}
 /** A run of non-space characters holding at least one `%XX` escape. */
 const PERCENT_RUN = /[^\s"'<>]*%[0-9A-Fa-f]{2}[^\s"'<>]*/g;
 /** Base64 or base64url of 16–4096 characters (12+ decoded bytes), padded or not. */
@@ -106,7 +116,7 @@ export function redactEncoded(
   marker: string,
 ): string {
   let result = text;
-  if (features.of(result).has(PERCENT) && PERCENT_ESCAPE.test(result)) {
+  if (features.of(result).has(PERCENT) && hasPercentEscape(result)) {
     result = result.replace(PERCENT_RUN, (run) => {
       const decoded = decodePercent(run);
       if (decoded === undefined || decoded === run) return run;

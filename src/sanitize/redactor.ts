@@ -1,4 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { CleanStringCache } from './clean-cache.js';
 import { ENCODED_SECRET, redactEncoded, removeInvisible } from './encoded-text.js';
 import { compileKeyRules, type KeyRuleMatch } from './key-rules.js';
 import { resolvePolicy } from './policy.js';
@@ -11,6 +12,7 @@ import {
   JSON_ESCAPE,
   NON_ASCII,
   NUL,
+  SURROGATE,
   TextFeatures,
   WHITESPACE,
 } from './text-features.js';
@@ -88,13 +90,21 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
    */
   let lastClean: string | undefined;
   let lastCleanFlags = 0;
+  const pure = resolved.detectors.every((detector) => !detector.linear || !detector.validate);
+  const cleanStrings = pure ? new CleanStringCache() : undefined;
 
   /** Detectors, NUL/surrogate cleanup and `maxStringLength`; a throwing detector fails closed. */
   function redactString(text: string): string {
+    const knownFlags = cleanStrings?.get(text);
+    if (knownFlags !== undefined) {
+      lastClean = text;
+      lastCleanFlags = knownFlags;
+      return text;
+    }
     try {
       const scanLimit = limits.maxStringLength + SCAN_MARGIN;
       const scanned = text.length > scanLimit ? text.slice(0, scanLimit) : text;
-      const storable = features.scan(scanned).has(NUL | NON_ASCII)
+      const storable = features.scan(scanned).has(NUL | SURROGATE)
         ? toStorableString(scanned)
         : scanned;
       const redacted = detect(storable);
@@ -103,6 +113,7 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
         if (redacted === text && features.text === text && features.exact) {
           lastClean = text;
           lastCleanFlags = features.flags;
+          cleanStrings?.remember(text, features.flags);
         }
         return redacted;
       }

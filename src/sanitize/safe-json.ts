@@ -489,7 +489,10 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   }
 
   /** Marks an object whose keys were cut at this point. */
-  function truncateKeys(output: Record<string, JsonValue>, note: string): Record<string, JsonValue> {
+  function truncateKeys(
+    output: Record<string, JsonValue>,
+    note: string,
+  ): Record<string, JsonValue> {
     defineEntry(output, TRUNCATED_KEY, note);
     return output;
   }

@@ -1,11 +1,19 @@
 import type { BuiltInDetector } from './detectors.js';
 import { compileLinearPattern, type ExecPattern } from './linear-pattern.js';
 import { createReplacement } from './replacement.js';
-import type { TextFeatures } from './text-features.js';
+import {
+  DASH_OPENS_WORD,
+  IBAN_LEAD,
+  letterBits,
+  SSN_GROUPS,
+  type TextFeatures,
+} from './text-features.js';
 import type { ReplacementMode } from './types.js';
 
 /** Distinct character-class sets whose candidate detectors are remembered per redactor. */
 const MAX_CANDIDATE_LISTS = 1024;
+/** Lengths told apart by the candidate cache; longer texts share the last bucket. */
+const LENGTH_BUCKETS = 64;
 
 /** A detector ready to run: its own RegExp instance and a function from match to replacement. */
 interface CompiledDetector {
@@ -15,8 +23,16 @@ interface CompiledDetector {
   needsAny: number;
   needsDigits: number;
   needsNumberDigits: number;
+  needsPhoneDigits: number;
+  needsNumberDots: number;
+  needsLetters: number;
   needsDots: number;
   needsColons: number;
+  needsDashes: number;
+  /** Shortest text the pattern can match in (from `requires`). */
+  minLength: number;
+  /** A requirement reads the measured facts (`TextFeatures.measure`). */
+  needsMeasure: boolean;
   needsTokenRun: number;
   gate: ((features: TextFeatures) => boolean) | undefined;
   hint: ((text: string) => boolean) | undefined;
@@ -121,17 +137,43 @@ export type TextRedaction = (text: string, features: TextFeatures) => string;
 export function compileTextRedaction(config: TextRedactionConfig): TextRedaction {
   const compiled: CompiledDetector[] = config.detectors.map((detector) => {
     const replace = createReplacement(detector.name, config.modeOf(detector), config.hashKey);
+    const requires = detector.requires ?? {};
     return {
       pattern: detector.linear
         ? (compileLinearPattern(detector.pattern) as ExecPattern)
         : new RegExp(detector.pattern.source, detector.pattern.flags),
-      needsAll: detector.requires?.all ?? 0,
-      needsAny: detector.requires?.any ?? 0,
-      needsDigits: detector.requires?.digits ?? 0,
-      needsNumberDigits: detector.requires?.numberDigits ?? 0,
-      needsDots: detector.requires?.dots ?? 0,
-      needsColons: detector.requires?.colons ?? 0,
-      needsTokenRun: detector.requires?.tokenRun ?? 0,
+      needsAll: requires.all ?? 0,
+      needsAny: requires.any ?? 0,
+      needsDigits: requires.digits ?? 0,
+      needsNumberDigits: requires.numberDigits ?? 0,
+      needsPhoneDigits: requires.phoneDigits ?? 0,
+      needsNumberDots: requires.numberDots ?? 0,
+      needsLetters: letterBits(requires.letters ?? ''),
+      needsDots: requires.dots ?? 0,
+      needsColons: requires.colons ?? 0,
+      needsDashes: requires.dashes ?? 0,
+      minLength: Math.max(
+        requires.length ?? 0,
+        requires.tokenRun ?? 0,
+        requires.digits ?? 0,
+        requires.numberDigits ?? 0,
+        requires.phoneDigits ?? 0,
+        requires.numberDots ?? 0,
+        requires.dots ?? 0,
+        requires.colons ?? 0,
+        requires.dashes ?? 0,
+      ),
+      needsMeasure:
+        requires.digits !== undefined ||
+        requires.numberDigits !== undefined ||
+        requires.phoneDigits !== undefined ||
+        requires.numberDots !== undefined ||
+        requires.letters !== undefined ||
+        requires.dots !== undefined ||
+        requires.colons !== undefined ||
+        requires.dashes !== undefined ||
+        ((requires.all ?? 0) & (DASH_OPENS_WORD | IBAN_LEAD | SSN_GROUPS)) !== 0,
+      needsTokenRun: requires.tokenRun ?? 0,
       gate: detector.gate,
       hint: detector.hint,
       replaceMatch: createMatchReplacer(detector, replace),
@@ -140,32 +182,46 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
       replace,
     };
   });
-  // Which detectors a set of character classes leaves in play, cached per set: strings of the
-  // same make-up (ids, dates, prose) repeat, and most sets rule out most detectors.
+  // Which detectors a set of character classes and a length leave in play, cached per pair:
+  // strings of the same make-up (ids, dates, prose) repeat, and most rule out most detectors.
   const candidateLists = new Map<number, readonly number[]>();
-  const candidatesFor = (flags: number): readonly number[] => {
-    let list = candidateLists.get(flags);
+  const candidatesFor = (features: TextFeatures): readonly number[] => {
+    const { flags } = features;
+    const length = Math.min(features.text.length, LENGTH_BUCKETS);
+    const key = flags * (LENGTH_BUCKETS + 1) + length;
+    let list = candidateLists.get(key);
     if (list === undefined) {
-      list = compiled.flatMap(({ needsAll, needsAny }, index) =>
-        (flags & needsAll) === needsAll && (needsAny === 0 || (flags & needsAny) !== 0)
+      list = compiled.flatMap(({ needsAll, needsAny, minLength }, index) =>
+        (flags & needsAll) === needsAll &&
+        (needsAny === 0 || (flags & needsAny) !== 0) &&
+        (length === LENGTH_BUCKETS || length >= minLength)
           ? [index]
           : [],
       );
       if (candidateLists.size >= MAX_CANDIDATE_LISTS) candidateLists.clear();
-      candidateLists.set(flags, list);
+      candidateLists.set(key, list);
     }
     return list;
   };
 
   return (text, features) => {
     let result = text;
-    let candidates = candidatesFor(features.of(text).flags);
+    let candidates = candidatesFor(features.of(text));
     for (let position = 0; position < candidates.length; position++) {
       const index = candidates[position] as number;
       const detector = compiled[index] as CompiledDetector;
+      if (detector.needsMeasure) {
+        // Measuring may clear shape flags the candidate list was chosen with.
+        features.measure();
+        if ((features.flags & detector.needsAll) !== detector.needsAll) continue;
+      }
       if (features.digits < detector.needsDigits) continue;
       if (features.numberDigits < detector.needsNumberDigits) continue;
+      if (features.phoneDigits < detector.needsPhoneDigits) continue;
+      if (features.numberDots < detector.needsNumberDots) continue;
+      if ((features.letters & detector.needsLetters) !== detector.needsLetters) continue;
       if (features.dots < detector.needsDots || features.colons < detector.needsColons) continue;
+      if (features.dashes < detector.needsDashes) continue;
       if (detector.needsTokenRun !== 0 && !features.tokenRun(detector.needsTokenRun)) continue;
       if (detector.gate !== undefined && !detector.gate(features)) continue;
       if (detector.hint !== undefined && !detector.hint(result)) continue;
@@ -177,7 +233,7 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
         features.widen(redacted);
         result = redacted;
         // The widened classes may let in detectors further down the order.
-        candidates = candidatesFor(features.flags);
+        candidates = candidatesFor(features);
         position = candidates.findIndex((later) => later > index) - 1;
         if (position < -1) break;
       }
