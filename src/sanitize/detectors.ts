@@ -111,11 +111,20 @@ const testsPattern =
 
 /**
  * Every word the word-led detectors (secret assignments, secrets in prose, Bearer, Basic) start
- * from, case-insensitively. One search (overlapping matches included) records which occur, as
- * bits, and each of the four reads its own.
+ * from, case-insensitively, grouped by first letter: pass, pw, pin, secret, token, key, otp,
+ * one time, bearer, basic, authorization, credential, session, sessid, cookie, dsn, database,
+ * connect.sid, security, account, jwt. One search (overlapping matches included) records which
+ * occur, as bits, and each of the four detectors reads its own.
  */
 const SECRET_WORDS =
-  /pass|pw|pin|secret|token|key|otp|one[ -]time|bearer|basic|authorization|credential|session|sessid|cookie|dsn|database|connect\.sid|security|account|jwt/gi;
+  /a(?:ccount|uthorization)|b(?:asic|earer)|c(?:onnect\.sid|ookie|redential)|d(?:atabase|sn)|jwt|key|o(?:ne[ -]time|tp)|p(?:ass|in|w)|se(?:cret|curity|ssid|ssion)|token/gi;
+/**
+ * What `secret_prose` needs right at a word: the word (the rest of it after `pass`, `pw`, `key`)
+ * and `is`, `was`, `will be`, `=` or `:` after whitespace. Prose mentions words like `pin`
+ * (`shipping`) and `key` all the time; this keeps the prose pattern for the rare real shape.
+ */
+const PROSE_CONTEXT =
+  /(?:pass(?:word|code|phrase|wd)|pwd?|pin|secret|token|key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)/iy;
 /** Bit of each word, by its lower-case spelling (`one time` and `one-time` share one). */
 const SECRET_WORD_BITS: ReadonlyMap<string, number> = new Map(
   [
@@ -144,6 +153,8 @@ const SECRET_WORD_BITS: ReadonlyMap<string, number> = new Map(
 );
 const wordBits = (...words: string[]) =>
   words.reduce((bits, word) => bits | (SECRET_WORD_BITS.get(word) as number), 0);
+/** Set when a word of `PROSE_WORDS` stands in `PROSE_CONTEXT`. */
+const PROSE_SHAPE = 1 << SECRET_WORD_BITS.size;
 const BEARER_WORD = wordBits('bearer');
 const BASIC_WORD = wordBits('basic');
 /** The words of `secret_prose`'s pattern: `/pass|pw|pin|secret|token|key|otp|one[ -]time/i`. */
@@ -174,7 +185,12 @@ function findSecretWords(text: string): number {
   SECRET_WORDS.lastIndex = 0;
   for (let match = SECRET_WORDS.exec(text); match !== null; match = SECRET_WORDS.exec(text)) {
     const word = match[0].toLowerCase();
-    bits |= SECRET_WORD_BITS.get(word.startsWith('one') ? 'one time' : word) as number;
+    const bit = SECRET_WORD_BITS.get(word.startsWith('one') ? 'one time' : word) as number;
+    bits |= bit;
+    if ((bit & PROSE_WORDS) !== 0 && (bits & PROSE_SHAPE) === 0) {
+      PROSE_CONTEXT.lastIndex = match.index;
+      if (PROSE_CONTEXT.test(text)) bits |= PROSE_SHAPE;
+    }
     SECRET_WORDS.lastIndex = match.index + 1;
   }
   return bits;
@@ -396,7 +412,7 @@ const secretInProse: BuiltInDetector = {
     /(?<keep>\b(?:password|passcode|passphrase|passwd|pwd|pw|pin|secret|token|api[ _-]?key|access[ _-]?key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)\s{0,3}["'“]?)[^\s"'”]{4,512}/gi,
   validate: looksLikeSecretValue,
   requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
-  gate: (f) => hasSecretWord(f, PROSE_WORDS),
+  gate: (f) => hasSecretWord(f, PROSE_SHAPE),
 };
 
 /** Long random-looking tokens with no known prefix, e.g. a 40-character AWS secret access key. */
