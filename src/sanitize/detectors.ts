@@ -11,19 +11,17 @@ import {
   AT,
   COLON,
   DASH,
-  DASH_OPENS_WORD,
   DIGIT,
   DOT,
   EQUALS,
-  IBAN_LEAD,
+  FREE_DIGIT,
   LETTER,
+  LETTER_THEN_DIGIT,
   LOWER,
-  letterBits,
   NON_ASCII,
   NON_HEX,
   PERCENT,
   SLASH,
-  SSN_GROUPS,
   type TextFeatures,
   UNDERSCORE,
   UPPER,
@@ -81,18 +79,6 @@ export interface DetectorRequirements {
   digits?: number;
   /** Minimum number of digits in one run of `[0-9 .()+-]` (`TextFeatures.numberDigits`). */
   numberDigits?: number;
-  /** Minimum number of such digits after a place a phone number may start. */
-  phoneDigits?: number;
-  /** Minimum number of dots in such a run. */
-  numberDots?: number;
-  /** Letters (either case) that must all occur: the literal part of a prefix or keyword. */
-  letters?: string;
-  /** Minimum number of dots. */
-  dots?: number;
-  /** Minimum number of colons. */
-  colons?: number;
-  /** Minimum number of dashes. */
-  dashes?: number;
   /** Minimum length of the text. */
   length?: number;
   /** Minimum run of token characters `[A-Za-z0-9_+/=-]`. */
@@ -240,7 +226,7 @@ const privateKey: BuiltInDetector = {
   name: 'private_key',
   pattern:
     /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|$)/g,
-  requires: { all: DASH | LETTER, dashes: 10, letters: 'beginprivatekey', length: 26 },
+  requires: { all: DASH | LETTER, tokenRun: 10, length: 26 },
   hint: includes('PRIVATE KEY-----'),
 };
 
@@ -284,14 +270,14 @@ const basicAuth: BuiltInDetector = {
 const jwt: BuiltInDetector = {
   name: 'jwt',
   pattern: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{2,}\.[\w-]*/g,
-  requires: { all: LETTER, dots: 2, letters: 'eyj', tokenRun: 8, length: 12 },
+  requires: { all: LETTER | DOT, tokenRun: 8, length: 12 },
   hint: includes('eyJ'),
 };
 
 const anthropicApiKey: BuiltInDetector = {
   name: 'anthropic_api_key',
   pattern: /(?<![\w-])sk-ant-[\w-]{20,}/g,
-  requires: { all: DASH | LETTER, letters: 'skant', tokenRun: 27 },
+  requires: { all: DASH | LETTER, tokenRun: 27 },
   hint: includes('sk-ant-'),
 };
 
@@ -299,42 +285,42 @@ const anthropicApiKey: BuiltInDetector = {
 const openaiApiKey: BuiltInDetector = {
   name: 'openai_api_key',
   pattern: /(?<![\w-])sk-[\w-]{20,}/g,
-  requires: { all: DASH | LETTER, letters: 'sk', tokenRun: 23 },
+  requires: { all: DASH | LETTER, tokenRun: 23 },
   hint: includes('sk-'),
 };
 
 const githubToken: BuiltInDetector = {
   name: 'github_token',
   pattern: /(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})/g,
-  requires: { all: UNDERSCORE | LETTER, letters: 'gh', tokenRun: 33 },
+  requires: { all: UNDERSCORE | LETTER, tokenRun: 33 },
   hint: testsPattern(/gh[pousr]_|github_pat_/),
 };
 
 const stripeKey: BuiltInDetector = {
   name: 'stripe_key',
   pattern: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g,
-  requires: { all: UNDERSCORE | LETTER, letters: 'ke', tokenRun: 18 },
+  requires: { all: UNDERSCORE | LETTER, tokenRun: 18 },
   hint: testsPattern(/_(?:live|test)_/),
 };
 
 const slackToken: BuiltInDetector = {
   name: 'slack_token',
   pattern: /(?<![\w-])xox[abprse]-[A-Za-z0-9-]{10,}/g,
-  requires: { all: DASH | LETTER, letters: 'xo', tokenRun: 15 },
+  requires: { all: DASH | LETTER, tokenRun: 15 },
   hint: includes('xox'),
 };
 
 const googleApiKey: BuiltInDetector = {
   name: 'google_api_key',
   pattern: /(?<![\w-])AIza[\w-]{33,40}(?![\w-])/g,
-  requires: { all: LETTER, letters: 'aiz', tokenRun: 37 },
+  requires: { all: LETTER, tokenRun: 37 },
   hint: includes('AIza'),
 };
 
 const awsAccessKeyId: BuiltInDetector = {
   name: 'aws_access_key_id',
   pattern: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g,
-  requires: { all: LETTER, letters: 'ai', tokenRun: 20 },
+  requires: { all: LETTER, tokenRun: 20 },
   hint: includes('AKIA', 'ASIA'),
 };
 
@@ -370,7 +356,7 @@ const prefixedToken: BuiltInDetector = {
   name: 'prefixed_token',
   pattern:
     /(?<![\w-])(?:(?:npm_|hf_|glpat-|gldt-|glrt-|whsec_|dop_v1_|shp(?:at|ss|ca|pa)_|pypi-)[A-Za-z0-9_+/=-]{16,}|SK[0-9a-fA-F]{32}|SG\.[\w-]{16,}\.[\w-]{16,})(?![\w-])/g,
-  requires: { all: NON_HEX, tokenRun: 16 },
+  requires: { all: NON_HEX | LETTER, tokenRun: 16 },
   hint: testsPattern(/npm_|hf_|gl(?:pat|dt|rt)-|whsec_|dop_v1_|shp|pypi-|SK[0-9a-f]|SG\./),
 };
 
@@ -378,11 +364,9 @@ const prefixedToken: BuiltInDetector = {
 const slackWebhook: BuiltInDetector = {
   name: 'slack_webhook',
   pattern: /(?<keep>https:\/\/hooks\.slack\.com\/)(?:services|workflows|triggers)\/[\w/-]{10,}/gi,
-  requires: { all: SLASH | COLON | DOT | LETTER, letters: 'hookslackcom', tokenRun: 19 },
+  requires: { all: SLASH | COLON | DOT | LETTER, tokenRun: 19 },
   hint: includes('hooks.slack.com'),
 };
-
-const DASH_OPENS_WORD_PATTERN = /(?:^|\s)-/;
 
 const SECRET_FLAG_WORDS =
   'password|passwd|passphrase|passcode|pass|pwd|token|secret|api[_-]?key|access[_-]?key|' +
@@ -399,10 +383,9 @@ const cliSecretFlag: BuiltInDetector = {
       String.raw`(?!-)(?!\d+(?:[:/]\d+)*(?:["'\s]|$))[^\s"']{1,512}`,
     'gi',
   ),
-  // The flag holds exactly what the `(?:^|\s)-` hint tests (stricter than the pattern) once
-  // measured; for long or rewritten text the hint itself decides.
-  requires: { all: DASH_OPENS_WORD },
-  gate: (f) => f.exact || DASH_OPENS_WORD_PATTERN.test(f.text),
+  requires: { all: DASH },
+  // The `(?:^|\s)-` hint, stricter than the pattern's own start.
+  gate: (f) => f.dashOpensWord(),
 };
 
 /** "the password is X", "my PIN was X", "api key: X": the value must itself look like a secret. */
@@ -431,21 +414,15 @@ const highEntropyToken: BuiltInDetector = {
  * a word before two digits (IBAN); 13 digits with single separators (cards); SSN groups 3-2-4,
  * or an SSN keyword; a phone number's opening where one may start (not inside a word, number or
  * path): `+`, `(`, a trunk `0`, or `ddd-ddd-d`, and 8 digits with up to three of `( ).+-`
- * between them;
- * two colons around at most four hex digits,
- * first found anywhere (a search led by the rare `:`), then at an address start (IPv6); four
- * numbers joined by dots (IPv4).
+ * between them; four numbers joined by dots (IPv4). IPv6 is checked from each colon
+ * (`TextFeatures.ipv6Lead`).
  */
 const IBAN_SHAPE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d\d/;
 const CARD_SHAPE = /\d(?:[ .-]?\d){12}/;
 const SSN_GROUPS_SHAPE = /\d{3}[- ]\d{2}[- ]\d{4}/;
 const SSN_WORD = /ssn|social security|ss#/i;
-/** `ssn`, `social security` and `ss#` all hold an `s`. */
-const SSN_WORD_LETTERS = letterBits('s');
-const PHONE_OPENING = /(?<![\w+\-.,/:#$€£])(?:[+(]|0|\d{3}[ .-]\d{3}[ .-]\d)/;
+const PHONE_OPENING_SHAPE = /(?<![\w+\-.,/:#$€£])(?:[+(]|0|\d{3}[ .-]\d{3}[ .-]\d)/;
 const PHONE_DIGITS = /(?<![\w+\-.,/:#$€£])[+(]?\d(?:[ .()+-]{0,3}\d){7}/;
-const IPV6_COLONS = /:[0-9A-Fa-f]{0,4}:/;
-const IPV6_START = /(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:/;
 const IPV4_SHAPE = /\d\.\d{1,3}\.\d{1,3}\.\d/;
 
 /** Local part, `@`, dot-separated labels and an alphabetic TLD. Keys are scanned too. */
@@ -464,8 +441,8 @@ const iban: BuiltInDetector = {
     /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, (prefix) => isValidIban(prefix.toUpperCase())),
   rescanAfterReject: true,
-  requires: { all: IBAN_LEAD, length: 12 },
-  gate: (f) => f.exact || IBAN_SHAPE.test(f.text),
+  requires: { all: LETTER_THEN_DIGIT, numberDigits: 2, length: 12 },
+  gate: (f) => IBAN_SHAPE.test(f.text),
 };
 
 /**
@@ -494,9 +471,10 @@ const ssn: BuiltInDetector = {
     'gi',
   ),
   requires: { all: DIGIT, numberDigits: 9 },
+  // Dashed groups start at a free digit; nine bare digits follow the keyword.
   gate: (f) =>
-    (f.has(SSN_GROUPS) && (f.exact || SSN_GROUPS_SHAPE.test(f.text))) ||
-    ((f.letters & SSN_WORD_LETTERS) === SSN_WORD_LETTERS && SSN_WORD.test(f.text)),
+    (f.has(FREE_DIGIT) && SSN_GROUPS_SHAPE.test(f.text)) ||
+    (f.has(LETTER) && SSN_WORD.test(f.text)),
 };
 
 function countDigits(text: string): number {
@@ -542,9 +520,9 @@ const phone: BuiltInDetector = {
   ),
   locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
   rescanAfterReject: true,
-  requires: { all: DIGIT, phoneDigits: 8 },
-  // Measured text has its digits counted; otherwise a digit-led search counts them.
-  gate: (f) => (f.exact || PHONE_DIGITS.test(f.text)) && PHONE_OPENING.test(f.text),
+  requires: { all: FREE_DIGIT, numberDigits: 8 },
+  // Measured, the opening and the digits are known; rewritten text is searched again.
+  gate: (f) => PHONE_DIGITS.test(f.text) && PHONE_OPENING_SHAPE.test(f.text),
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -583,8 +561,8 @@ const ipv6: BuiltInDetector = {
   pattern:
     /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
   validate: (candidate) => isIpv6(candidate) && !isDocumentationOrLoopbackIpv6(candidate),
-  requires: { all: DIGIT | COLON, colons: 2 },
-  gate: (f) => IPV6_COLONS.test(f.text) && IPV6_START.test(f.text),
+  requires: { all: DIGIT | COLON, length: 3 },
+  gate: (f) => f.ipv6Lead(),
 };
 
 /**
@@ -597,7 +575,7 @@ const ipv4: BuiltInDetector = {
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
   validate: (candidate) => !isDocumentationOrLoopbackIpv4(candidate),
-  requires: { all: DIGIT | DOT, digits: 4, numberDots: 3 },
+  requires: { all: DIGIT | DOT, digits: 4 },
   gate: (f) => IPV4_SHAPE.test(f.text),
 };
 

@@ -88,8 +88,10 @@ function cannotBeText(body: string): boolean {
 
 /** Text a person could read (UTF-8, printable), else undefined: random bytes are not text. */
 export function decodeBase64Text(run: string): string | undefined {
-  const body = run.replace(/=+$/, '');
-  if (body.length % 4 === 1) return undefined;
+  let end = run.length;
+  while (end > 0 && run.charCodeAt(end - 1) === 0x3d) end--;
+  if (end % 4 === 1 || end * 0.75 < 12) return undefined;
+  const body = end === run.length ? run : run.slice(0, end);
   if (cannotBeText(body)) return undefined;
   const bytes = Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (bytes.length < 12) return undefined;

@@ -1,13 +1,7 @@
 import type { BuiltInDetector } from './detectors.js';
 import { compileLinearPattern, type ExecPattern } from './linear-pattern.js';
 import { createReplacement } from './replacement.js';
-import {
-  DASH_OPENS_WORD,
-  IBAN_LEAD,
-  letterBits,
-  SSN_GROUPS,
-  type TextFeatures,
-} from './text-features.js';
+import { FREE_DIGIT, LETTER_THEN_DIGIT, type TextFeatures } from './text-features.js';
 import type { ReplacementMode } from './types.js';
 
 /** Distinct character-class sets whose candidate detectors are remembered per redactor. */
@@ -23,17 +17,11 @@ interface CompiledDetector {
   needsAny: number;
   needsDigits: number;
   needsNumberDigits: number;
-  needsPhoneDigits: number;
-  needsNumberDots: number;
-  needsLetters: number;
-  needsDots: number;
-  needsColons: number;
-  needsDashes: number;
   /** Shortest text the pattern can match in (from `requires`). */
   minLength: number;
-  /** A requirement reads the measured facts (`TextFeatures.measure`). */
-  needsMeasure: boolean;
   needsTokenRun: number;
+  /** A requirement reads the number facts (`TextFeatures.measure`). */
+  needsNumbers: boolean;
   gate: ((features: TextFeatures) => boolean) | undefined;
   hint: ((text: string) => boolean) | undefined;
   /** The replacement and how many characters of the match it replaces; undefined when rejected. */
@@ -146,34 +134,16 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
       needsAny: requires.any ?? 0,
       needsDigits: requires.digits ?? 0,
       needsNumberDigits: requires.numberDigits ?? 0,
-      needsPhoneDigits: requires.phoneDigits ?? 0,
-      needsNumberDots: requires.numberDots ?? 0,
-      needsLetters: letterBits(requires.letters ?? ''),
-      needsDots: requires.dots ?? 0,
-      needsColons: requires.colons ?? 0,
-      needsDashes: requires.dashes ?? 0,
       minLength: Math.max(
         requires.length ?? 0,
         requires.tokenRun ?? 0,
         requires.digits ?? 0,
         requires.numberDigits ?? 0,
-        requires.phoneDigits ?? 0,
-        requires.numberDots ?? 0,
-        requires.dots ?? 0,
-        requires.colons ?? 0,
-        requires.dashes ?? 0,
       ),
-      needsMeasure:
-        requires.digits !== undefined ||
-        requires.numberDigits !== undefined ||
-        requires.phoneDigits !== undefined ||
-        requires.numberDots !== undefined ||
-        requires.letters !== undefined ||
-        requires.dots !== undefined ||
-        requires.colons !== undefined ||
-        requires.dashes !== undefined ||
-        ((requires.all ?? 0) & (DASH_OPENS_WORD | IBAN_LEAD | SSN_GROUPS)) !== 0,
       needsTokenRun: requires.tokenRun ?? 0,
+      needsNumbers:
+        requires.numberDigits !== undefined ||
+        ((requires.all ?? 0) & (LETTER_THEN_DIGIT | FREE_DIGIT)) !== 0,
       gate: detector.gate,
       hint: detector.hint,
       replaceMatch: createMatchReplacer(detector, replace),
@@ -210,18 +180,13 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
     for (let position = 0; position < candidates.length; position++) {
       const index = candidates[position] as number;
       const detector = compiled[index] as CompiledDetector;
-      if (detector.needsMeasure) {
-        // Measuring may clear shape flags the candidate list was chosen with.
+      if (features.digits < detector.needsDigits) continue;
+      if (detector.needsNumbers) {
+        // Measuring may clear adjacency flags the candidate list was chosen with.
         features.measure();
         if ((features.flags & detector.needsAll) !== detector.needsAll) continue;
       }
-      if (features.digits < detector.needsDigits) continue;
       if (features.numberDigits < detector.needsNumberDigits) continue;
-      if (features.phoneDigits < detector.needsPhoneDigits) continue;
-      if (features.numberDots < detector.needsNumberDots) continue;
-      if ((features.letters & detector.needsLetters) !== detector.needsLetters) continue;
-      if (features.dots < detector.needsDots || features.colons < detector.needsColons) continue;
-      if (features.dashes < detector.needsDashes) continue;
       if (detector.needsTokenRun !== 0 && !features.tokenRun(detector.needsTokenRun)) continue;
       if (detector.gate !== undefined && !detector.gate(features)) continue;
       if (detector.hint !== undefined && !detector.hint(result)) continue;
