@@ -16,7 +16,7 @@ import {
   EQUALS,
   FREE_DIGIT,
   LETTER,
-  LETTER_THEN_DIGIT,
+  LETTERS_THEN_DIGIT,
   LOWER,
   NON_ASCII,
   NON_HEX,
@@ -79,6 +79,8 @@ export interface DetectorRequirements {
   digits?: number;
   /** Minimum number of digits in one run of `[0-9 .()+-]` (`TextFeatures.numberDigits`). */
   numberDigits?: number;
+  /** Minimum number of dots. */
+  dots?: number;
   /** Minimum length of the text. */
   length?: number;
   /** Minimum run of token characters `[A-Za-z0-9_+/=-]`. */
@@ -410,6 +412,21 @@ const highEntropyToken: BuiltInDetector = {
 };
 
 /**
+ * A search for `body` where it does not follow a character of `[classes]`. Long text is searched
+ * with a lookbehind, which lets the engine skip ahead natively; a short string with the
+ * character before consumed instead (`^` or `[^classes]`), since a lookbehind tried at every
+ * position costs more there. Both answer the same.
+ */
+function afterNone(classes: string, body: string): (text: string) => boolean {
+  const long = new RegExp(`(?<![${classes}])${body}`);
+  const short = new RegExp(`(?:^|[^${classes}])${body}`);
+  return (text) => (text.length <= SHORT_SEARCH ? short : long).test(text);
+}
+
+/** Up to this length a search consumes the character before rather than looking behind. */
+const SHORT_SEARCH = 256;
+
+/**
  * Shapes the number-led detectors cannot match without, each a fast search: two letters opening
  * a word before two digits (IBAN); 13 digits with single separators (cards); SSN groups 3-2-4,
  * or an SSN keyword; a phone number's opening where one may start (not inside a word, number or
@@ -417,12 +434,16 @@ const highEntropyToken: BuiltInDetector = {
  * between them; four numbers joined by dots (IPv4). IPv6 is checked from each colon
  * (`TextFeatures.ipv6Lead`).
  */
-const IBAN_SHAPE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d\d/;
+const IBAN_SHAPE = afterNone('A-Za-z0-9', String.raw`[A-Za-z]{2}\d\d`);
 const CARD_SHAPE = /\d(?:[ .-]?\d){12}/;
 const SSN_GROUPS_SHAPE = /\d{3}[- ]\d{2}[- ]\d{4}/;
 const SSN_WORD = /ssn|social security|ss#/i;
-const PHONE_OPENING_SHAPE = /(?<![\w+\-.,/:#$€£])(?:[+(]|0|\d{3}[ .-]\d{3}[ .-]\d)/;
-const PHONE_DIGITS = /(?<![\w+\-.,/:#$€£])[+(]?\d(?:[ .()+-]{0,3}\d){7}/;
+const PHONE_BLOCKERS = String.raw`\w+\-.,/:#$€£`;
+const PHONE_OPENING_SHAPE = afterNone(
+  PHONE_BLOCKERS,
+  String.raw`(?:[+(]|0|\d{3}[ .-]\d{3}[ .-]\d)`,
+);
+const PHONE_DIGITS = afterNone(PHONE_BLOCKERS, String.raw`[+(]?\d(?:[ .()+-]{0,3}\d){7}`);
 const IPV4_SHAPE = /\d\.\d{1,3}\.\d{1,3}\.\d/;
 
 /** Local part, `@`, dot-separated labels and an alphabetic TLD. Keys are scanned too. */
@@ -441,8 +462,8 @@ const iban: BuiltInDetector = {
     /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, (prefix) => isValidIban(prefix.toUpperCase())),
   rescanAfterReject: true,
-  requires: { all: LETTER_THEN_DIGIT, numberDigits: 2, length: 12 },
-  gate: (f) => IBAN_SHAPE.test(f.text),
+  requires: { all: LETTERS_THEN_DIGIT, numberDigits: 2, length: 12 },
+  gate: (f) => IBAN_SHAPE(f.text),
 };
 
 /**
@@ -471,10 +492,10 @@ const ssn: BuiltInDetector = {
     'gi',
   ),
   requires: { all: DIGIT, numberDigits: 9 },
-  // Dashed groups start at a free digit; nine bare digits follow the keyword.
+  // Dashed groups start at a free digit; nine digits in a row follow the keyword.
   gate: (f) =>
     (f.has(FREE_DIGIT) && SSN_GROUPS_SHAPE.test(f.text)) ||
-    (f.has(LETTER) && SSN_WORD.test(f.text)),
+    (f.digitRun >= 9 && f.has(LETTER) && SSN_WORD.test(f.text)),
 };
 
 function countDigits(text: string): number {
@@ -522,7 +543,7 @@ const phone: BuiltInDetector = {
   rescanAfterReject: true,
   requires: { all: FREE_DIGIT, numberDigits: 8 },
   // Measured, the opening and the digits are known; rewritten text is searched again.
-  gate: (f) => PHONE_DIGITS.test(f.text) && PHONE_OPENING_SHAPE.test(f.text),
+  gate: (f) => PHONE_OPENING_SHAPE(f.text) && PHONE_DIGITS(f.text),
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -575,7 +596,7 @@ const ipv4: BuiltInDetector = {
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
   validate: (candidate) => !isDocumentationOrLoopbackIpv4(candidate),
-  requires: { all: DIGIT | DOT, digits: 4 },
+  requires: { all: DIGIT | DOT, digits: 4, dots: 3 },
   gate: (f) => IPV4_SHAPE.test(f.text),
 };
 

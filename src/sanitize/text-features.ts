@@ -51,8 +51,8 @@ export const LOWER = 1 << 17;
 export const SURROGATE = 1 << 18;
 /** Soft hyphen, zero-width and bidi controls, word joiner or BOM (see `encoded-text.ts`). */
 export const INVISIBLE = 1 << 19;
-/** A letter directly followed by a digit (`DE89`, `T00`): how an IBAN starts. */
-export const LETTER_THEN_DIGIT = 1 << 20;
+/** Two letters directly followed by a digit (`DE89`): how an IBAN starts. */
+export const LETTERS_THEN_DIGIT = 1 << 20;
 /**
  * A digit not following `[A-Za-z0-9_-]`: phone numbers and dashed SSNs start at one (or at the
  * `+` or `(` just before one), never inside a word or an id such as `ORD-2026-000123`.
@@ -66,10 +66,11 @@ const TOKEN = 1 << 22;
 /** Member of `[0-9 .()+-]`, the characters of phone, card and SSN numbers. */
 const NUMBER_PART = 1 << 23;
 /** Not in `[A-Za-z0-9_-]`: a digit after it is a `FREE_DIGIT`. */
-const FREES_DIGIT_SHIFT = 24;
-const FREES_DIGIT = 1 << FREES_DIGIT_SHIFT;
-/** `LETTER` is bit 1: shifted down by one, it lines up with a following digit's bit 0. */
-const LETTER_SHIFT = 1;
+const FREES_DIGIT = 1 << 24;
+/** Carried from one character to the next: a letter that follows a letter. */
+const LETTER_PAIR = LETTER << 24;
+/** Position of `DOT`, so the scan counts dots without a branch. */
+const DOT_SHIFT = 9;
 
 /**
  * Classes a replacement (`[REDACTED:name]`, `[name:3f9a1c0b]`, user names) may add, and the
@@ -86,7 +87,7 @@ const WIDENED_FLAGS =
   DASH |
   BRACKET |
   NON_HEX |
-  LETTER_THEN_DIGIT |
+  LETTERS_THEN_DIGIT |
   FREE_DIGIT;
 
 /** Texts up to this length get every fact in the scan; longer ones have numbers measured later. */
@@ -212,6 +213,9 @@ export class TextFeatures {
   digits = 0;
   /** Most digits in one run of `[0-9 .()+-]`: a phone number needs 8, an SSN 9, a card 13. */
   numberDigits = 0;
+  /** Most digits in a row: an SSN after its keyword needs 9. */
+  digitRun = 0;
+  dots = 0;
   /** Whether `numberDigits` and the digit adjacencies are exact (or widened) for `text`. */
   measured = true;
   /** Which secret words occur (bits defined by the detectors), -1 until they look. */
@@ -238,29 +242,37 @@ export class TextFeatures {
     const table = this.table;
     let flags = 0;
     let digits = 0;
+    let dots = 0;
     let numberRun = 0;
     let numberDigits = 0;
-    // Adjacency, without branches: what the previous character says about a digit after it.
-    let letterBefore = 0;
-    let freeBefore = 1;
-    let adjacency = 0;
+    let digitRun = 0;
+    let longestDigitRun = 0;
+    // The classes of the character before each digit, gathered: letters, or a free start.
+    let beforeDigits = 0;
+    let previous = FREES_DIGIT;
     for (let index = 0; index < text.length; index++) {
       const code = text.charCodeAt(index);
-      const bits = code < 128 ? (table[code] as number) : nonAsciiFlags(code);
+      const bits = code < 128 ? (table[code] as number) : nonAsciiFlags(code) | FREES_DIGIT;
       flags |= bits;
-      const digit = bits & DIGIT;
-      digits += digit;
-      adjacency |= ((letterBefore & digit) << 1) | (freeBefore & digit);
-      letterBefore = (bits >> LETTER_SHIFT) & 1;
-      freeBefore = code < 128 ? (bits >> FREES_DIGIT_SHIFT) & 1 : 1;
-      numberRun = (bits & NUMBER_PART) !== 0 ? numberRun + digit : 0;
-      if (numberRun > numberDigits) numberDigits = numberRun;
+      dots += (bits >> DOT_SHIFT) & 1;
+      if ((bits & DIGIT) !== 0) {
+        digits++;
+        beforeDigits |= previous;
+        if (++numberRun > numberDigits) numberDigits = numberRun;
+        if (++digitRun > longestDigitRun) longestDigitRun = digitRun;
+      } else {
+        digitRun = 0;
+        if ((bits & NUMBER_PART) === 0) numberRun = 0;
+      }
+      previous = bits | ((bits & previous & LETTER) << 24);
     }
-    if ((adjacency & 2) !== 0) flags |= LETTER_THEN_DIGIT;
-    if ((adjacency & 1) !== 0) flags |= FREE_DIGIT;
+    if ((beforeDigits & LETTER_PAIR) !== 0) flags |= LETTERS_THEN_DIGIT;
+    if ((beforeDigits & FREES_DIGIT) !== 0) flags |= FREE_DIGIT;
     this.flags = flags & TEXT_FLAGS;
     this.digits = digits;
+    this.dots = dots;
     this.numberDigits = numberDigits;
+    this.digitRun = longestDigitRun;
     this.measured = true;
   }
 
@@ -277,16 +289,19 @@ export class TextFeatures {
     // Until measured, the adjacencies count as present whenever their characters are.
     if ((flags & DIGIT) !== 0) {
       flags |= FREE_DIGIT;
-      if ((flags & LETTER) !== 0) flags |= LETTER_THEN_DIGIT;
+      if ((flags & LETTER) !== 0) flags |= LETTERS_THEN_DIGIT;
     }
     this.flags = flags & TEXT_FLAGS;
     this.digits = digits;
+    this.dots = UNBOUNDED;
     this.numberDigits = digits;
+    this.digitRun = digits;
     this.measured = (flags & DIGIT) === 0;
   }
 
   /**
-   * The number facts of a long text (`numberDigits`, `LETTER_THEN_DIGIT`, `FREE_DIGIT`), from its
+   * The number facts of a long text (`numberDigits`, `digitRun`, `LETTERS_THEN_DIGIT`,
+   * `FREE_DIGIT`), from its
    * runs of number characters only: a native search skips to each digit that opens one.
    */
   measure(): void {
@@ -295,35 +310,48 @@ export class TextFeatures {
     const text = this.text;
     const table = this.table;
     let numberDigits = 0;
-    let adjacency = 0;
+    let longestDigitRun = 0;
+    let beforeDigits = 0;
     NUMBER_RUN.lastIndex = 0;
     for (let run = NUMBER_RUN.exec(text); run !== null; run = NUMBER_RUN.exec(text)) {
-      let before = run.index > 0 ? text.charCodeAt(run.index - 1) : -1;
+      const start = run.index;
+      let previous = this.classesBefore(start);
       let digits = 0;
-      let index = run.index;
+      let digitRun = 0;
+      let index = start;
       for (; index < text.length; index++) {
         const code = text.charCodeAt(index);
         const bits = code < 128 ? (table[code] as number) : 0;
         if ((bits & NUMBER_PART) === 0) break;
         if ((bits & DIGIT) !== 0) {
           digits++;
-          if (before < 0 || before >= 128) {
-            adjacency |= 1;
-          } else {
-            const beforeBits = table[before] as number;
-            adjacency |=
-              (((beforeBits >> LETTER_SHIFT) & 1) << 1) | ((beforeBits >> FREES_DIGIT_SHIFT) & 1);
-          }
+          beforeDigits |= previous;
+          if (++digitRun > longestDigitRun) longestDigitRun = digitRun;
+        } else {
+          digitRun = 0;
         }
-        before = code;
+        previous = bits;
       }
       if (digits > numberDigits) numberDigits = digits;
       NUMBER_RUN.lastIndex = index;
     }
-    this.flags &= ~(LETTER_THEN_DIGIT | FREE_DIGIT);
-    if ((adjacency & 2) !== 0) this.flags |= LETTER_THEN_DIGIT;
-    if ((adjacency & 1) !== 0) this.flags |= FREE_DIGIT;
+    this.flags &= ~(LETTERS_THEN_DIGIT | FREE_DIGIT);
+    if ((beforeDigits & LETTER_PAIR) !== 0) this.flags |= LETTERS_THEN_DIGIT;
+    if ((beforeDigits & FREES_DIGIT) !== 0) this.flags |= FREE_DIGIT;
     this.numberDigits = numberDigits;
+    this.digitRun = longestDigitRun;
+  }
+
+  /** The class bits of the character before `index` as the scan carries them (`LETTER_PAIR`). */
+  private classesBefore(index: number): number {
+    const text = this.text;
+    const table = this.table;
+    const code = index > 0 ? text.charCodeAt(index - 1) : -1;
+    if (code < 0 || code >= 128) return FREES_DIGIT;
+    const bits = table[code] as number;
+    const earlier = index > 1 ? text.charCodeAt(index - 2) : -1;
+    const pair = earlier >= 0 && earlier < 128 && ((table[earlier] as number) & LETTER) !== 0;
+    return pair ? bits | ((bits & LETTER) << 24) : bits;
   }
 
   /** Makes sure the facts describe `text`: a no-op when they already do. */
@@ -341,7 +369,9 @@ export class TextFeatures {
     this.exact = false;
     this.measured = true;
     this.digits = UNBOUNDED;
+    this.dots = UNBOUNDED;
     this.numberDigits = UNBOUNDED;
+    this.digitRun = UNBOUNDED;
     this.words = -1;
     this.longestRun = -1;
   }

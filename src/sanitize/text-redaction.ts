@@ -1,7 +1,7 @@
 import type { BuiltInDetector } from './detectors.js';
 import { compileLinearPattern, type ExecPattern } from './linear-pattern.js';
 import { createReplacement } from './replacement.js';
-import { FREE_DIGIT, LETTER_THEN_DIGIT, type TextFeatures } from './text-features.js';
+import { FREE_DIGIT, LETTERS_THEN_DIGIT, type TextFeatures } from './text-features.js';
 import type { ReplacementMode } from './types.js';
 
 /** Distinct character-class sets whose candidate detectors are remembered per redactor. */
@@ -17,6 +17,7 @@ interface CompiledDetector {
   needsAny: number;
   needsDigits: number;
   needsNumberDigits: number;
+  needsDots: number;
   /** Shortest text the pattern can match in (from `requires`). */
   minLength: number;
   needsTokenRun: number;
@@ -134,16 +135,18 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
       needsAny: requires.any ?? 0,
       needsDigits: requires.digits ?? 0,
       needsNumberDigits: requires.numberDigits ?? 0,
+      needsDots: requires.dots ?? 0,
       minLength: Math.max(
         requires.length ?? 0,
         requires.tokenRun ?? 0,
         requires.digits ?? 0,
         requires.numberDigits ?? 0,
+        requires.dots ?? 0,
       ),
       needsTokenRun: requires.tokenRun ?? 0,
       needsNumbers:
         requires.numberDigits !== undefined ||
-        ((requires.all ?? 0) & (LETTER_THEN_DIGIT | FREE_DIGIT)) !== 0,
+        ((requires.all ?? 0) & (LETTERS_THEN_DIGIT | FREE_DIGIT)) !== 0,
       gate: detector.gate,
       hint: detector.hint,
       replaceMatch: createMatchReplacer(detector, replace),
@@ -187,6 +190,7 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
         if ((features.flags & detector.needsAll) !== detector.needsAll) continue;
       }
       if (features.numberDigits < detector.needsNumberDigits) continue;
+      if (features.dots < detector.needsDots) continue;
       if (detector.needsTokenRun !== 0 && !features.tokenRun(detector.needsTokenRun)) continue;
       if (detector.gate !== undefined && !detector.gate(features)) continue;
       if (detector.hint !== undefined && !detector.hint(result)) continue;
