@@ -220,8 +220,11 @@ export class TextFeatures {
   measured = true;
   /** Which secret words occur (bits defined by the detectors), -1 until they look. */
   words = -1;
-  /** Memo of `tokenRun`: the longest token run if at least `SHORTEST_RUN`, else 0; -1 unknown. */
-  private longestRun = -1;
+  /**
+   * The longest token run: exact for short text (from the scan); for long text found on demand
+   * (`tokenRun`), then exact if at least `SHORTEST_RUN`, else 0. -1 while unknown.
+   */
+  longestRun = -1;
   private readonly table = buildClassTable();
 
   /**
@@ -232,7 +235,6 @@ export class TextFeatures {
     this.text = text;
     this.exact = true;
     this.words = -1;
-    this.longestRun = -1;
     if (text.length <= SHORT_TEXT) this.scanShort(text);
     else this.scanLong(text);
     return this;
@@ -247,6 +249,8 @@ export class TextFeatures {
     let numberDigits = 0;
     let digitRun = 0;
     let longestDigitRun = 0;
+    let tokenRun = 0;
+    let longestTokenRun = 0;
     // The classes of the character before each digit, gathered: letters, or a free start.
     let beforeDigits = 0;
     let previous = FREES_DIGIT;
@@ -264,6 +268,11 @@ export class TextFeatures {
         digitRun = 0;
         if ((bits & NUMBER_PART) === 0) numberRun = 0;
       }
+      if ((bits & TOKEN) !== 0) {
+        if (++tokenRun > longestTokenRun) longestTokenRun = tokenRun;
+      } else {
+        tokenRun = 0;
+      }
       previous = bits | ((bits & previous & LETTER) << 24);
     }
     if ((beforeDigits & LETTER_PAIR) !== 0) flags |= LETTERS_THEN_DIGIT;
@@ -273,6 +282,7 @@ export class TextFeatures {
     this.dots = dots;
     this.numberDigits = numberDigits;
     this.digitRun = longestDigitRun;
+    this.longestRun = longestTokenRun;
     this.measured = true;
   }
 
@@ -292,6 +302,7 @@ export class TextFeatures {
       if ((flags & LETTER) !== 0) flags |= LETTERS_THEN_DIGIT;
     }
     this.flags = flags & TEXT_FLAGS;
+    this.longestRun = -1;
     this.digits = digits;
     this.dots = UNBOUNDED;
     this.numberDigits = digits;
@@ -416,6 +427,7 @@ export class TextFeatures {
   tokenRun(length: number): boolean {
     if (length <= 0) return true;
     if (length > this.text.length) return false;
+    if (this.longestRun >= length) return true;
     if (length < SHORTEST_RUN) return this.longestTokenRun(length) >= length;
     if (this.longestRun < 0) this.longestRun = this.longestTokenRun(SHORTEST_RUN);
     return this.longestRun >= length;

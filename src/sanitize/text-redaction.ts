@@ -161,13 +161,17 @@ export function compileTextRedaction(config: TextRedactionConfig): TextRedaction
   const candidatesFor = (features: TextFeatures): readonly number[] => {
     const { flags } = features;
     const length = Math.min(features.text.length, LENGTH_BUCKETS);
-    const key = flags * (LENGTH_BUCKETS + 1) + length;
+    // The token run is known after a short text's scan; unknown counts as the longest bucket.
+    const run =
+      features.longestRun < 0 ? LENGTH_BUCKETS : Math.min(features.longestRun, LENGTH_BUCKETS);
+    const key = (flags * (LENGTH_BUCKETS + 1) + length) * (LENGTH_BUCKETS + 1) + run;
     let list = candidateLists.get(key);
     if (list === undefined) {
-      list = compiled.flatMap(({ needsAll, needsAny, minLength }, index) =>
+      list = compiled.flatMap(({ needsAll, needsAny, minLength, needsTokenRun }, index) =>
         (flags & needsAll) === needsAll &&
         (needsAny === 0 || (flags & needsAny) !== 0) &&
-        (length === LENGTH_BUCKETS || length >= minLength)
+        (length === LENGTH_BUCKETS || length >= minLength) &&
+        (run === LENGTH_BUCKETS || run >= needsTokenRun)
           ? [index]
           : [],
       );
