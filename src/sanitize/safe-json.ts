@@ -36,6 +36,15 @@ function looksLikeTokenHead(text: string): boolean {
   return false;
 }
 
+/** Characters of `String(value)` for a finite number, counted without building the string. */
+function numberLength(value: number): number {
+  const magnitude = Math.abs(value);
+  if (!Number.isInteger(value) || magnitude >= 1e21) return String(value).length;
+  let length = value < 0 ? 2 : 1;
+  for (let power = 10; power <= magnitude; power *= 10) length++;
+  return length;
+}
+
 /** Returned by `serializeSpecial` for an object of no special kind. */
 const NOT_SPECIAL: unique symbol = Symbol('not special');
 
@@ -74,7 +83,8 @@ export interface SerializerHooks {
 interface WalkState {
   remaining: number;
   exhausted: boolean;
-  ancestors: Set<object>;
+  /** The objects on the path being walked (a short stack: `maxDepth` bounds it). */
+  ancestors: object[];
 }
 
 function defineEntry(target: Record<string, JsonValue>, key: string, value: JsonValue): void {
@@ -301,7 +311,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
     if (!Number.isFinite(value)) return charge(state, 4) ? null : undefined;
     const result = hooks.number(Object.is(value, -0) ? 0 : value);
     if (typeof result === 'string') return emitString(state, result);
-    return charge(state, String(result).length) ? result : undefined;
+    return charge(state, numberLength(result as number)) ? result : undefined;
   }
 
   function serialize(value: unknown, depth: number, state: WalkState, useToJSON: boolean) {
@@ -346,7 +356,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
     state: WalkState,
     useToJSON: boolean,
   ): JsonValue | undefined {
-    if (state.ancestors.has(value)) return emitString(state, CIRCULAR);
+    if (state.ancestors.includes(value)) return emitString(state, CIRCULAR);
     if (ArrayBuffer.isView(value)) return emitString(state, binarySummary(value));
     // Objects and arrays with the ordinary prototypes cannot be any of the special kinds
     // (each is recognised by its prototype chain), so they skip those checks.
@@ -362,7 +372,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       return serialize(replaced, depth, state, false);
     }
     if (depth >= maxDepth) return emitString(state, MAX_DEPTH);
-    state.ancestors.add(value);
+    state.ancestors.push(value);
     try {
       if (Array.isArray(value)) return serializeArray(value, depth, state);
       if (plain) return serializeRecord(value as Record<string, unknown>, depth, state);
@@ -371,7 +381,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
       if (value instanceof Error) return serializeEntries(new ErrorEntries(value), depth, state);
       return serializeRecord(value as Record<string, unknown>, depth, state);
     } finally {
-      state.ancestors.delete(value);
+      state.ancestors.pop();
     }
   }
 
@@ -573,7 +583,7 @@ export function createSafeSerializer(hooks: SerializerHooks): (value: unknown) =
   }
 
   return (value) => {
-    const state: WalkState = { remaining: maxTotalBytes, exhausted: false, ancestors: new Set() };
+    const state: WalkState = { remaining: maxTotalBytes, exhausted: false, ancestors: [] };
     let result: JsonValue | undefined;
     try {
       result = serialize(value, 0, state, true);
