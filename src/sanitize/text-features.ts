@@ -1,13 +1,13 @@
 /**
  * The prefilter. One lean pass over a string (`scan`) records which character classes it holds,
- * whether a digit follows a letter or stands free, how many digits, and the most digits in one
- * run of number characters `[0-9 .()+-]` (for long text, the last three on demand, from a native
- * search for digits: `measure`), so that
+ * how many digits and dots, how its digits sit (after two letters, standing free, the most in
+ * one run of number characters `[0-9 .()+-]` and in a row) and its longest token run, so that
  * each detector can be skipped by a cheap necessary condition (its `requires` and `gate`)
  * instead of running its pattern. A clean string usually fails every condition and comes back
- * unchanged after this single pass. A few more facts are found on demand, each once per text:
- * the longest token run, which secret words occur, and whether a dash opens a word or a colon
- * leads an IPv6 address.
+ * unchanged after this single pass. Long text gets only its classes and digit count in the pass;
+ * its number facts come from a native search for digits when a detector asks (`measure`), and
+ * its longest token run on demand. Also on demand, once per text: which secret words occur, and
+ * whether a dash opens a word or a colon leads an IPv6 address.
  *
  * Everything recorded is a necessary condition: when it says no, the detector's pattern cannot
  * match. After a detector changes the text, the facts are widened rather than recomputed
