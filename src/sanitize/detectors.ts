@@ -7,6 +7,26 @@ import {
   isDocumentationOrLoopbackIpv6,
 } from './reserved-addresses.js';
 import { looksLikeRandomToken, looksLikeSecretValue } from './secret-values.js';
+import {
+  AT,
+  COLON,
+  DASH,
+  DIGIT,
+  DOT,
+  EQUALS,
+  FREE_DIGIT,
+  LETTER,
+  LETTERS_THEN_DIGIT,
+  LOWER,
+  NON_ASCII,
+  NON_HEX,
+  PERCENT,
+  SLASH,
+  type TextFeatures,
+  UNDERSCORE,
+  UPPER,
+  WHITESPACE,
+} from './text-features.js';
 import type { ValueDetector } from './types.js';
 
 /**
@@ -21,6 +41,13 @@ import type { ValueDetector } from './types.js';
  * 100k characters of `a@a.` or digits.
  */
 export interface BuiltInDetector extends ValueDetector {
+  /** What the prefilter's one-pass facts must show for the pattern to have a chance. */
+  requires?: DetectorRequirements;
+  /**
+   * Further necessary condition (a shared word search, a fast shape regex): false only when the
+   * pattern cannot match. Checked after `requires`, before `hint`.
+   */
+  gate?: (features: TextFeatures) => boolean;
   /** Cheap test on the whole string; the pattern only runs when it passes. */
   hint?: (text: string) => boolean;
   /** Spans of the candidate to replace, used instead of `validate` (none: the text is kept). */
@@ -39,6 +66,27 @@ export interface BuiltInDetector extends ValueDetector {
   createScan?: () => (text: string) => Span[];
 }
 
+/**
+ * Necessary conditions read from the prefilter (`TextFeatures`), checked without a function
+ * call: a string that fails them cannot hold a match, so the detector is skipped.
+ */
+export interface DetectorRequirements {
+  /** Character classes (`TextFeatures` flags) that must all occur. */
+  all?: number;
+  /** Character classes of which at least one must occur. */
+  any?: number;
+  /** Minimum number of ASCII digits. */
+  digits?: number;
+  /** Minimum number of digits in one run of `[0-9 .()+-]` (`TextFeatures.numberDigits`). */
+  numberDigits?: number;
+  /** Minimum number of dots. */
+  dots?: number;
+  /** Minimum length of the text. */
+  length?: number;
+  /** Minimum run of token characters `[A-Za-z0-9_+/=-]`. */
+  tokenRun?: number;
+}
+
 const includes =
   (...needles: string[]) =>
   (text: string): boolean =>
@@ -48,6 +96,102 @@ const testsPattern =
   (pattern: RegExp) =>
   (text: string): boolean =>
     pattern.test(text);
+
+/**
+ * Every word the word-led detectors (secret assignments, secrets in prose, Bearer, Basic) start
+ * from, case-insensitively, grouped by first letter: pass, pw, pin, secret, token, key, otp,
+ * one time, bearer, basic, authorization, credential, session, sessid, cookie, dsn, database,
+ * connect.sid, security, account, jwt. One search (overlapping matches included) records which
+ * occur, as bits, and each of the four detectors reads its own.
+ */
+const SECRET_WORDS =
+  /a(?:ccount|uthorization)|b(?:asic|earer)|c(?:onnect\.sid|ookie|redential)|d(?:atabase|sn)|jwt|key|o(?:ne[ -]time|tp)|p(?:ass|in|w)|se(?:cret|curity|ssid|ssion)|token/gi;
+/**
+ * What `secret_prose` needs right at a word: the word (the rest of it after `pass`, `pw`, `key`)
+ * and `is`, `was`, `will be`, `=` or `:` after whitespace. Prose mentions words like `pin`
+ * (`shipping`) and `key` all the time; this keeps the prose pattern for the rare real shape.
+ */
+const PROSE_CONTEXT =
+  /(?:pass(?:word|code|phrase|wd)|pwd?|pin|secret|token|key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)/iy;
+/** Bit of each word, by its lower-case spelling (`one time` and `one-time` share one). */
+const SECRET_WORD_BITS: ReadonlyMap<string, number> = new Map(
+  [
+    'pass',
+    'pw',
+    'pin',
+    'secret',
+    'token',
+    'key',
+    'otp',
+    'one time',
+    'bearer',
+    'basic',
+    'authorization',
+    'credential',
+    'session',
+    'sessid',
+    'cookie',
+    'dsn',
+    'database',
+    'connect.sid',
+    'security',
+    'account',
+    'jwt',
+  ].map((word, index) => [word, 1 << index] as const),
+);
+const wordBits = (...words: string[]) =>
+  words.reduce((bits, word) => bits | (SECRET_WORD_BITS.get(word) as number), 0);
+/** Set when a word of `PROSE_WORDS` stands in `PROSE_CONTEXT`. */
+const PROSE_SHAPE = 1 << SECRET_WORD_BITS.size;
+const BEARER_WORD = wordBits('bearer');
+const BASIC_WORD = wordBits('basic');
+/** The words of `secret_prose`'s pattern: `/pass|pw|pin|secret|token|key|otp|one[ -]time/i`. */
+const PROSE_WORDS = wordBits('pass', 'pw', 'pin', 'secret', 'token', 'key', 'otp', 'one time');
+/** A word each name in `SECRET_KEY_WORDS` contains. */
+const ASSIGNMENT_WORDS = wordBits(
+  'pass',
+  'pw',
+  'secret',
+  'token',
+  'key',
+  'authorization',
+  'credential',
+  'session',
+  'sessid',
+  'cookie',
+  'dsn',
+  'database',
+  'connect.sid',
+  'security',
+  'account',
+  'bearer',
+  'jwt',
+);
+
+function findSecretWords(text: string): number {
+  let bits = 0;
+  SECRET_WORDS.lastIndex = 0;
+  for (let match = SECRET_WORDS.exec(text); match !== null; match = SECRET_WORDS.exec(text)) {
+    const word = match[0].toLowerCase();
+    const bit = SECRET_WORD_BITS.get(word.startsWith('one') ? 'one time' : word) as number;
+    bits |= bit;
+    if ((bit & PROSE_WORDS) !== 0 && (bits & PROSE_SHAPE) === 0) {
+      PROSE_CONTEXT.lastIndex = match.index;
+      if (PROSE_CONTEXT.test(text)) bits |= PROSE_SHAPE;
+    }
+    SECRET_WORDS.lastIndex = match.index + 1;
+  }
+  return bits;
+}
+
+/** Whether any of `words` occurs in the text (searched once per text, then remembered). */
+function hasSecretWord(features: TextFeatures, words: number): boolean {
+  if (features.words < 0) features.words = findSecretWords(features.text);
+  return (features.words & words) !== 0;
+}
+
+/** `\s` is ASCII whitespace or one of the Unicode spaces, all non-ASCII. */
+const MAY_HAVE_WHITESPACE = WHITESPACE | NON_ASCII;
 
 /** Key names whose assigned value in free text (`password=…`, `"api_key": "…"`) is a secret. */
 const SECRET_KEY_WORDS =
@@ -71,6 +215,8 @@ const secretAssignment: BuiltInDetector = {
       String.raw`(?:(?<=")[^"\\\n]{1,512}|(?<=')[^'\\\n]{1,512}|(?<![\\"'])(?:(?:Bearer|Basic|Token)\s+)?[^\s"'\\&,;<>]{1,512})`,
     'gi',
   ),
+  requires: { all: LETTER, any: COLON | EQUALS },
+  gate: (f) => hasSecretWord(f, ASSIGNMENT_WORDS),
   hint: testsPattern(new RegExp(`(?:${SECRET_KEY_WORDS})\\\\?["']?\\s{0,3}[:=]`, 'i')),
 };
 
@@ -82,6 +228,7 @@ const privateKey: BuiltInDetector = {
   name: 'private_key',
   pattern:
     /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|$)/g,
+  requires: { all: DASH | LETTER, tokenRun: 10, length: 26 },
   hint: includes('PRIVATE KEY-----'),
 };
 
@@ -89,6 +236,7 @@ const privateKey: BuiltInDetector = {
 const urlCredentials: BuiltInDetector = {
   name: 'url_credentials',
   pattern: /(?<keep>(?<![\w+.-])[a-z][\w+.-]{0,30}:\/\/)[^\s/?#@]+(?:@[^\s/?#@]+)*(?=@)/gi,
+  requires: { all: COLON | SLASH | AT | LETTER },
   hint: (text) => text.includes('://') && text.includes('@'),
 };
 
@@ -101,7 +249,8 @@ const bearerToken: BuiltInDetector = {
   name: 'bearer_token',
   pattern: /(?<keep>\bBearer\s{1,10})[\w\-.~+/]{8,4096}=*/gi,
   validate: looksLikeBearerToken,
-  hint: testsPattern(/bearer/i),
+  requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
+  gate: (f) => hasSecretWord(f, BEARER_WORD),
 };
 
 /** Basic credentials decode to printable `user:password`; prose after "basic" does not. */
@@ -115,19 +264,22 @@ const basicAuth: BuiltInDetector = {
   name: 'basic_auth',
   pattern: /(?<keep>\bBasic\s{1,10})[A-Za-z0-9+/]{6,4096}={0,2}(?![\w+/=])/gi,
   validate: isBasicCredential,
-  hint: testsPattern(/basic/i),
+  requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
+  gate: (f) => hasSecretWord(f, BASIC_WORD),
 };
 
 /** Three base64url segments with a JSON header (`eyJ` is base64 for `{"`); the signature may be empty. */
 const jwt: BuiltInDetector = {
   name: 'jwt',
   pattern: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{2,}\.[\w-]*/g,
+  requires: { all: LETTER | DOT, tokenRun: 8, length: 12 },
   hint: includes('eyJ'),
 };
 
 const anthropicApiKey: BuiltInDetector = {
   name: 'anthropic_api_key',
   pattern: /(?<![\w-])sk-ant-[\w-]{20,}/g,
+  requires: { all: DASH | LETTER, tokenRun: 27 },
   hint: includes('sk-ant-'),
 };
 
@@ -135,48 +287,55 @@ const anthropicApiKey: BuiltInDetector = {
 const openaiApiKey: BuiltInDetector = {
   name: 'openai_api_key',
   pattern: /(?<![\w-])sk-[\w-]{20,}/g,
+  requires: { all: DASH | LETTER, tokenRun: 23 },
   hint: includes('sk-'),
 };
 
 const githubToken: BuiltInDetector = {
   name: 'github_token',
   pattern: /(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})/g,
+  requires: { all: UNDERSCORE | LETTER, tokenRun: 33 },
   hint: testsPattern(/gh[pousr]_|github_pat_/),
 };
 
 const stripeKey: BuiltInDetector = {
   name: 'stripe_key',
   pattern: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g,
+  requires: { all: UNDERSCORE | LETTER, tokenRun: 18 },
   hint: testsPattern(/_(?:live|test)_/),
 };
 
 const slackToken: BuiltInDetector = {
   name: 'slack_token',
   pattern: /(?<![\w-])xox[abprse]-[A-Za-z0-9-]{10,}/g,
+  requires: { all: DASH | LETTER, tokenRun: 15 },
   hint: includes('xox'),
 };
 
 const googleApiKey: BuiltInDetector = {
   name: 'google_api_key',
   pattern: /(?<![\w-])AIza[\w-]{33,40}(?![\w-])/g,
+  requires: { all: LETTER, tokenRun: 37 },
   hint: includes('AIza'),
 };
 
 const awsAccessKeyId: BuiltInDetector = {
   name: 'aws_access_key_id',
   pattern: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g,
+  requires: { all: LETTER, tokenRun: 20 },
   hint: includes('AKIA', 'ASIA'),
 };
 
-/** Every provider token has a run of 16+ token characters (a key body, a webhook path). */
-const TOKEN_RUN = /[\w+/=-]{16}/;
-
 /**
- * One pass over the literal markers the preset's formats start with or sit next to; the 27 rules
- * only run on strings holding one (and a 16-character token run).
+ * One pass over the literal markers the preset's formats start with or sit next to (AKIA, ASIA,
+ * aws, AIza, BEGIN, cf??_, dapi, dose, dckr_, eyJ, fig?_, gh?_, github_pat, gl…-, gsk_,
+ * hooks.slack, hf_, hv?., key, lin_, npm_, ntn_, ops_, SG., shp, sk-, secret_, T3BlbkFJ, tskey,
+ * token, vc?_, xox, _auth, _live_, _test_, ://), grouped by first letter so each position tries
+ * one branch; the 27 rules only run on strings holding one and a run of 16+ token characters
+ * (a key body, a webhook path).
  */
 const PROVIDER_MARKERS =
-  /AKIA|ASIA|aws|AIza|BEGIN|npm_|_auth|xox|hooks\.slack|SG\.|shp|_live_|_test_|gh[pousr]_|github_pat|gl[a-z]{1,4}[-_]|eyJ|sk-|T3BlbkFJ|gsk_|hf_|lin_|secret_|ntn_|ops_|:\/\/|hv[sb]\.|vc[pikar]_|dapi|dose|dckr_|fig[do]_|cf[a-z]{2}_|tskey|token|key/i;
+  /a(?:kia|sia|ws|iza)|begin|cf[a-z]{2}_|d(?:api|ose|ckr_)|eyj|fig[do]_|g(?:h[pousr]_|ithub_pat|l[a-z]{1,4}[-_]|sk_)|h(?:ooks\.slack|f_|v[sb]\.)|key|lin_|n(?:pm_|tn_)|ops_|s(?:g\.|hp|k-|ecret_)|t(?:3blbkfj|skey|oken)|vc[pikar]_|xox|_(?:auth|live_|test_)|:\/\//i;
 
 /** Token formats of secretlint's recommended preset, through its rule interface. */
 const providerToken: BuiltInDetector = {
@@ -186,7 +345,8 @@ const providerToken: BuiltInDetector = {
     const scanner = createProviderTokenScanner();
     return (text) => scanner.scan(text);
   },
-  hint: (text) => PROVIDER_MARKERS.test(text) && TOKEN_RUN.test(text),
+  requires: { all: NON_HEX, tokenRun: 16 },
+  hint: testsPattern(PROVIDER_MARKERS),
 };
 
 /**
@@ -198,6 +358,7 @@ const prefixedToken: BuiltInDetector = {
   name: 'prefixed_token',
   pattern:
     /(?<![\w-])(?:(?:npm_|hf_|glpat-|gldt-|glrt-|whsec_|dop_v1_|shp(?:at|ss|ca|pa)_|pypi-)[A-Za-z0-9_+/=-]{16,}|SK[0-9a-fA-F]{32}|SG\.[\w-]{16,}\.[\w-]{16,})(?![\w-])/g,
+  requires: { all: NON_HEX | LETTER, tokenRun: 16 },
   hint: testsPattern(/npm_|hf_|gl(?:pat|dt|rt)-|whsec_|dop_v1_|shp|pypi-|SK[0-9a-f]|SG\./),
 };
 
@@ -205,6 +366,7 @@ const prefixedToken: BuiltInDetector = {
 const slackWebhook: BuiltInDetector = {
   name: 'slack_webhook',
   pattern: /(?<keep>https:\/\/hooks\.slack\.com\/)(?:services|workflows|triggers)\/[\w/-]{10,}/gi,
+  requires: { all: SLASH | COLON | DOT | LETTER, tokenRun: 19 },
   hint: includes('hooks.slack.com'),
 };
 
@@ -223,7 +385,9 @@ const cliSecretFlag: BuiltInDetector = {
       String.raw`(?!-)(?!\d+(?:[:/]\d+)*(?:["'\s]|$))[^\s"']{1,512}`,
     'gi',
   ),
-  hint: testsPattern(/(?:^|\s)-/),
+  requires: { all: DASH },
+  // The `(?:^|\s)-` hint, stricter than the pattern's own start.
+  gate: (f) => f.dashOpensWord(),
 };
 
 /** "the password is X", "my PIN was X", "api key: X": the value must itself look like a secret. */
@@ -232,7 +396,8 @@ const secretInProse: BuiltInDetector = {
   pattern:
     /(?<keep>\b(?:password|passcode|passphrase|passwd|pwd|pw|pin|secret|token|api[ _-]?key|access[ _-]?key|otp|one[ -]time (?:code|password))\s{1,3}(?:is|was|will be|=|:)\s{0,3}["'“]?)[^\s"'”]{4,512}/gi,
   validate: looksLikeSecretValue,
-  hint: testsPattern(/pass|pw|pin|secret|token|key|otp|one[ -]time/i),
+  requires: { all: LETTER, any: MAY_HAVE_WHITESPACE },
+  gate: (f) => hasSecretWord(f, PROSE_SHAPE),
 };
 
 /** Long random-looking tokens with no known prefix, e.g. a 40-character AWS secret access key. */
@@ -242,26 +407,51 @@ const highEntropyToken: BuiltInDetector = {
   // Base64 of readable text is judged by what it decodes to (see encoded-text.ts), not here.
   validate: (candidate) =>
     looksLikeRandomToken(candidate.replace(/=+$/, '')) && decodeBase64Text(candidate) === undefined,
-  hint: (text) => text.length >= 32 && TOKEN_RUN.test(text),
+  // A random token mixes upper case, lower case and digits (`looksLikeRandomToken`).
+  requires: { all: DIGIT | UPPER | LOWER, tokenRun: 32 },
 };
 
-const DIGIT = /\d/;
-const DIGIT_PAIR = /\d\d/;
-
-/** Cards, phone numbers and IPv4 addresses need a digit; IBANs and SSNs two adjacent ones. */
-function hasDigit(text: string): boolean {
-  return DIGIT.test(text);
+/**
+ * A search for `body` where it does not follow a character of `[classes]`. Long text is searched
+ * with a lookbehind, which lets the engine skip ahead natively; a short string with the
+ * character before consumed instead (`^` or `[^classes]`), since a lookbehind tried at every
+ * position costs more there. Both answer the same.
+ */
+function afterNone(classes: string, body: string): (text: string) => boolean {
+  const long = new RegExp(`(?<![${classes}])${body}`);
+  const short = new RegExp(`(?:^|[^${classes}])${body}`);
+  return (text) => (text.length <= SHORT_SEARCH ? short : long).test(text);
 }
 
-function hasDigitPair(text: string): boolean {
-  return DIGIT_PAIR.test(text);
-}
+/** Up to this length a search consumes the character before rather than looking behind. */
+const SHORT_SEARCH = 256;
+
+/**
+ * Shapes the number-led detectors cannot match without, each a fast search: two letters opening
+ * a word before two digits (IBAN); 13 digits with single separators (cards); SSN groups 3-2-4,
+ * or an SSN keyword; a phone number's opening where one may start (not inside a word, number or
+ * path): `+`, `(`, a trunk `0`, or `ddd-ddd-d`, and 8 digits with up to three of `( ).+-`
+ * between them; four numbers joined by dots (IPv4). IPv6 is checked from each colon
+ * (`TextFeatures.ipv6Lead`).
+ */
+const IBAN_SHAPE = afterNone('A-Za-z0-9', String.raw`[A-Za-z]{2}\d\d`);
+const CARD_SHAPE = /\d(?:[ .-]?\d){12}/;
+const SSN_GROUPS_SHAPE = /\d{3}[- ]\d{2}[- ]\d{4}/;
+const SSN_WORD = /ssn|social security|ss#/i;
+const PHONE_BLOCKERS = String.raw`\w+\-.,/:#$€£`;
+const PHONE_OPENING_SHAPE = afterNone(
+  PHONE_BLOCKERS,
+  String.raw`(?:[+(]|0|\d{3}[ .-]\d{3}[ .-]\d)`,
+);
+const PHONE_DIGITS = afterNone(PHONE_BLOCKERS, String.raw`[+(]?\d(?:[ .()+-]{0,3}\d){7}`);
+const IPV4_SHAPE = /\d\.\d{1,3}\.\d{1,3}\.\d/;
 
 /** Local part, `@`, dot-separated labels and an alphabetic TLD. Keys are scanned too. */
 const email: BuiltInDetector = {
   name: 'email',
   pattern:
     /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}(?![\w-])/g,
+  requires: { any: AT | PERCENT, length: 6 },
   hint: includes('@', '%40'),
 };
 
@@ -272,7 +462,8 @@ const iban: BuiltInDetector = {
     /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g,
   locate: (candidate) => findValidPrefix(candidate, (prefix) => isValidIban(prefix.toUpperCase())),
   rescanAfterReject: true,
-  hint: hasDigitPair,
+  requires: { all: LETTERS_THEN_DIGIT, numberDigits: 2, length: 12 },
+  gate: (f) => IBAN_SHAPE(f.text),
 };
 
 /**
@@ -284,7 +475,8 @@ const paymentCard: BuiltInDetector = {
   name: 'payment_card',
   pattern: /(?<![A-Za-z0-9])\d(?:[ .-]?\d){12,}(?![A-Za-z0-9])/g,
   locate: (candidate) => findCardNumbers(candidate, isPaymentCardNumber),
-  hint: hasDigit,
+  requires: { all: DIGIT, numberDigits: 13 },
+  gate: (f) => CARD_SHAPE.test(f.text),
 };
 
 /**
@@ -299,7 +491,11 @@ const ssn: BuiltInDetector = {
       String.raw`|(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\2(?!0000)\d{4}(?![\w-])`,
     'gi',
   ),
-  hint: hasDigitPair,
+  requires: { all: DIGIT, numberDigits: 9 },
+  // Dashed groups start at a free digit; nine digits in a row follow the keyword.
+  gate: (f) =>
+    (f.has(FREE_DIGIT) && SSN_GROUPS_SHAPE.test(f.text)) ||
+    (f.digitRun >= 9 && f.has(LETTER) && SSN_WORD.test(f.text)),
 };
 
 function countDigits(text: string): number {
@@ -345,7 +541,9 @@ const phone: BuiltInDetector = {
   ),
   locate: (candidate) => findValidPrefix(candidate, isPlausiblePhoneNumber),
   rescanAfterReject: true,
-  hint: hasDigit,
+  requires: { all: FREE_DIGIT, numberDigits: 8 },
+  // Measured, the opening and the digits are known; rewritten text is searched again.
+  gate: (f) => PHONE_OPENING_SHAPE(f.text) && PHONE_DIGITS(f.text),
 };
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -384,7 +582,8 @@ const ipv6: BuiltInDetector = {
   pattern:
     /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
   validate: (candidate) => isIpv6(candidate) && !isDocumentationOrLoopbackIpv6(candidate),
-  hint: includes(':'),
+  requires: { all: DIGIT | COLON, length: 3 },
+  gate: (f) => f.ipv6Lead(),
 };
 
 /**
@@ -397,7 +596,8 @@ const ipv4: BuiltInDetector = {
   pattern:
     /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
   validate: (candidate) => !isDocumentationOrLoopbackIpv4(candidate),
-  hint: (text) => text.includes('.') && hasDigit(text),
+  requires: { all: DIGIT | DOT, digits: 4, dots: 3 },
+  gate: (f) => IPV4_SHAPE.test(f.text),
 };
 
 /** All built-in detectors in the order they run. */

@@ -42,6 +42,23 @@ interface ProviderTokenSource {
 /** Directive handling (`secretlint-disable` comments) makes no sense for values. */
 const SKIPPED_RULES: ReadonlySet<string> = new Set(['@secretlint/secretlint-rule-filter-comments']);
 
+const TOKEN_CHARACTER = /[A-Za-z0-9+/=_-]/;
+
+/**
+ * Some rules report a range that starts at the whole match but is as long as the secret group
+ * (the AWS secret access key rule: `aws_secret_access_key = "…"` is reported from the key name
+ * on), which would leave the secret's tail. A reported range is therefore carried on to the end
+ * of the token it stops inside: masking reaches at least the end of the secret.
+ */
+function endOfToken(text: string, end: number): number {
+  let cut = end;
+  while (cut > 0 && cut < text.length && TOKEN_CHARACTER.test(text.charAt(cut - 1))) {
+    if (!TOKEN_CHARACTER.test(text.charAt(cut))) break;
+    cut++;
+  }
+  return cut;
+}
+
 export interface ProviderTokenScanner {
   /** Rule ids in use, for documentation and tests. */
   readonly ruleIds: readonly string[];
@@ -83,7 +100,8 @@ export function createProviderTokenScanner(): ProviderTokenScanner {
       if (found.length === 0) return [];
       const sorted = [...found].sort((a, b) => a[0] - b[0]);
       const merged: Array<[number, number]> = [];
-      for (const [start, end] of sorted) {
+      for (const [start, reportedEnd] of sorted) {
+        const end = endOfToken(text, reportedEnd);
         const last = merged[merged.length - 1];
         if (last !== undefined && start <= last[1]) last[1] = Math.max(last[1], end);
         else merged.push([start, end]);

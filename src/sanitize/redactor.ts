@@ -1,12 +1,22 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { CleanStringCache } from './clean-cache.js';
 import { ENCODED_SECRET, redactEncoded, removeInvisible } from './encoded-text.js';
 import { compileKeyRules, type KeyRuleMatch } from './key-rules.js';
 import { redactListInContext } from './list-context.js';
 import { resolvePolicy } from './policy.js';
 import { maskMarker, REDACTION_FAILED, resolveHashKey } from './replacement.js';
-import { createSafeSerializer } from './safe-json.js';
+import { createSafeSerializer, type KeyDescription } from './safe-json.js';
 import { looksLikeRandomToken, looksLikeSecretValue } from './secret-values.js';
-import { toStorableString, truncateString } from './string-hygiene.js';
+import { jsonStringBytes, toStorableString, truncateString } from './string-hygiene.js';
+import {
+  BRACKET,
+  JSON_ESCAPE,
+  NON_ASCII,
+  NUL,
+  SURROGATE,
+  TextFeatures,
+  WHITESPACE,
+} from './text-features.js';
 import { compileTextRedaction } from './text-redaction.js';
 import type { JsonValue, RedactionPolicy, RedactionStats, Redactor } from './types.js';
 
@@ -32,20 +42,8 @@ const SERVER_ADDRESS_KEYS: ReadonlySet<string> = new Set([
   'db.connection_string.host',
 ]);
 const BARE_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
+const SINGLE_WORD = /^[^\s[\]]+$/;
 const MAX_CACHED_KEY_LENGTH = 256;
-
-/**
- * Letters, spaces and sentence punctuation only, without a secret word or a 16-letter run: no
- * built-in detector can match (each needs a digit, `@`, `:`, `=`, `-`, `/`, `%`, a token run or a
- * secret word), so the whole scan is skipped. One pass over the string.
- */
-const PLAIN_PROSE = /^[A-Za-z ,.;'!?()\n]*$/;
-const PROSE_SECRET_HINT = /pass|pw|pin|secret|token|key|otp|one[ -]time|ssn|social|basic|bearer/i;
-const LETTER_RUN = /[A-Za-z]{16}/;
-
-function cannotHoldBuiltInMatch(text: string): boolean {
-  return PLAIN_PROSE.test(text) && !PROSE_SECRET_HINT.test(text) && !LETTER_RUN.test(text);
-}
 
 /** Serialized JSON objects and arrays inside attribute strings are redacted structurally. */
 function looksLikeJsonContainer(text: string): boolean {
@@ -61,6 +59,10 @@ function looksLikeJsonContainer(text: string): boolean {
  * unknown option, a detector pattern without the `g` flag or an unknown mode throws a
  * `TypeError` naming the option.
  *
+ * Each string is scanned once by a prefilter (`TextFeatures`, one per redactor and reused); a
+ * detector runs only when that scan leaves it a chance, so a clean string comes back as the
+ * same string after one pass. Key names are described once and cached.
+ *
  * Replacements: key rules write `[REDACTED:<rule>]`; detectors write `[REDACTED:<name>]`
  * (`mask`, the default), `[<name>:<8 hex of HMAC-SHA256>]` (`hash`) or nothing (`remove`). A
  * value whose redaction throws becomes `[REDACTION_FAILED]` and counts in `stats.failures`.
@@ -74,23 +76,48 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     hashKey: resolveHashKey(resolved.hashKey),
   });
   const encodedMarker = maskMarker(ENCODED_SECRET);
-  const onlyBuiltIns = resolved.detectors.every((detector) => detector.linear !== true);
+  const features = new TextFeatures();
+  const detectDecoded = (decoded: string) => detectPlain(decoded, features);
   const detect = (text: string) => {
-    if (onlyBuiltIns && cannotHoldBuiltInMatch(text)) return text;
-    return redactEncoded(detectPlain(removeInvisible(text)), detectPlain, encodedMarker);
+    const visible = removeInvisible(text, features);
+    return redactEncoded(detectPlain(visible, features), features, detectDecoded, encodedMarker);
   };
   const keyRule = compileKeyRules({ extraKeys: resolved.extraKeys, allowKeys: resolved.allowKeys });
   const stats: RedactionStats = { failures: 0 };
-  const outputKeys = new Map<string, string>();
+  const keyDescriptions = new Map<string, KeyDescription>();
+  /**
+   * The last string `redactString` returned unchanged, with its character classes: the
+   * serializer asks about it right away (`stringBytes`, `isSingleWord`), without a rescan.
+   */
+  let lastClean: string | undefined;
+  let lastCleanFlags = 0;
+  const pure = resolved.detectors.every((detector) => !detector.linear || !detector.validate);
+  const cleanStrings = pure ? new CleanStringCache() : undefined;
 
   /** Detectors, NUL/surrogate cleanup and `maxStringLength`; a throwing detector fails closed. */
   function redactString(text: string): string {
+    const knownFlags = cleanStrings?.get(text);
+    if (knownFlags !== undefined) {
+      lastClean = text;
+      lastCleanFlags = knownFlags;
+      return text;
+    }
     try {
       const scanLimit = limits.maxStringLength + SCAN_MARGIN;
       const scanned = text.length > scanLimit ? text.slice(0, scanLimit) : text;
-      const redacted = detect(toStorableString(scanned));
+      const storable = features.scan(scanned).has(NUL | SURROGATE)
+        ? toStorableString(scanned)
+        : scanned;
+      const redacted = detect(storable);
       const dropped = text.length - scanned.length;
-      if (dropped === 0 && redacted.length <= limits.maxStringLength) return redacted;
+      if (dropped === 0 && redacted.length <= limits.maxStringLength) {
+        if (redacted === text && features.text === text && features.exact) {
+          lastClean = text;
+          lastCleanFlags = features.flags;
+          cleanStrings?.remember(text, features.flags);
+        }
+        return redacted;
+      }
       const fullLength = redacted.length + dropped;
       return truncateString(redacted, limits.maxStringLength, fullLength);
     } catch {
@@ -99,16 +126,40 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     }
   }
 
-  /** Keys go through the same detectors as values: an email used as a key is masked too. */
-  function outputKey(key: string): string {
-    const cached = outputKeys.get(key);
-    if (cached !== undefined) return cached;
-    const redacted = redactString(key);
-    if (key.length <= MAX_CACHED_KEY_LENGTH && redacted !== REDACTION_FAILED) {
-      if (outputKeys.size >= MAX_CACHED_KEYS) outputKeys.clear();
-      outputKeys.set(key, redacted);
+  /** JSON bytes of a string; the one just found clean and escape-free is not scanned again. */
+  function stringBytes(text: string): number {
+    if (text === lastClean && (lastCleanFlags & (JSON_ESCAPE | NON_ASCII)) === 0) {
+      return text.length + 2;
     }
-    return redacted;
+    return jsonStringBytes(text);
+  }
+
+  /** No whitespace and no brackets (`/^[^\s[\]]+$/`), read from the scan when it is at hand. */
+  function isSingleWord(text: string): boolean {
+    if (text === lastClean && (lastCleanFlags & NON_ASCII) === 0) {
+      return text.length > 0 && (lastCleanFlags & (WHITESPACE | BRACKET)) === 0;
+    }
+    return SINGLE_WORD.test(text);
+  }
+
+  /**
+   * Output name and key rule of a key, cached per compiled redactor: keys repeat across values.
+   * Keys go through the same detectors as values: an email used as a key is masked too.
+   */
+  function describeKey(key: string): KeyDescription {
+    const cached = keyDescriptions.get(key);
+    if (cached !== undefined) return cached;
+    const name = redactString(key);
+    const described: KeyDescription = { name, bytes: stringBytes(name) + 2, rule: keyRule(key) };
+    if (key.length <= MAX_CACHED_KEY_LENGTH && name !== REDACTION_FAILED) {
+      if (keyDescriptions.size >= MAX_CACHED_KEYS) keyDescriptions.clear();
+      keyDescriptions.set(key, described);
+    }
+    return described;
+  }
+
+  function outputKey(key: string): string {
+    return describeKey(key).name;
   }
 
   function redactNumber(value: number): JsonValue {
@@ -119,16 +170,18 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
   }
 
   /** Strings of one list read together as well (`['--password', '<v>']`). */
+  const onlyBuiltIns = resolved.detectors.every((detector) => detector.linear !== true);
   const listContext = (items: readonly unknown[]) =>
     redactListInContext(items, redactString, { everyWindow: !onlyBuiltIns });
 
   const serialize = createSafeSerializer({
     limits,
-    keyRule,
+    describeKey,
     keyReplacement: maskMarker,
     looksSecret: (value) => looksLikeSecretValue(value) || looksLikeRandomToken(value),
-    outputKey,
     text: redactString,
+    stringBytes,
+    isSingleWord,
     number: redactNumber,
     listContext,
   });

@@ -3,14 +3,23 @@
  * UTF-16 surrogate cannot be encoded as UTF-8.
  */
 
-const NEEDS_CLEANUP = /[\0\uD800-\uDFFF]/;
 const NUL = /\0/g;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** Removes NUL characters and replaces lone surrogates with U+FFFD. */
+/** ES2024 string methods (Node 20+), not yet in the ES2023 library types this package builds with. */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  /** Replaces every lone surrogate with U+FFFD. */
+  toWellFormed(): string;
+}
+
+/**
+ * Removes NUL characters and replaces lone surrogates with U+FFFD. A string that needs neither
+ * (emoji are well-formed surrogate pairs) comes back as the same string.
+ */
 export function toStorableString(text: string): string {
-  if (!NEEDS_CLEANUP.test(text)) return text;
-  return text.replace(NUL, '').replace(LONE_SURROGATE, '\uFFFD');
+  const withoutNul = text.includes('\0') ? text.replace(NUL, '') : text;
+  const checked = withoutNul as unknown as WellFormedString;
+  return checked.isWellFormed() ? withoutNul : checked.toWellFormed();
 }
 
 function truncationMarker(removed: number): string {
