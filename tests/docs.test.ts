@@ -9,14 +9,14 @@
  * ```ts otel-2.x is for an app on the OpenTelemetry JS 2.x line (Sentry 10, @vercel/otel 2.1):
  * it runs in a second app with that line (tests/support/packed-app.ts pins it).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installApp, otel2xPins } from './support/packed-app.js';
+import { installApp, otel2xPins, sharedPackedTarball } from './support/packed-app.js';
 import { testDatabaseUrl } from './support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -146,22 +146,14 @@ describe('code blocks in README.md and docs/', () => {
   let work: string;
   const apps: Record<OtelLine, string> = { main: '', 'otel-2.x': '' };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'aitrail-docs-'));
-    // `npm pack` runs `prepare`, which builds dist/ from the current source first.
-    const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-    ) as Array<{ filename: string }>;
-    const tarball = packed[0]?.filename;
-    if (!tarball) throw new Error('npm pack produced no tarball');
+    // Built and packed from a copy of the source, once per run (shared with other files).
+    const tarball = await sharedPackedTarball();
     for (const otel of ['main', 'otel-2.x'] as const) {
       if (!blocks.some((block) => block.otel === otel)) continue;
       apps[otel] = join(work, otel === 'main' ? 'app' : 'app-otel-2x');
-      installApp(apps[otel], [join(work, tarball), ...thirdPartyInstalls(otel)]);
+      installApp(apps[otel], [tarball, ...thirdPartyInstalls(otel)]);
     }
   }, 600_000);
 

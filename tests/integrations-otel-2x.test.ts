@@ -19,7 +19,7 @@ import {
   sentryEnvelopeItems,
   startLoopbackSink,
 } from './support/loopback-sink.js';
-import { apiCopies, installApp, otel2xPins, packCopy } from './support/packed-app.js';
+import { apiCopies, installApp, otel2xPins, sharedPackedTarball } from './support/packed-app.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { scratchDir } from './support/stores.js';
 
@@ -168,11 +168,11 @@ describe('OpenTelemetry 2.x set-ups (Sentry 10, @vercel/otel 2.1) with the packe
   let app: string;
   let sink: LoopbackSink;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'aitrail-otel2x-'));
     app = join(work, 'app');
     const pins = Object.entries(otel2xPins()).map(([name, version]) => `${name}@${version}`);
-    installApp(app, [packCopy(work), ...pins]);
+    installApp(app, [await sharedPackedTarball(), ...pins]);
     writeFileSync(join(app, 'audited-work.mjs'), AUDITED_WORK);
   }, 600_000);
 

@@ -23,6 +23,7 @@ import {
   startThrowawayCluster,
   type ThrowawayCluster,
 } from './pg-cluster.js';
+import { ensurePgliteSeed } from './pglite-seed.js';
 
 export interface TestPostgres {
   /** Superuser URL of the shared server; null when no Postgres could be had. */
@@ -76,6 +77,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       });
     }
     console.error(banner(`NO POSTGRES (${source}): ${unavailableReason}`));
+  }
+
+  const seedStartedAt = performance.now();
+  const seed = await ensurePgliteSeed();
+  if (seed !== 'found') {
+    const seconds = ((performance.now() - seedStartedAt) / 1000).toFixed(1);
+    console.info(`[pglite] embedded-store seed ${seed} in ${seconds}s`);
   }
 
   if (adminUrl) process.env.AITRAIL_TEST_ADMIN_URL = adminUrl;

@@ -6,9 +6,10 @@
  * below 1.10.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runScratchDir } from './postgres.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -104,4 +105,43 @@ export function apiCopies(dir: string): string[] {
     .trim()
     .split('\n')
     .filter(Boolean);
+}
+
+/**
+ * The tarball of the current source, packed once per test run (in a copy, see `packCopy`) and
+ * shared by every file that installs it: the first caller packs under a lock, the others wait.
+ */
+export async function sharedPackedTarball(): Promise<string> {
+  const root = join(runScratchDir(), 'packed');
+  const done = join(root, 'tarball-path');
+  const failed = join(root, 'error');
+  try {
+    mkdirSync(root);
+  } catch {
+    return waitForPack(done, failed);
+  }
+  try {
+    const work = join(root, 'work');
+    mkdirSync(work);
+    const tarball = packCopy(work);
+    writeFileSync(done, tarball);
+    return tarball;
+  } catch (error) {
+    writeFileSync(failed, error instanceof Error ? (error.stack ?? error.message) : String(error));
+    throw error;
+  }
+}
+
+const PACK_WAIT_MS = 300_000;
+
+async function waitForPack(done: string, failed: string): Promise<string> {
+  const deadline = Date.now() + PACK_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (existsSync(done)) return readFileSync(done, 'utf8');
+    if (existsSync(failed)) {
+      throw new Error(`npm pack failed in another test file:\n${readFileSync(failed, 'utf8')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no packed tarball after ${PACK_WAIT_MS / 1000} s`);
 }

@@ -48,6 +48,11 @@ export function startPrivateCluster(
   return startThrowawayCluster({ parentDir: testPostgres().runRoot, ...options });
 }
 
+/** This run's scratch directory: removed by the global teardown, shared by the run's files. */
+export function runScratchDir(): string {
+  return testPostgres().runRoot;
+}
+
 /** Stops the SHARED server. Breaks files running in parallel; prefer `startPrivateCluster()`. */
 export function stopServer(mode: StopMode = 'fast'): Promise<void> {
   return pgCtlStop(sharedControl(), mode);

@@ -3,15 +3,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initAuditTelemetry, recordAuditEvent } from '../src/index.js';
-import { openAuditStore } from '../src/store/open-store.js';
-import { verifyAuditChains } from '../src/store/verify/index.js';
-import { AuditWriter } from '../src/store/writer/audit-writer.js';
-import { REPO_ROOT, runTs } from './support/cli.js';
-import type { ThrowawayCluster } from './support/pg-cluster.js';
-import { startPrivateCluster } from './support/postgres.js';
-import { makeRecord } from './support/records.js';
-import { scratchDir } from './support/stores.js';
+import { initAuditTelemetry, recordAuditEvent } from '../../src/index.js';
+import { openAuditStore } from '../../src/store/open-store.js';
+import { verifyAuditChains } from '../../src/store/verify/index.js';
+import { AuditWriter } from '../../src/store/writer/audit-writer.js';
+import { REPO_ROOT, runTs } from '../support/cli.js';
+import type { ThrowawayCluster } from '../support/pg-cluster.js';
+import { startPrivateCluster } from '../support/postgres.js';
+import { makeRecord } from '../support/records.js';
+import { scratchDir } from '../support/stores.js';
 
 /**
  * Delivery through outages, crashes and overload, against a private Postgres cluster that the

@@ -3,19 +3,19 @@ import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuditSpanProcessor } from '../src/processor/audit-span-processor.js';
-import type { AuditStore } from '../src/store/audit-store.js';
-import { HashChain } from '../src/store/hash-chain.js';
-import { openAuditStore } from '../src/store/open-store.js';
-import { processStartTime } from '../src/store/process-alive.js';
-import { AuditWriter } from '../src/store/writer/audit-writer.js';
-import { storeJournalRoot } from '../src/store/writer/journal-binding.js';
-import { journalLine } from '../src/store/writer/journal-line.js';
-import { REPO_ROOT } from './support/cli.js';
-import type { ThrowawayCluster } from './support/pg-cluster.js';
-import { startPrivateCluster } from './support/postgres.js';
-import { makeRecord } from './support/records.js';
-import { scratchDir } from './support/stores.js';
+import { AuditSpanProcessor } from '../../src/processor/audit-span-processor.js';
+import type { AuditStore } from '../../src/store/audit-store.js';
+import { HashChain } from '../../src/store/hash-chain.js';
+import { openAuditStore } from '../../src/store/open-store.js';
+import { processStartTime } from '../../src/store/process-alive.js';
+import { AuditWriter } from '../../src/store/writer/audit-writer.js';
+import { storeJournalRoot } from '../../src/store/writer/journal-binding.js';
+import { journalLine } from '../../src/store/writer/journal-line.js';
+import { REPO_ROOT } from '../support/cli.js';
+import type { ThrowawayCluster } from '../support/pg-cluster.js';
+import { startPrivateCluster } from '../support/postgres.js';
+import { makeRecord } from '../support/records.js';
+import { scratchDir } from '../support/stores.js';
 
 type Stats = Record<string, number> & {
   journaled: number;
