@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { AuditRecord, CheckpointRecord, SealedAuditRecord } from '../audit-record.js';
-import type { AuditStore } from '../audit-store.js';
+import type { AuditStore, WriterStore } from '../audit-store.js';
 import { canonicalJson } from '../canonical-json.js';
-import { resolveDataDir } from '../data-dir.js';
 import { type PersonalValues, splitPersonalData } from '../erasure/personal-fields.js';
 import { HashChain } from '../hash-chain.js';
 import { DirectoryWitness, HttpWitness, type TreeHeadWitness } from '../merkle/witness.js';
@@ -17,12 +16,14 @@ import { Journal, type JournalSegment } from './journal.js';
 import { foreignJournals, storeJournalRoot } from './journal-binding.js';
 import { type AuditLogger, consoleLogger, rateLimited } from './logger.js';
 import { degradePoisonRecord } from './poison.js';
+import { RandomPool } from './random-pool.js';
 import {
   classifyWriteError,
   describeError,
   isChainCollision,
   isConnectionError,
 } from './write-errors.js';
+import { resolveWriterSettings } from './writer-settings.js';
 
 export interface AuditWriterOptions {
   store: AuditStore;
@@ -92,6 +93,24 @@ export interface AuditWriterOptions {
     witnessUrl?: string | null;
   };
   logger?: AuditLogger;
+  /**
+   * Where sealing, journaling and delivery run. `auto` (default): on a worker thread of their own
+   * when that buys a core (two or more CPUs), the store can be opened again there (Postgres), and
+   * the checkpoint signer can be rebuilt there (`createCheckpointSigner`); otherwise on this
+   * thread. `worker` insists (a `TypeError` when it cannot be done); `inline` stays here.
+   * Default `AITRAIL_WRITER_THREAD`, else `auto`.
+   */
+  thread?: 'auto' | 'worker' | 'inline';
+}
+
+/**
+ * What the engine takes: the public options, with only the writing half of a store (a writer
+ * thread opens no more), and a hook for the thread that hosts it.
+ */
+export interface WriterCoreOptions extends Omit<AuditWriterOptions, 'store'> {
+  store: WriterStore;
+  /** Called after each step that moves a counter (a group commit, a write, a drop). */
+  onProgress?: () => void;
 }
 
 /** Counters and gauges of the delivery pipeline. */
@@ -155,14 +174,15 @@ const ALL_SEGMENTS = '\uffff';
 const JOURNAL_RETRY_MS = 250;
 
 /**
- * Batches audit records off the hot path into the store. One insert statement per batch
- * (COPY on Postgres), hash-chained before the first attempt, retried with backoff, spilled to
- * an fsynced journal when the database is down or slower than the producers, replayed in
- * order, and idempotent throughout (`ON CONFLICT (event_id) DO NOTHING`).
+ * The writer's engine, in whichever thread runs it (see `AuditWriter`): batches audit records
+ * into the store. One insert statement per batch (COPY on Postgres), hash-chained before the
+ * first attempt, retried with backoff, spilled to an fsynced journal when the database is down
+ * or slower than the producers, replayed in order, and idempotent throughout
+ * (`ON CONFLICT (event_id) DO NOTHING`).
  */
-export class AuditWriter {
+export class WriterCore {
   readonly chainId: string;
-  private readonly store: AuditStore;
+  private readonly store: WriterStore;
   /**
    * The chain records are sealed into, with its commit tracking and checkpoints: one value,
    * replaced as a whole once a final checkpoint closed the chain.
@@ -182,6 +202,10 @@ export class AuditWriter {
   private preparing: Promise<void> | null = null;
   private readonly maxInFlight: number;
   private readonly writeTimeoutMs: number;
+  private readonly onProgress: () => void;
+  /** The salts of personal-value commitments, from a pool. */
+  private readonly random = new RandomPool();
+  private readonly salts = (bytes: number) => this.random.hex(bytes);
 
   private queue: QueuedRecord[] = [];
   private queueBytes = 0;
@@ -239,18 +263,20 @@ export class AuditWriter {
     lastWriteLatencyMs: 0,
   };
 
-  constructor(options: AuditWriterOptions) {
+  constructor(options: WriterCoreOptions) {
     this.store = options.store;
+    this.onProgress = options.onProgress ?? (() => {});
     this.chainId = options.chainId ?? randomUUID();
     this.prepare = options.prepare ?? null;
-    this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 2);
-    this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 15_000);
-    this.batchSize = positive('batchSize', options.batchSize ?? 1000);
-    this.flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs ?? 100);
-    this.maxQueueRecords = positive('maxQueueRecords', options.maxQueueRecords ?? 50_000);
-    this.maxQueueBytes = positive('maxQueueBytes', options.maxQueueBytes ?? 32 * 1024 * 1024);
-    this.retryInitialMs = positive('retry.initialDelayMs', options.retry?.initialDelayMs ?? 50);
-    this.retryMaxMs = positive('retry.maxDelayMs', options.retry?.maxDelayMs ?? 5_000);
+    const settings = resolveWriterSettings(options);
+    this.maxInFlight = settings.maxInFlight;
+    this.writeTimeoutMs = settings.writeTimeoutMs;
+    this.batchSize = settings.batchSize;
+    this.flushIntervalMs = settings.flushIntervalMs;
+    this.maxQueueRecords = settings.maxQueueRecords;
+    this.maxQueueBytes = settings.maxQueueBytes;
+    this.retryInitialMs = settings.retryInitialMs;
+    this.retryMaxMs = settings.retryMaxMs;
     this.logger = rateLimited(options.logger ?? consoleLogger);
     const witnesses: TreeHeadWitness[] = [];
     if (options.checkpoints?.witnessDir)
@@ -261,33 +287,19 @@ export class AuditWriter {
       store: this.store,
       serviceName: options.serviceName ?? null,
       signer: options.checkpoints?.signer ?? null,
-      everyRecords: positive(
-        'checkpoints.everyRecords',
-        options.checkpoints?.everyRecords ?? 10_000,
-      ),
-      everyMs: positive('checkpoints.everyMs', options.checkpoints?.everyMs ?? 60_000),
+      everyRecords: settings.checkpointEveryRecords,
+      everyMs: settings.checkpointEveryMs,
       witnesses,
       onCheckpoint: options.checkpoints?.onCheckpoint,
       logger: this.logger,
       guard: (io) => this.guarded(io),
     });
     this.active = this.startChain(this.chainId);
-    this.journalStaleAfterMs = positive(
-      'journalStaleAfterMs',
-      options.journalStaleAfterMs ?? Number(process.env.AITRAIL_JOURNAL_STALE_MS || 15_000),
-    );
-    const journalDir =
-      options.journalDir === undefined ? join(resolveDataDir(), 'journal') : options.journalDir;
-    this.journal = journalDir ? this.openJournal(journalDir) : null;
-    const durability = options.durability ?? process.env.AITRAIL_DURABILITY ?? 'journal-first';
-    if (durability !== 'journal-first' && durability !== 'memory-first') {
-      throw new TypeError(
-        `AuditWriter: durability must be 'journal-first' or 'memory-first', got ${String(durability)}`,
-      );
-    }
-    this.journalFirst = this.journal !== null && durability === 'journal-first';
-    this.groupCommitMs = positive('groupCommitMs', options.groupCommitMs ?? 5);
-    this.groupCommitRecords = positive('groupCommitRecords', options.groupCommitRecords ?? 1000);
+    this.journalStaleAfterMs = settings.journalStaleAfterMs;
+    this.journal = settings.journalDir ? this.openJournal(settings.journalDir) : null;
+    this.journalFirst = this.journal !== null && settings.durability === 'journal-first';
+    this.groupCommitMs = settings.groupCommitMs;
+    this.groupCommitRecords = settings.groupCommitRecords;
     // Journals left by writers that died on this host replay as soon as the database answers.
     if (this.journal) this.schedule(0);
   }
@@ -326,13 +338,16 @@ export class AuditWriter {
     let split: ReturnType<typeof splitPersonalData>;
     let metadataJson: string;
     try {
-      split = splitPersonalData(record);
+      split = splitPersonalData(record, this.salts);
       metadataJson = canonicalJson(split.chained.metadata);
     } catch (error) {
-      split = splitPersonalData({
-        ...record,
-        metadata: { aitrailError: `metadata not serializable: ${describeError(error)}` },
-      });
+      split = splitPersonalData(
+        {
+          ...record,
+          metadata: { aitrailError: `metadata not serializable: ${describeError(error)}` },
+        },
+        this.salts,
+      );
       metadataJson = canonicalJson(split.chained.metadata);
     }
     const bytes = RECORD_OVERHEAD_BYTES + metadataJson.length;
@@ -407,6 +422,20 @@ export class AuditWriter {
     }
     const now = this.idleWaiters.length > 0 || this.pendingFresh() >= this.batchSize;
     this.schedule(now ? 0 : this.flushIntervalMs);
+    this.onProgress();
+  }
+
+  /**
+   * Whether memory can spill to the journal, whether records become durable in groups there, and
+   * whether the delivery loop is idle (what a hosting thread publishes beside the counters).
+   */
+  activity(): { journalWritable: boolean; journalAccepting: boolean; idle: boolean } {
+    const writable = this.journalWritable();
+    return {
+      journalWritable: writable,
+      journalAccepting: writable && this.journalFirst,
+      idle: !this.running && this.isIdle(),
+    };
   }
 
   /** journal-first: drops memory copies of journaled batches; own segments replay instead. */
@@ -421,6 +450,7 @@ export class AuditWriter {
     if (this.durableBatches.has(batch)) return;
     this.durableBatches.add(batch);
     this.counters.accepted += batch.length;
+    this.onProgress();
   }
 
   /**
@@ -559,6 +589,7 @@ export class AuditWriter {
     const start = (work: Work) => {
       const task: Promise<void> = this.performSafely(work).then(async (result) => {
         inFlight.delete(task);
+        this.onProgress();
         if (result === 'transient') {
           failed = true;
           this.healthy = false;
@@ -592,6 +623,7 @@ export class AuditWriter {
       }
     } finally {
       this.running = false;
+      this.onProgress();
       this.settleIdleWaitersIfDurable();
       if (!this.closed && this.pendingFresh() > 0) this.schedule(this.flushIntervalMs);
     }
@@ -722,6 +754,7 @@ export class AuditWriter {
 
   private journalFailed(error: unknown): void {
     this.counters.journalFailures += 1;
+    this.onProgress();
     this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
     this.logger.error(
       `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
@@ -1020,6 +1053,7 @@ export class AuditWriter {
 
   private drop(count: number, reason: string): void {
     this.counters.dropped += count;
+    this.onProgress();
     this.logger.error(
       `DROPPED ${count} audit record(s) (${this.counters.dropped} in total): ${reason}`,
     );
@@ -1071,13 +1105,6 @@ interface ActiveChain {
 
 function withoutTracing<T>(fn: () => Promise<T>): Promise<T> {
   return context.with(suppressTracing(context.active()), fn);
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`AuditWriter: ${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
 }
 
 function firstSeq(batch: readonly SealedAuditRecord[]): number {
