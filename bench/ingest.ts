@@ -52,8 +52,11 @@ interface ApiRun {
   problem: string | null;
 }
 
-/** When records count as accepted: the write-ahead journal (default) or memory first. */
-type Durability = 'journal-first' | 'memory-first';
+/** How the writer runs: durability mode (default journal-first) and thread (default auto). */
+interface WriterMode {
+  AITRAIL_DURABILITY?: 'journal-first' | 'memory-first';
+  AITRAIL_WRITER_THREAD?: 'auto' | 'inline';
+}
 
 async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -80,14 +83,20 @@ async function throughApi(
   postgresServer: BenchPostgres,
   records: number,
   load: IngestLoad,
-  durability: Durability = 'journal-first',
+  mode: WriterMode = {},
 ): Promise<ApiRun & { database: BenchDatabase }> {
   const database = await postgresServer.freshDatabase(`ingest_${load}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'aitrail-bench-ingest-'));
-  const previous = process.env.AITRAIL_DURABILITY;
+  const previous = { ...process.env };
+  const restore = () => {
+    for (const key of ['AITRAIL_DURABILITY', 'AITRAIL_WRITER_THREAD'] as const) {
+      if (previous[key] === undefined) delete process.env[key];
+      else process.env[key] = previous[key];
+    }
+  };
   try {
-    // The writer reads its durability mode from the environment when it is built.
-    process.env.AITRAIL_DURABILITY = durability;
+    // The writer reads its durability mode and thread from the environment when it is built.
+    Object.assign(process.env, mode);
     const telemetry = await initAuditTelemetry({
       databaseUrl: database.url,
       dataDir,
@@ -95,8 +104,7 @@ async function throughApi(
       migrate: false,
       handleSignals: false,
     });
-    if (previous === undefined) delete process.env.AITRAIL_DURABILITY;
-    else process.env.AITRAIL_DURABILITY = previous;
+    restore();
     await checkpoint(postgresServer.adminUrl);
     collectGarbage();
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
@@ -115,7 +123,7 @@ async function throughApi(
     const problems: string[] = [];
     if (stored !== records) problems.push(`COUNT(*) = ${stored}, expected ${records}`);
     // Journal-first journals every record by design; memory-first should not need to spill.
-    if (durability === 'memory-first' && stats.journaled > 0)
+    if (mode.AITRAIL_DURABILITY === 'memory-first' && stats.journaled > 0)
       problems.push(`${stats.journaled} records spilled to the journal`);
     if (stats.accepted !== records) problems.push(`accepted ${stats.accepted} of ${records}`);
     if (stats.dropped > 0) problems.push(`${stats.dropped} records dropped`);
@@ -128,8 +136,7 @@ async function throughApi(
       problem: problems.length > 0 ? problems.join('; ') : null,
     };
   } finally {
-    if (previous === undefined) delete process.env.AITRAIL_DURABILITY;
-    else process.env.AITRAIL_DURABILITY = previous;
+    restore();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -296,6 +303,7 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
     );
 
   const app = new ApiSamples();
+  const appInline = new ApiSamples();
   const paced = new ApiSamples();
   const memoryFirst = new ApiSamples();
   const copy: number[] = [];
@@ -308,10 +316,13 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
     const a = await throughApi(server, appRecords, 'app');
     await a.database.drop();
     app.add(appRecords, a);
+    const ai = await throughApi(server, appRecords, 'app', { AITRAIL_WRITER_THREAD: 'inline' });
+    await ai.database.drop();
+    appInline.add(appRecords, ai);
     const p = await throughApi(server, records, 'paced');
     await p.database.drop();
     paced.add(records, p);
-    const m = await throughApi(server, records, 'paced', 'memory-first');
+    const m = await throughApi(server, records, 'paced', { AITRAIL_DURABILITY: 'memory-first' });
     await m.database.drop();
     memoryFirst.add(records, m);
     const c = await rawCopy(server, exported.copy, 'batches');
@@ -324,6 +335,7 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
     naive.push(exported.naiveRows.length / n.seconds);
     const outcomes: Array<[string, string | null]> = [
       ['app', a.problem],
+      ['app, inline writer', ai.problem],
       ['paced', p.problem],
       ['memory-first', m.problem],
       ['copy', c.problem],
@@ -334,7 +346,7 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
     for (const [what, problem] of outcomes)
       if (problem) problems.push(`run ${run + 1} (${what}): ${problem}`);
     options.log(
-      `  run ${run + 1}: app ${Math.round(appRecords / a.seconds)}/s (calls ${a.emitSeconds.toFixed(1)} s of ${a.seconds.toFixed(1)} s, ${Math.round(a.cpuMicrosPerRecord)} µs CPU/record), paced ${Math.round(records / p.seconds)}/s (memory-first ${Math.round(records / m.seconds)}/s), copy ${Math.round(rows / c.seconds)}/s (one COPY ${Math.round(rows / o.seconds)}/s, with vault ${Math.round(rows / v.seconds)}/s), naive ${Math.round(exported.naiveRows.length / n.seconds)}/s`,
+      `  run ${run + 1}: app ${Math.round(appRecords / a.seconds)}/s (calls ${a.emitSeconds.toFixed(1)} s of ${a.seconds.toFixed(1)} s, ${Math.round(a.cpuMicrosPerRecord)} µs CPU/record; inline writer ${Math.round(appRecords / ai.seconds)}/s), paced ${Math.round(records / p.seconds)}/s (memory-first ${Math.round(records / m.seconds)}/s), copy ${Math.round(rows / c.seconds)}/s (one COPY ${Math.round(rows / o.seconds)}/s, with vault ${Math.round(rows / v.seconds)}/s), naive ${Math.round(exported.naiveRows.length / n.seconds)}/s`,
     );
   }
   const naiveFigure = figure({
@@ -384,6 +396,21 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
       ratioTo(appFigure, 'i.copy') >= COPY_RATIO_TARGET &&
       ratioTo(appFigure, 'i.copy.one') >= COPY_RATIO_TARGET,
   };
+  const appInlineFigure = figure({
+    group: GROUP,
+    id: 'i.app.inline',
+    label: `(i.app) with the writer on the calling thread (AITRAIL_WRITER_THREAD=inline): sealing, journal fsyncs and COPY share the producer's event loop (calls took ${percent(appInline.emitShare)} of the time)`,
+    unit: 'records/s',
+    samples: appInline.rate,
+    baseline: [copyFigure, appFigure],
+  });
+  const appInlineCpuFigure = figure({
+    group: GROUP,
+    id: 'i.app.inline.cpu',
+    label: '(i.app.inline): process CPU per record',
+    unit: 'µs/record',
+    samples: appInline.cpu,
+  });
   const appCpuFigure = figure({
     group: GROUP,
     id: 'i.app.cpu',
@@ -391,6 +418,7 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
       '(i.app): process CPU per record, all threads (helper, redaction, mapping, hashing, journal, COPY; Postgres server not included)',
     unit: 'µs/record',
     samples: app.cpu,
+    baseline: appInlineCpuFigure,
   });
   appCpuFigure.target = {
     text: `≤ ${CPU_TARGET_MICROS} µs/record`,
@@ -445,6 +473,8 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
   return [
     appFigure,
     appCpuFigure,
+    appInlineFigure,
+    appInlineCpuFigure,
     copyFigure,
     copyOneFigure,
     copyVaultFigure,
