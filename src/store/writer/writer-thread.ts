@@ -134,6 +134,8 @@ export class WriterThread implements WriterBackend {
   private unconsumed: Array<{ end: number; count: number; text: string }> = [];
   private readonly requests = new Map<number, { resolve: () => void; kind: string }>();
   private nextRequest = 1;
+  /** Records that may still be handed over before the bounds are read again (see `holdBack`). */
+  private headroom = 0;
   /** Version of a snapshot after which the thread stopped answering a wait: no more waiting. */
   private stalledAt = -1;
   private closed = false;
@@ -213,8 +215,15 @@ export class WriterThread implements WriterBackend {
    * not waited for again until it publishes anew.
    */
   private holdBack(): void {
+    // The thread only ever moves the bounds away (it takes, journals, writes): room measured on
+    // an older snapshot is still there, so the shared counters are read once per stretch of it.
+    this.headroom -= 1;
+    if (this.headroom > 0) return;
     let snapshot = this.shared.read();
-    if (!this.mustWait(snapshot)) return;
+    if (!this.mustWait(snapshot)) {
+      this.headroom = this.roomIn(snapshot);
+      return;
+    }
     this.send();
     const limitMs = this.shared.version() === 0 ? STARTUP_WAIT_MS : MAX_WAIT_MS;
     const deadline = Date.now() + limitMs;
@@ -233,6 +242,16 @@ export class WriterThread implements WriterBackend {
         return;
       }
     }
+  }
+
+  /** How many more records fit within the bounds of `s`; at most a quarter window, at least one. */
+  private roomIn(s: ThreadSnapshot): number {
+    const held = this.received - this.droppedHere;
+    let room = Math.floor(this.window / 4);
+    if (s.journalAccepting) room = Math.min(room, this.window - (held - s.accepted - s.dropped));
+    const limit = s.journalWritable ? this.maxQueueRecords : this.maxQueueRecords * 2;
+    room = Math.min(room, limit - (held - s.received + s.queueDepth));
+    return Math.max(1, room);
   }
 
   private mustWait(s: ThreadSnapshot): boolean {
