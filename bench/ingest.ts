@@ -21,6 +21,27 @@ import type { BenchDatabase, BenchPostgres } from './postgres.js';
 import { collectGarbage, cpuMicros } from './runtime.js';
 import { type Figure, figure, ratioTo } from './stats.js';
 
+/** What the ingest figures measure and why two loads, for docs/performance.md (`bench/report.ts`). */
+export const INGEST_ABOUT: readonly string[] = [
+  '`i.app` is what an application does: inside one `withAuditContext`, `await traceToolCall(...)`',
+  'one call after another, then `flush()`. Awaiting a helper whose function returns at once runs',
+  'only microtasks, so the event loop does not turn until the calls are done. `i.api` (paced)',
+  'turns the event loop every 64 calls and keeps fewer than 10,000 records queued. A writer on the',
+  'calling thread delivers only when the loop turns: under the paced load its COPY overlaps the',
+  'calls; under the app load it starts when the calls are done, and the group commits write and',
+  "fsync on the calls' turn. That is why the paced figure once read three times the app figure",
+  '(0.74× against 0.25–0.28× raw COPY). With the writer on its own thread (`i.app`; the default',
+  'for Postgres on two or more CPUs) sealing, journal fsyncs and COPY run while the calls go on;',
+  '`i.app.inline` is the same load with the writer on the calling thread.',
+  '',
+  'Baselines: `i.copy` is raw COPY of the rows the app load wrote, 1,000 rows per COPY (a commit',
+  'as often as the writer commits); `i.copy.one` the same rows in one COPY, as `psql \\copy` sends a',
+  "file; `i.copy.vault` adds each row's vault row (`audit_personal_data`), which the writer also",
+  'commits for every record: the database-side floor of this workload. CPU figures are the whole',
+  "process (all threads, `process.cpuUsage()`), not the Postgres server's. `npx tsx",
+  'bench/profile-ingest.ts` profiles the `i.app` run per thread and lists where the CPU goes.',
+];
+
 export interface IngestOptions {
   runs: number;
   /** Records per run of the paced load (`i.api`). */
@@ -368,7 +389,7 @@ export async function benchIngest(options: IngestOptions): Promise<Figure[]> {
   const copyOneFigure = figure({
     group: GROUP,
     id: 'i.copy.one',
-    label: `the same rows in one COPY, as \`psql copy\` sends a file: one commit`,
+    label: 'the same rows in one COPY, as `psql \\copy` sends a file: one commit',
     unit: 'rows/s',
     samples: copyOne,
     baseline: copyFigure,
