@@ -1,9 +1,13 @@
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryAuditLogs } from '../src/store/queries.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { createCheckpointSigner } from '../src/store/writer/checkpoint-signer.js';
+import { REPO_ROOT } from './support/cli.js';
 import { makeRecord } from './support/records.js';
 import { openTestStore, scratchDir, type TestStore } from './support/stores.js';
 
@@ -106,6 +110,37 @@ describe('the writer thread', () => {
     expect(writer.stats()).toMatchObject({ written: 1, dropped: 0 });
     const [row] = await queryAuditLogs(postgres.store, { traceId: record.traceId, limit: 1 });
     expect(String(row?.metadata.aitrailError)).toMatch(/metadata not serializable/);
+  });
+
+  it('starts without the app’s preloads, so an instrumentation the app loads never runs in it', async () => {
+    const marker = join(scratchDir(), 'threads');
+    const preload = `${REPO_ROOT}tests/fixtures/preload-marker.cjs`;
+    const child = spawn(
+      process.execPath,
+      ['--require', preload, '--import', 'tsx', `${REPO_ROOT}tests/fixtures/threaded-writer.ts`],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: postgres.databaseUrl,
+          WRITE_COUNT: '20',
+          PRELOAD_MARKER_FILE: marker,
+          NODE_OPTIONS: `--require "${preload}"`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(/^stats (.*)$/m.exec(out)?.[1] ?? '{}')).toMatchObject({ written: 20 });
+    // The preload ran in the application's thread, never in the writer's.
+    const threads = readFileSync(marker, 'utf8').split('\n').filter(Boolean);
+    expect(threads).toContain('main');
+    expect(threads).not.toContain('writer');
   });
 
   it('drops and counts a record that arrives after shutdown', async () => {

@@ -87,18 +87,43 @@ export function whyNotThreaded(options: AuditWriterOptions): string | null {
   return null;
 }
 
-/** The worker's entry: the built .js beside this file, or the .ts source through tsx. */
+/** Node options that load code into every thread before its entry point. */
+const PRELOAD_FLAGS = ['--require', '-r', '--import', '--loader', '--experimental-loader'];
+
+/** `args` without preload options (`--import x`, `--require=x`, …) and their values. */
+function withoutPreloads(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const flag = PRELOAD_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
+    if (flag === undefined) kept.push(arg);
+    else if (arg === flag) i += 1;
+  }
+  return kept;
+}
+
+/** NODE_OPTIONS split as Node splits it: on spaces, double quotes keeping a value together. */
+function nodeOptionsTokens(value: string): string[] {
+  return [...value.matchAll(/(?:"(?:\\.|[^"\\])*"|[^\s"])+/g)].map((match) => match[0]);
+}
+
+/**
+ * The worker's entry (the built .js beside this file, or the .ts source through tsx) without
+ * the app's preloads: an instrumentation or APM agent loaded with `--import`/`--require` (or in
+ * NODE_OPTIONS, which a worker reads again) would otherwise start in the writer thread too, and
+ * trace or export the writer's own database and file I/O.
+ */
 function startWorker(data: WriterThreadData): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
-  const execArgv =
-    fromSource && !process.execArgv.some((a) => a.includes('tsx'))
-      ? [...process.execArgv, '--import', 'tsx']
-      : process.execArgv;
+  const execArgv = withoutPreloads(process.execArgv);
+  if (fromSource) execArgv.push('--import', 'tsx');
+  const nodeOptions = withoutPreloads(nodeOptionsTokens(process.env.NODE_OPTIONS ?? '')).join(' ');
   return new Worker(entry, {
     workerData: data,
     transferList: [data.logs],
     execArgv,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
     name: `aitrail writer ${data.chainId}`,
   });
 }
