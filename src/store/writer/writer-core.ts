@@ -642,8 +642,18 @@ export class WriterCore {
     if (this.closed || this.backlog.length > 0 || this.refreshSegments().length > 0) return null;
     const ready = this.ready.shift();
     if (ready) {
-      this.readyRecords -= ready.length;
-      return { kind: 'fresh', batch: ready };
+      // A trickle of records commits a small group every groupCommitMs: consecutive groups go to
+      // the database together, up to batchSize per statement, not one statement (and commit)
+      // per group. Every part is journaled, so the whole is too.
+      let batch = ready;
+      for (let next = this.ready[0]; next && batch.length + next.length <= this.batchSize; ) {
+        batch = batch.concat(next);
+        this.ready.shift();
+        next = this.ready[0];
+      }
+      if (batch !== ready) this.durableBatches.add(batch);
+      this.readyRecords -= batch.length;
+      return { kind: 'fresh', batch };
     }
     // journal-first: the queue waits for its group commit, unless the disk refuses.
     if (this.queue.length === 0 || (this.journalFirst && this.journalWritable())) return null;
