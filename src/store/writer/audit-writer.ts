@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecord } from '../audit-record.js';
 import { type AuditWriterOptions, WriterCore, type WriterStats } from './writer-core.js';
 import { resolveWriterSettings } from './writer-settings.js';
-import { type WriterBackend, WriterThread, whyNotThreaded } from './writer-thread.js';
+import { type WriterBackend, WriterThread } from './writer-thread.js';
+import { whyNotThreaded } from './writer-thread-launch.js';
 
 export type { AuditWriterOptions, WriterStats } from './writer-core.js';
 

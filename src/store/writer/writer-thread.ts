@@ -1,56 +1,23 @@
-import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import {
   MessageChannel,
   type MessagePort,
   receiveMessageOnPort,
-  Worker,
+  type Worker,
 } from 'node:worker_threads';
-import type { AuditRecord, CheckpointRecord } from '../audit-record.js';
+import type { AuditRecord } from '../audit-record.js';
 import { signingKeyOf } from './checkpoint-signer.js';
 import { type AuditLogger, consoleLogger } from './logger.js';
 import { SharedWriterStats, type ThreadSnapshot } from './shared-stats.js';
 import { describeError, isConnectionError } from './write-errors.js';
 import { type AuditWriterOptions, WriterCore, type WriterStats } from './writer-core.js';
 import type { WriterSettings } from './writer-settings.js';
-
-/** Everything the writer thread is started with: plain values, cloned into it. */
-export interface WriterThreadData {
-  store: { databaseUrl: string; maxConnections?: number };
-  chainId: string;
-  serviceName: string | null;
-  settings: WriterSettings;
-  signingKey: string | KeyObject | null;
-  witnessDir: string | null;
-  witnessUrl: string | null;
-  /** The caller passed `prepare` / `onCheckpoint`: the thread asks for, or reports, them. */
-  hasPrepare: boolean;
-  reportsCheckpoints: boolean;
-  stats: SharedArrayBuffer;
-  /** Where the thread sends log lines (read without waiting for an event loop turn). */
-  logs: MessagePort;
-}
-
-/** A log line of the writer thread, for the caller's logger. */
-export interface ThreadLogLine {
-  level: keyof AuditLogger;
-  message: string;
-}
-
-/** Calling thread → writer thread. Records travel as one JSON array text per message. */
-export type ToWriterThread =
-  | { type: 'records'; text: string }
-  | { type: 'flush'; id: number }
-  | { type: 'shutdown'; id: number; deadlineMs: number }
-  | { type: 'persist' }
-  | { type: 'prepared'; id: number; error: { message: string; code?: string } | null };
-
-/** Writer thread → calling thread. */
-export type FromWriterThread =
-  | { type: 'done'; id: number }
-  | { type: 'checkpoint'; checkpoint: CheckpointRecord }
-  | { type: 'prepare'; id: number };
+import {
+  type FromWriterThread,
+  startWorker,
+  type ThreadLogLine,
+  type ToWriterThread,
+} from './writer-thread-launch.js';
 
 /** What `AuditWriter` delegates to: a `WriterCore` here, or one on a thread of its own. */
 export interface WriterBackend {
@@ -71,62 +38,6 @@ const STARTUP_WAIT_MS = 30_000;
 const EXIT_WAIT_MS = 10_000;
 /** Beyond a shutdown's deadline and one statement's timeout: closing the thread's connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
-
-/**
- * Why the writer cannot run on a thread of its own, or null when it can: the thread opens its
- * own connections (an embedded store lives in this thread only), rebuilds the signer from its
- * key, and buys a core only where there is a second one.
- */
-export function whyNotThreaded(options: AuditWriterOptions): string | null {
-  if (options.store.reopenOptions === undefined)
-    return `the ${options.store.kind} store cannot be opened from another thread`;
-  const signer = options.checkpoints?.signer;
-  if (signer && signingKeyOf(signer) === undefined)
-    return 'the checkpoint signer was not made by createCheckpointSigner';
-  if (availableParallelism() < 2) return 'this machine has one CPU';
-  return null;
-}
-
-/** Node options that load code into every thread before its entry point. */
-const PRELOAD_FLAGS = ['--require', '-r', '--import', '--loader', '--experimental-loader'];
-
-/** `args` without preload options (`--import x`, `--require=x`, …) and their values. */
-function withoutPreloads(args: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const flag = PRELOAD_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
-    if (flag === undefined) kept.push(arg);
-    else if (arg === flag) i += 1;
-  }
-  return kept;
-}
-
-/** NODE_OPTIONS split as Node splits it: on spaces, double quotes keeping a value together. */
-function nodeOptionsTokens(value: string): string[] {
-  return [...value.matchAll(/(?:"(?:\\.|[^"\\])*"|[^\s"])+/g)].map((match) => match[0]);
-}
-
-/**
- * The worker's entry (the built .js beside this file, or the .ts source through tsx) without
- * the app's preloads: an instrumentation or APM agent loaded with `--import`/`--require` (or in
- * NODE_OPTIONS, which a worker reads again) would otherwise start in the writer thread too, and
- * trace or export the writer's own database and file I/O.
- */
-function startWorker(data: WriterThreadData): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
-  const execArgv = withoutPreloads(process.execArgv);
-  if (fromSource) execArgv.push('--import', 'tsx');
-  const nodeOptions = withoutPreloads(nodeOptionsTokens(process.env.NODE_OPTIONS ?? '')).join(' ');
-  return new Worker(entry, {
-    workerData: data,
-    transferList: [data.logs],
-    execArgv,
-    env: { ...process.env, NODE_OPTIONS: nodeOptions },
-    name: `aitrail writer ${data.chainId}`,
-  });
-}
 
 /**
  * The calling thread's side of a `WriterCore` that runs on a worker thread: sealing, hashing,
@@ -157,7 +68,7 @@ export class WriterThread implements WriterBackend {
   private sent = 0;
   /** Sent batches not yet taken by the thread, kept for a takeover (`end`: `sent` after it). */
   private unconsumed: Array<{ end: number; count: number; text: string }> = [];
-  private readonly requests = new Map<number, { resolve: () => void; kind: string }>();
+  private readonly requests = new Map<number, () => void>();
   private nextRequest = 1;
   /** Records that may still be handed over before the bounds are read again (see `holdBack`). */
   private headroom = 0;
@@ -310,7 +221,7 @@ export class WriterThread implements WriterBackend {
     if (this.pending.length === 0 && this.received - this.droppedHere === s.received && s.idle)
       return;
     this.send();
-    await this.request('flush', (id) => ({ type: 'flush', id }));
+    await this.request((id) => ({ type: 'flush', id }));
     if (this.takeover) await (this.takeover as { core: WriterCore }).core.flush();
   }
 
@@ -319,7 +230,7 @@ export class WriterThread implements WriterBackend {
     if (this.closed) return;
     const deadlineMs = options.deadlineMs ?? 10_000;
     this.send();
-    const done = this.request('shutdown', (id) => ({ type: 'shutdown', id, deadlineMs }));
+    const done = this.request((id) => ({ type: 'shutdown', id, deadlineMs }));
     // The thread's own shutdown may pass its deadline by a hung statement's timeout and the time
     // its connections take to close; only a thread that takes longer still is given up on.
     let timer: NodeJS.Timeout | undefined;
@@ -407,9 +318,9 @@ export class WriterThread implements WriterBackend {
       this.drop(lost, `${why} and the writer thread did not journal within ${EXIT_WAIT_MS} ms`);
   }
 
-  private request(kind: string, message: (id: number) => ToWriterThread): Promise<void> {
+  private request(message: (id: number) => ToWriterThread): Promise<void> {
     const id = this.nextRequest++;
-    const settled = new Promise<void>((resolve) => this.requests.set(id, { resolve, kind }));
+    const settled = new Promise<void>((resolve) => this.requests.set(id, resolve));
     this.worker.ref();
     this.post(message(id));
     return settled;
@@ -418,11 +329,11 @@ export class WriterThread implements WriterBackend {
   private settle(id: number): void {
     // Lines the thread logged before it answered are printed before the caller goes on.
     this.printLogs();
-    const request = this.requests.get(id);
-    if (!request) return;
+    const resolve = this.requests.get(id);
+    if (!resolve) return;
     this.requests.delete(id);
     if (this.requests.size === 0) this.worker.unref();
-    request.resolve();
+    resolve();
   }
 
   private post(message: ToWriterThread): void {
@@ -470,7 +381,7 @@ export class WriterThread implements WriterBackend {
     if (this.takeover || this.closed) return;
     const final = this.shared.read();
     this.logger.error(
-      `the writer thread failed (${describeError(error)}); delivering on the calling thread from now on, under a new chain`,
+      `the writer thread failed (${describeError(error)}); delivering on the calling thread from now on, under a new chain (what the thread had journaled replays at the next start)`,
     );
     const core = new WriterCore({ ...this.options, chainId: randomUUID(), thread: 'inline' });
     this.takeover = { final, core };
@@ -487,9 +398,9 @@ export class WriterThread implements WriterBackend {
     for (const text of this.pending) core.enqueue(JSON.parse(text) as AuditRecord);
     this.unconsumed = [];
     this.pending = [];
-    for (const [id, request] of this.requests) {
+    for (const [id, resolve] of this.requests) {
       this.requests.delete(id);
-      request.resolve();
+      resolve();
     }
   }
 

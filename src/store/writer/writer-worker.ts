@@ -9,7 +9,7 @@ import { createCheckpointSigner } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
 import { SharedWriterStats } from './shared-stats.js';
 import { WriterCore } from './writer-core.js';
-import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread.js';
+import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread-launch.js';
 
 function serve(port: MessagePort, data: WriterThreadData): void {
   const send = (message: FromWriterThread) => port.postMessage(message);
