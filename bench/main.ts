@@ -52,6 +52,8 @@ export interface BenchConfig {
   hotPathRuns: number;
   hotPathSpans: number;
   ingestRecords: number;
+  /** Records of the app-shaped ingest run (`i.app`). */
+  ingestAppRecords: number;
   naiveInsertSample: number;
   datasetRows: number;
   /** The smaller table of the data-subjects benchmark; the larger is 10×. */
@@ -68,6 +70,7 @@ function configFor(full: boolean, runsOverride: number | undefined): BenchConfig
         hotPathRuns: runsOverride ?? 7,
         hotPathSpans: 100_000,
         ingestRecords: 100_000,
+        ingestAppRecords: 50_000,
         naiveInsertSample: 5_000,
         datasetRows: 1_000_000,
         subjectsRows: 1_000_000,
@@ -79,6 +82,7 @@ function configFor(full: boolean, runsOverride: number | undefined): BenchConfig
         hotPathRuns: runs,
         hotPathSpans: 20_000,
         ingestRecords: 20_000,
+        ingestAppRecords: 20_000,
         naiveInsertSample: 1_000,
         datasetRows: 100_000,
         subjectsRows: 20_000,
@@ -153,6 +157,7 @@ async function runBenchmarks(
     benchIngest({
       runs: config.runs,
       records: config.ingestRecords,
+      appRecords: config.ingestAppRecords,
       naiveSample: config.naiveInsertSample,
       postgres,
       log,

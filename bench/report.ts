@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INGEST_ABOUT } from './ingest.js';
 import { describeMachineText, type MachineInfo } from './machine.js';
 import { type Figure, formatDuration, renderMarkdownTable } from './stats.js';
 
@@ -26,6 +27,8 @@ const output = fileURLToPath(new URL('../docs/performance.md', import.meta.url))
 const report = JSON.parse(await readFile(input, 'utf8')) as BenchReport;
 
 const groups = [...new Set(report.figures.map((f) => f.group))];
+/** What a group's figures measure, printed under its table. */
+const ABOUT: Readonly<Record<string, readonly string[]>> = { ingest: INGEST_ABOUT };
 const notes = report.figures.filter((f) => f.note).map((f) => `- \`${f.id}\`: ${f.note}`);
 const page = [
   '# Performance',
@@ -46,6 +49,7 @@ const page = [
     '',
     renderMarkdownTable(report.figures.filter((f) => f.group === group)),
     '',
+    ...(ABOUT[group] ? [...ABOUT[group], ''] : []),
   ]),
   ...(report.dataset ? [`Dataset (verify, queries): ${report.dataset}.`, ''] : []),
   ...(notes.length > 0 ? ['## Notes', '', ...notes, ''] : []),

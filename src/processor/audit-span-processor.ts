@@ -28,6 +28,7 @@ import {
   RecogniserIndex,
   type SpanRecogniser,
 } from './recognisers/index.js';
+import { RedactedTextMemo } from './redacted-text-memo.js';
 import { hasAuditRecord, RedactedNames, spanToRecords } from './span-to-records.js';
 
 export interface AuditSpanProcessorOptions {
@@ -157,6 +158,7 @@ export class AuditSpanProcessor implements SpanProcessor {
       captureContent: this.policy.captureContent,
       secretsOnlyRedactor: this.policy.secretsOnlyRedactor,
       sanitized: this.policy.sanitized,
+      memo: new RedactedTextMemo(this.policy.redactor),
     };
   }
 

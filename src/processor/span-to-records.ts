@@ -15,6 +15,7 @@ import { toStorableString } from '../sanitize/string-hygiene.js';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
 import type { AuditRecord } from '../store/audit-record.js';
 import type { AiAuditMetadata } from '../store/metadata.js';
+import type { RedactedTextMemo } from './redacted-text-memo.js';
 import { hrTimeToIsoMicros, hrTimeToMillis } from './span-time.js';
 
 export interface MappingEnvironment {
@@ -27,6 +28,8 @@ export interface MappingEnvironment {
   secretsOnlyRedactor?: Redactor;
   /** What this pipeline's helpers already sanitized, reused instead of redacting twice. */
   sanitized?: SanitizedValues;
+  /** Short texts already redacted by `redactor` (a processor's; see `RedactedTextMemo`). */
+  memo?: RedactedTextMemo;
 }
 
 /** Longest value kept in an indexed text column; longer values are cut with a marker. */
@@ -50,9 +53,14 @@ function clip(value: string): string {
  * approver) and the action and outcome are kept as given; every other string may carry what
  * an app put into it, so it goes through the redactor like any free text.
  */
-function redactedText(value: AttributeValue | undefined, redactor: Redactor): string | null {
+function redactedText(
+  value: AttributeValue | undefined,
+  redactor: Redactor,
+  memo?: RedactedTextMemo,
+): string | null {
   const plain = text(value);
-  return plain === null ? null : redactor.redactText(plain);
+  if (plain === null) return null;
+  return memo?.redactor === redactor ? memo.redact(plain) : redactor.redactText(plain);
 }
 
 /** Distinct names remembered; ids passed off as names would otherwise grow the map without end. */
@@ -130,7 +138,7 @@ function setIf<K extends keyof AiAuditMetadata>(
  */
 function recordFields(attrs: Attributes, env: MappingEnvironment, span?: ReadableSpan) {
   const { redactor } = env;
-  const safe = (value: AttributeValue | undefined) => redactedText(value, redactor);
+  const safe = (value: AttributeValue | undefined) => redactedText(value, redactor, env.memo);
   // A helper already sanitized these JSON attributes with this very redactor: reuse the value.
   const json = (key: string, using: Redactor) =>
     (span && env.sanitized?.get(span, key, using)) ?? jsonAttribute(attrs[key], using);
@@ -289,7 +297,7 @@ export function spanRecord(
   const { traceId, spanId } = span.spanContext();
   const failed = span.status.code === SpanStatusCode.ERROR;
   const spanExtra: AiAuditMetadata = {
-    spanName: redactedText(span.name, env.redactor) ?? '',
+    spanName: redactedText(span.name, env.redactor, env.memo) ?? '',
     durationMs: hrTimeToMillis(span.duration),
   };
   const error = failed ? errorOf(span, env.redactor) : undefined;
@@ -344,8 +352,8 @@ export function eventRecord(
     `${traceId}:${spanId}:${index}`,
     hrTimeToIsoMicros(event?.time ?? span.startTime),
     {
-      spanName: redactedText(span.name, env.redactor) ?? '',
-      eventName: redactedText(event?.name, env.redactor) ?? '',
+      spanName: redactedText(span.name, env.redactor, env.memo) ?? '',
+      eventName: redactedText(event?.name, env.redactor, env.memo) ?? '',
       ...extra,
     },
     false,

@@ -41,6 +41,8 @@ export async function writeTrailEvent(
   const writer = new AuditWriter({
     store,
     journalDir: null,
+    // One short chain per call: a thread of its own would cost more than the row.
+    thread: 'inline',
     serviceName: options.serviceName ?? 'aitrail',
     checkpoints: { signer: options.signer ?? null },
   });

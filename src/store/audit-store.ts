@@ -23,9 +23,20 @@ export interface AuditStore {
   /** Drops and reopens connections (after a statement hung); optional. */
   recycle?(): Promise<void>;
   /**
+   * How another thread opens connections of its own to the same database (the writer thread);
+   * absent where that cannot be done (an embedded store lives in one thread).
+   */
+  reopenOptions?(): { databaseUrl: string; maxConnections?: number };
+  /**
    * Applies pending migrations, then checks the protections (throws `ProtectionsMissingError`
    * naming what is missing); safe to call from many processes at once.
    */
   migrate(options?: MigrateOptions): Promise<MigrationResult>;
   close(): Promise<void>;
 }
+
+/** What a writer needs of a store: its writing half (all a writer thread opens). */
+export type WriterStore = Pick<
+  AuditStore,
+  'kind' | 'location' | 'query' | 'insertRecords' | 'insertCheckpoint' | 'recycle' | 'reopenOptions'
+>;

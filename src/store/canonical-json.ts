@@ -3,20 +3,26 @@
  * numbers in ECMAScript shortest form (what `JSON.stringify` already produces).
  * Input must already be plain JSON data (the redactor guarantees it for metadata).
  *
- * Fast path: rebuild objects with keys inserted in sorted order and serialise with one native
- * `JSON.stringify` call. Engines enumerate array-index keys ("1", "10", "2") numerically
- * whatever the insertion order, so a value holding such a key is serialised by hand instead.
+ * Fast path: rebuild objects as plain objects with keys inserted in sorted order and serialise
+ * with one native `JSON.stringify` call (plain objects, not null-prototype ones: those are
+ * dictionaries, which the native serialiser walks far more slowly). Engines enumerate
+ * array-index keys ("1", "10", "2") numerically whatever the insertion order, and a plain
+ * object would take a `__proto__` key as its prototype, so a value holding such a key is
+ * serialised by hand instead.
  */
 export function canonicalJson(value: unknown): string {
   const copy = sortedCopy(value);
-  return copy === HAS_INDEX_KEYS ? byHand(value) : (JSON.stringify(copy) ?? 'null');
+  return copy === BY_HAND ? byHand(value) : (JSON.stringify(copy) ?? 'null');
 }
 
-const HAS_INDEX_KEYS = Symbol('has array-index keys');
+const BY_HAND = Symbol('serialise by hand');
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 
-function isIndexKey(key: string): boolean {
-  return ARRAY_INDEX.test(key) && Number(key) < 4_294_967_295;
+/** A key a plain object cannot hold in sorted insertion order: an array index, or `__proto__`. */
+function needsHand(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (first >= 48 && first <= 57) return ARRAY_INDEX.test(key) && Number(key) < 4_294_967_295;
+  return key === '__proto__';
 }
 
 function checkNumber(value: unknown): void {
@@ -34,20 +40,21 @@ function sortedCopy(value: unknown): unknown {
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
       const item = sortedCopy(value[i]);
-      if (item === HAS_INDEX_KEYS) return HAS_INDEX_KEYS;
+      if (item === BY_HAND) return BY_HAND;
       out[i] = item;
     }
     return out;
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const key of keys) {
-    if (isIndexKey(key)) return HAS_INDEX_KEYS;
+  const copy: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (needsHand(key)) return BY_HAND;
     const item = record[key];
     if (item === undefined) continue;
     const sorted = sortedCopy(item);
-    if (sorted === HAS_INDEX_KEYS) return HAS_INDEX_KEYS;
+    if (sorted === BY_HAND) return BY_HAND;
     copy[key] = sorted;
   }
   return copy;

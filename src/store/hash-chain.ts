@@ -1,6 +1,5 @@
-import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import type { AuditRecord, SealedAuditRecord } from './audit-record.js';
+import { sha256Hex } from './digest.js';
 import {
   CURRENT_HASH_VERSION,
   canonicalColumns,
@@ -69,10 +68,16 @@ export function chainHash(prevHash: string, canonicalFields: string): string {
   return sha256Hex(`${prevHash}\n${canonicalFields}`);
 }
 
-// One-shot hashing (Node >= 20.12) skips a Hash object per row; older 20.x falls back.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
-function sha256Hex(data: string): string {
-  return oneShot ? oneShot('sha256', data) : createHash('sha256').update(data).digest('hex');
+/** Where `seal` keeps a record's canonical hashed fields (see `sealedCanonical`). */
+const SEALED_CANONICAL = Symbol('canonical hashed fields');
+
+/**
+ * The canonical hashed fields `seal` hashed this record over (its Merkle leaf bytes), kept so
+ * the tree does not build them again; undefined for a record read back (a journal replay) or
+ * changed since (a degraded copy), whose fields are then computed afresh.
+ */
+export function sealedCanonical(record: SealedAuditRecord): string | undefined {
+  return (record as { [SEALED_CANONICAL]?: string })[SEALED_CANONICAL];
 }
 
 export function hashedFieldsOf(record: Omit<SealedAuditRecord, 'prevHash' | 'hash'>): HashedFields {
@@ -133,7 +138,10 @@ export class HashChain {
       hash: '',
       metadataJson,
     };
-    sealed.hash = chainHash(this.head, canonicalOfRecord(sealed, this.hashVersion));
+    const canonical = canonicalOfRecord(sealed, this.hashVersion);
+    sealed.hash = chainHash(this.head, canonical);
+    // Not enumerable, and a symbol: journal lines and spread copies leave it behind.
+    Object.defineProperty(sealed, SEALED_CANONICAL, { value: canonical });
     this.seq += 1;
     this.head = sealed.hash;
     return sealed;

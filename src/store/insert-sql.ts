@@ -1,6 +1,6 @@
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import { canonicalJson } from './canonical-json.js';
-import { plaintextValues } from './erasure/personal-fields.js';
+import { canonicalPersonal, plaintextValues } from './erasure/personal-fields.js';
 import { HASHED_COLUMNS } from './hashed-columns.js';
 
 /** Column order shared by the COPY and `unnest` insert paths: the hashed columns, then the links. */
@@ -83,7 +83,7 @@ export function vaultValues(r: SealedAuditRecord): ColumnValue[] {
     r.tenantId,
     p.subjectId,
     p.actorId,
-    p.personal === null ? null : canonicalJson(p.personal),
+    canonicalPersonal(p),
     p.salts === null ? null : canonicalJson(p.salts),
   ];
 }

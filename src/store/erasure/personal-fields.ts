@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AuditRecord } from '../audit-record.js';
 import { canonicalJson } from '../canonical-json.js';
+import { sha256Hex } from '../digest.js';
 import type { AiAuditMetadata } from '../metadata.js';
 
 /**
@@ -71,11 +72,32 @@ export interface PersonalValues {
 
 /** `c1:` + sha256(salt ‖ field ‖ canonical JSON of the value): reveals nothing without the salt. */
 export function commitment(field: PersonalField, salt: string, value: unknown): string {
-  const digest = createHash('sha256')
-    .update(`${salt}\n${field}\n${canonicalJson(value)}`)
-    .digest('hex');
-  return `c1:${digest}`;
+  return commitmentOfCanonical(field, salt, canonicalJson(value));
 }
+
+function commitmentOfCanonical(field: PersonalField, salt: string, canonical: string): string {
+  return `c1:${sha256Hex(`${salt}\n${field}\n${canonical}`)}`;
+}
+
+/** Where `splitPersonalData` keeps the canonical JSON of the personal metadata it committed to. */
+const CANONICAL_PERSONAL = Symbol('canonical personal metadata');
+
+/**
+ * The canonical JSON of `values.personal` (null when there is none): the text the commitment
+ * covers and the vault stores, computed once when the record was split.
+ */
+export function canonicalPersonal(values: PersonalValues): string | null {
+  if (values.personal === null) return null;
+  return (
+    (values as { [CANONICAL_PERSONAL]?: string })[CANONICAL_PERSONAL] ??
+    canonicalJson(values.personal)
+  );
+}
+
+/** `bytes` random bytes as hex: a writer passes its pool, one call per record otherwise. */
+export type RandomHex = (bytes: number) => string;
+
+const freshRandomHex: RandomHex = (bytes) => randomBytes(bytes).toString('hex');
 
 export function isCommitment(value: unknown): value is string {
   return typeof value === 'string' && /^c1:[0-9a-f]{64}$/.test(value);
@@ -86,13 +108,18 @@ export function isCommitment(value: unknown): value is string {
  * `metadata.personal`; structural metadata as is) and what the vault holds (the values and a
  * fresh 128-bit salt per value, so erasing one value leaves the others verifiable).
  */
-export function splitPersonalData(record: AuditRecord): {
+export function splitPersonalData(
+  record: AuditRecord,
+  randomHex: RandomHex = freshRandomHex,
+): {
   chained: AuditRecord;
   personal: PersonalValues;
 } {
   const structural: AiAuditMetadata = {};
   let personal: Record<string, unknown> | null = null;
-  for (const [key, value] of Object.entries(record.metadata)) {
+  const metadata = record.metadata;
+  for (const key of Object.keys(metadata)) {
+    const value = metadata[key];
     if (value === undefined) continue;
     if (STRUCTURAL_METADATA_KEYS.has(key)) structural[key] = value;
     else {
@@ -100,14 +127,24 @@ export function splitPersonalData(record: AuditRecord): {
       personal[key] = value;
     }
   }
-  const bytes = randomBytes(48).toString('hex');
+  const bytes = randomHex(48);
   const salts: Partial<Record<PersonalField, string>> = { actor: bytes.slice(0, 32) };
   const subjectId = record.subjectId ?? null;
   if (subjectId !== null) salts.subject = bytes.slice(32, 64);
+  let personalJson: string | null = null;
   if (personal !== null) {
     salts.personal = bytes.slice(64, 96);
-    structural[PERSONAL_COMMITMENT_KEY] = commitment('personal', salts.personal, personal);
+    personalJson = canonicalJson(personal);
+    structural[PERSONAL_COMMITMENT_KEY] = commitmentOfCanonical(
+      'personal',
+      salts.personal,
+      personalJson,
+    );
   }
+  const values: PersonalValues = { subjectId, actorId: record.actorId, personal, salts };
+  // Not enumerable, and a symbol: journal lines and spread copies (a degraded record) leave it.
+  if (personalJson !== null)
+    Object.defineProperty(values, CANONICAL_PERSONAL, { value: personalJson });
   return {
     chained: {
       ...record,
@@ -116,7 +153,7 @@ export function splitPersonalData(record: AuditRecord): {
         subjectId === null ? null : commitment('subject', salts.subject as string, subjectId),
       metadata: structural,
     },
-    personal: { subjectId, actorId: record.actorId, personal, salts },
+    personal: values,
   };
 }
 

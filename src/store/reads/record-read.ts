@@ -83,6 +83,8 @@ export async function recordRead(
   const writer = new AuditWriter({
     store: options.readLog ?? store,
     journalDir: null,
+    // One short chain per call: a thread of its own would cost more than the row.
+    thread: 'inline',
     serviceName: 'aitrail-reader',
     checkpoints: { signer: options.signer ?? null },
   });

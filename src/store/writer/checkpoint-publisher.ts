@@ -1,6 +1,6 @@
 import type { CheckpointKind, CheckpointRecord, SealedAuditRecord } from '../audit-record.js';
-import type { AuditStore } from '../audit-store.js';
-import { GENESIS_HASH } from '../hash-chain.js';
+import type { WriterStore } from '../audit-store.js';
+import { GENESIS_HASH, sealedCanonical } from '../hash-chain.js';
 import { CURRENT_HASH_VERSION } from '../hashed-columns.js';
 import { CompactTree } from '../merkle/compact-tree.js';
 import { leafBytesOfRecord, rowLeafHash } from '../merkle/leaf.js';
@@ -10,7 +10,7 @@ import type { AuditLogger } from './logger.js';
 import { describeError } from './write-errors.js';
 
 export interface CheckpointPublisherOptions {
-  store: AuditStore;
+  store: WriterStore;
   serviceName: string | null;
   signer: CheckpointSigner | null;
   /** Rows between tree heads. */
@@ -126,7 +126,9 @@ export class CheckpointPublisher {
     for (const row of rows) {
       const chain = this.chains.get(row.chainId);
       if (!chain || row.chainSeq <= chain.tree.size) continue;
-      chain.ahead.set(row.chainSeq, { leaf: rowLeafHash(leafBytesOfRecord(row)), hash: row.hash });
+      // The canonical fields sealing hashed are the leaf bytes; a replayed row has them computed.
+      const leafBytes = sealedCanonical(row) ?? leafBytesOfRecord(row);
+      chain.ahead.set(row.chainSeq, { leaf: rowLeafHash(leafBytes), hash: row.hash });
     }
     for (const chain of this.chains.values()) {
       for (;;) {

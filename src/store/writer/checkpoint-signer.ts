@@ -65,18 +65,32 @@ export function checkpointHash(c: CheckpointRecord): string {
     .digest('hex');
 }
 
+/** Where a signer keeps the key material it was built from (see `signingKeyOf`). */
+const SIGNING_KEY = Symbol('aitrail.signingKey');
+
 /**
  * Builds a signer from `AITRAIL_SIGNING_KEY`-style material: a PEM Ed25519 private key (or,
  * for verification only, a public key) selects Ed25519; any other string is an HMAC secret.
  */
 export function createCheckpointSigner(key: string | KeyObject): CheckpointSigner {
+  let signer: CheckpointSigner;
   if (typeof key === 'string' && !key.includes('-----BEGIN')) {
     if (key.length < 16) {
       throw new TypeError('signingKey: an HMAC secret must be at least 16 characters long');
     }
-    return hmacSigner(key);
-  }
-  return ed25519Signer(key);
+    signer = hmacSigner(key);
+  } else signer = ed25519Signer(key);
+  // Kept out of sight (no enumerable property, no JSON) for the writer thread to rebuild it from.
+  Object.defineProperty(signer, SIGNING_KEY, { value: key });
+  return signer;
+}
+
+/**
+ * The key material a signer made by `createCheckpointSigner` was built from, so another thread
+ * can build the same signer; undefined for a signer made any other way.
+ */
+export function signingKeyOf(signer: CheckpointSigner): string | KeyObject | undefined {
+  return (signer as { [SIGNING_KEY]?: string | KeyObject })[SIGNING_KEY];
 }
 
 function hmacSigner(secret: string): CheckpointSigner {

@@ -1,4 +1,4 @@
-import type { AuditStore } from '../audit-store.js';
+import type { WriterStore } from '../audit-store.js';
 
 /**
  * Which database a journal was written for. The location (URL without password, or PGlite
@@ -26,7 +26,7 @@ interface IdentityRow {
   database_oid: string;
 }
 
-export async function readDatabaseIdentity(store: AuditStore): Promise<DatabaseIdentity> {
+export async function readDatabaseIdentity(store: WriterStore): Promise<DatabaseIdentity> {
   let rows: IdentityRow[];
   try {
     rows = await store.query<IdentityRow>(WITH_SYSTEM_ID);

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { SealedAuditRecord } from '../audit-record.js';
+import { sha256Hex } from '../digest.js';
 
 /** A journal line is `<16 hex checksum> <json>\n`; the checksum is of the JSON text. */
 export function journalLine(record: SealedAuditRecord): string {
@@ -75,5 +75,5 @@ export function sealedRecordProblem(value: unknown): string | null {
 }
 
 function checksum(json: string): string {
-  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+  return sha256Hex(json).slice(0, 16);
 }

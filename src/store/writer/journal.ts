@@ -92,17 +92,24 @@ export class Journal {
     if (records.length === 0) return;
     if (this.fd === null || this.segmentRecords >= MAX_SEGMENT_RECORDS) this.rotate();
     const fd = this.fd as number;
-    let text = '';
+    const lines: string[] = new Array(records.length);
+    let size = 0;
     let lastSeq = 0;
-    for (const record of records) {
-      text += journalLine(record);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as SealedAuditRecord;
+      const line = journalLine(record);
+      lines[i] = line;
+      size += Buffer.byteLength(line);
       // A record of another chain is never retired by this chain's commits.
       lastSeq =
         record.chainId === this.options.chainId
           ? Math.max(lastSeq, record.chainSeq)
           : Number.POSITIVE_INFINITY;
     }
-    const bytes = Buffer.from(text, 'utf8');
+    // Encoded line by line into one buffer: no joined string to flatten and encode again.
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    for (const line of lines) filled += bytes.write(line, filled);
     try {
       // writeSync may write less than asked (a disk filling up): loop until all of it is down.
       let offset = 0;

@@ -1,0 +1,105 @@
+/**
+ * How the writer thread is started (see `WriterThread`): what it is given, the messages between
+ * the threads, and when a thread of its own is possible at all.
+ */
+import type { KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { type MessagePort, Worker } from 'node:worker_threads';
+import type { CheckpointRecord } from '../audit-record.js';
+import { signingKeyOf } from './checkpoint-signer.js';
+import type { AuditLogger } from './logger.js';
+import type { AuditWriterOptions } from './writer-core.js';
+import type { WriterSettings } from './writer-settings.js';
+
+/** Everything the writer thread is started with: plain values, cloned into it. */
+export interface WriterThreadData {
+  store: { databaseUrl: string; maxConnections?: number };
+  chainId: string;
+  serviceName: string | null;
+  settings: WriterSettings;
+  signingKey: string | KeyObject | null;
+  witnessDir: string | null;
+  witnessUrl: string | null;
+  /** The caller passed `prepare` / `onCheckpoint`: the thread asks for, or reports, them. */
+  hasPrepare: boolean;
+  reportsCheckpoints: boolean;
+  stats: SharedArrayBuffer;
+  /** Where the thread sends log lines (read without waiting for an event loop turn). */
+  logs: MessagePort;
+}
+
+/** A log line of the writer thread, for the caller's logger. */
+export interface ThreadLogLine {
+  level: keyof AuditLogger;
+  message: string;
+}
+
+/** Calling thread → writer thread. Records travel as one JSON array text per message. */
+export type ToWriterThread =
+  | { type: 'records'; text: string }
+  | { type: 'flush'; id: number }
+  | { type: 'shutdown'; id: number; deadlineMs: number }
+  | { type: 'persist' }
+  | { type: 'prepared'; id: number; error: { message: string; code?: string } | null };
+
+/** Writer thread → calling thread. */
+export type FromWriterThread =
+  | { type: 'done'; id: number }
+  | { type: 'checkpoint'; checkpoint: CheckpointRecord }
+  | { type: 'prepare'; id: number };
+
+/**
+ * Why the writer cannot run on a thread of its own, or null when it can: the thread opens its
+ * own connections (an embedded store lives in this thread only), rebuilds the signer from its
+ * key, and buys a core only where there is a second one.
+ */
+export function whyNotThreaded(options: AuditWriterOptions): string | null {
+  if (options.store.reopenOptions === undefined)
+    return `the ${options.store.kind} store cannot be opened from another thread`;
+  const signer = options.checkpoints?.signer;
+  if (signer && signingKeyOf(signer) === undefined)
+    return 'the checkpoint signer was not made by createCheckpointSigner';
+  if (availableParallelism() < 2) return 'this machine has one CPU';
+  return null;
+}
+
+/** Node options that load code into every thread before its entry point. */
+const PRELOAD_FLAGS = ['--require', '-r', '--import', '--loader', '--experimental-loader'];
+
+/** `args` without preload options (`--import x`, `--require=x`, …) and their values. */
+function withoutPreloads(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const flag = PRELOAD_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
+    if (flag === undefined) kept.push(arg);
+    else if (arg === flag) i += 1;
+  }
+  return kept;
+}
+
+/** NODE_OPTIONS split as Node splits it: on spaces, double quotes keeping a value together. */
+function nodeOptionsTokens(value: string): string[] {
+  return [...value.matchAll(/(?:"(?:\\.|[^"\\])*"|[^\s"])+/g)].map((match) => match[0]);
+}
+
+/**
+ * The worker's entry (the built .js beside this file, or the .ts source through tsx) without
+ * the app's preloads: an instrumentation or APM agent loaded with `--import`/`--require` (or in
+ * NODE_OPTIONS, which a worker reads again) would otherwise start in the writer thread too, and
+ * trace or export the writer's own database and file I/O.
+ */
+export function startWorker(data: WriterThreadData): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
+  const execArgv = withoutPreloads(process.execArgv);
+  if (fromSource) execArgv.push('--import', 'tsx');
+  const nodeOptions = withoutPreloads(nodeOptionsTokens(process.env.NODE_OPTIONS ?? '')).join(' ');
+  return new Worker(entry, {
+    workerData: data,
+    transferList: [data.logs],
+    execArgv,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    name: `aitrail writer ${data.chainId}`,
+  });
+}

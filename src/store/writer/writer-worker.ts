@@ -1,0 +1,110 @@
+/**
+ * Entry point of the writer thread (see `WriterThread`): a `WriterCore` with connections of its
+ * own, fed by the calling thread's messages, publishing its counters in shared memory.
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import type { AuditRecord } from '../audit-record.js';
+import { PostgresConnection } from '../postgres-connection.js';
+import { createCheckpointSigner } from './checkpoint-signer.js';
+import type { AuditLogger } from './logger.js';
+import { SharedWriterStats } from './shared-stats.js';
+import { WriterCore } from './writer-core.js';
+import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread-launch.js';
+
+function serve(port: MessagePort, data: WriterThreadData): void {
+  const send = (message: FromWriterThread) => port.postMessage(message);
+  const shared = new SharedWriterStats(data.stats);
+  const logger: AuditLogger = {
+    warn: (message) => data.logs.postMessage({ level: 'warn', message }),
+    error: (message) => data.logs.postMessage({ level: 'error', message }),
+  };
+  const prepares = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  let nextPrepare = 1;
+  const prepare = () =>
+    new Promise<void>((resolve, reject) => {
+      const id = nextPrepare++;
+      prepares.set(id, { resolve, reject });
+      send({ type: 'prepare', id });
+    });
+  const store = new PostgresConnection({
+    url: data.store.databaseUrl,
+    maxConnections: data.store.maxConnections,
+  });
+  const { settings } = data;
+  let core: WriterCore | null = null;
+  const publish = () => {
+    if (core) shared.publish(core.stats(), core.activity());
+  };
+  core = new WriterCore({
+    store,
+    chainId: data.chainId,
+    serviceName: data.serviceName,
+    writeTimeoutMs: settings.writeTimeoutMs,
+    maxInFlight: settings.maxInFlight,
+    batchSize: settings.batchSize,
+    flushIntervalMs: settings.flushIntervalMs,
+    maxQueueRecords: settings.maxQueueRecords,
+    maxQueueBytes: settings.maxQueueBytes,
+    journalDir: settings.journalDir,
+    durability: settings.durability,
+    groupCommitMs: settings.groupCommitMs,
+    groupCommitRecords: settings.groupCommitRecords,
+    journalStaleAfterMs: settings.journalStaleAfterMs,
+    retry: { initialDelayMs: settings.retryInitialMs, maxDelayMs: settings.retryMaxMs },
+    prepare: data.hasPrepare ? prepare : undefined,
+    checkpoints: {
+      everyRecords: settings.checkpointEveryRecords,
+      everyMs: settings.checkpointEveryMs,
+      signer: data.signingKey === null ? null : createCheckpointSigner(data.signingKey),
+      witnessDir: data.witnessDir,
+      witnessUrl: data.witnessUrl,
+      onCheckpoint: data.reportsCheckpoints
+        ? (checkpoint) => send({ type: 'checkpoint', checkpoint })
+        : undefined,
+    },
+    logger,
+    thread: 'inline',
+    onProgress: publish,
+  });
+  publish();
+  const writer = core;
+
+  port.on('message', (message: ToWriterThread) => {
+    switch (message.type) {
+      case 'records':
+        for (const record of JSON.parse(message.text) as AuditRecord[]) writer.enqueue(record);
+        publish();
+        break;
+      case 'flush':
+        void writer.flush().then(() => {
+          publish();
+          send({ type: 'done', id: message.id });
+        });
+        break;
+      case 'shutdown':
+        void writer
+          .shutdown({ deadlineMs: message.deadlineMs })
+          .then(() => store.close())
+          .catch((error) => logger.error(`closing the writer thread's store failed: ${error}`))
+          .finally(() => {
+            publish();
+            send({ type: 'done', id: message.id });
+          });
+        break;
+      case 'persist':
+        writer.persistBeforeExit();
+        publish();
+        shared.markPersisted();
+        break;
+      case 'prepared': {
+        const waiting = prepares.get(message.id);
+        prepares.delete(message.id);
+        if (message.error === null) waiting?.resolve();
+        else waiting?.reject(Object.assign(new Error(message.error.message), message.error));
+        break;
+      }
+    }
+  });
+}
+
+if (parentPort) serve(parentPort, workerData as WriterThreadData);
