@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -127,6 +128,29 @@ export class PostgresStore implements AuditStore {
       throw error;
     }
     this.idleCopyClients.push(client);
+  }
+
+  async copyOut(statement: string): Promise<Readable> {
+    const client = this.idleCopyClients.pop() ?? this.client(1);
+    let stream: Readable;
+    try {
+      stream = (await client.unsafe(statement).readable()) as unknown as Readable;
+    } catch (error) {
+      if (isConnectionError(error)) void client.end({ timeout: 0 }).catch(() => {});
+      else this.idleCopyClients.push(client);
+      throw error;
+    }
+    // Back to the idle list once the copy ran to its end; a stream closed early (or failed)
+    // leaves its connection mid-COPY, so that connection is closed instead.
+    let ended = false;
+    stream.once('end', () => {
+      ended = true;
+    });
+    stream.once('close', () => {
+      if (ended) this.idleCopyClients.push(client);
+      else void client.end({ timeout: 0 }).catch(() => {});
+    });
+    return stream;
   }
 
   /**
