@@ -24,18 +24,22 @@ interface CheckpointRow {
 
 const KIND_ORDER = { genesis: 0, legacy: 1, periodic: 1, final: 2 } as const;
 
-/** A chain's checkpoints by tree size; at one size the genesis comes first and the final last. */
+/**
+ * A chain's checkpoints (from tree size `fromSeq` on) by tree size; at one size the genesis comes
+ * first and the final last.
+ */
 export async function loadCheckpoints(
   store: AuditStore,
   chainId: string,
+  fromSeq = 0,
 ): Promise<StoredCheckpoint[]> {
   const rows = await store.query<CheckpointRow>(
     `SELECT chain_id, chain_seq, head_hash,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
        service_name, algorithm, key_id, signature, final, kind, root_hash, prev_checkpoint_hash,
        hash_version
-     FROM audit_checkpoints WHERE chain_id = $1 ORDER BY chain_seq, final`,
-    [chainId],
+     FROM audit_checkpoints WHERE chain_id = $1 AND chain_seq >= $2 ORDER BY chain_seq, final`,
+    [chainId, fromSeq],
   );
   return rows
     .map((c) => ({
