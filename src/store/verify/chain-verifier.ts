@@ -1,17 +1,16 @@
 import type { AuditStore } from '../audit-store.js';
 import { GENESIS_HASH } from '../hash-chain.js';
 import type { HashVersion } from '../hashed-columns.js';
-import { CompactTree, type TreeFrontier } from '../merkle/compact-tree.js';
+import type { TreeFrontier } from '../merkle/compact-tree.js';
 import { type CheckpointSigner, checkpointHash } from '../writer/checkpoint-signer.js';
-import { readChainLines } from './chain-lines.js';
+import { readChainRows } from './chain-rows.js';
+import { ChainWalk, type Fail, type WalkPlan, type WalkSummary } from './chain-walk.js';
 import { checkSignatures, loadCheckpoints, type StoredCheckpoint } from './checkpoints.js';
-import { eventIdOfLine } from './copy-line.js';
-import { LineChecker } from './line-check.js';
 import { loadPrunedRanges, type PrunedRange, rangesCovering } from './pruned.js';
-import type { ChainFailure, ChainReport } from './report.js';
+import type { ChainReport } from './report.js';
 import type { VerifiedChain } from './verified-heads.js';
 
-export type Fail = (failure: Omit<ChainFailure, 'chainId'>) => void;
+export type { Fail } from './chain-walk.js';
 
 export interface ChainVerifyOptions {
   chainId: string;
@@ -56,11 +55,11 @@ export async function verifyChain(
       : options.witnessHeads.filter((h) => h.chainSeq >= resumeSeq);
   report.checkpoints.witnessed = witnessHeads.length;
   const verified = checkSignatures(checkpoints, signer, report, fail);
-  let version: HashVersion =
+  const version: HashVersion =
     resumeFrom?.head.hashVersion ?? genesis[0]?.hashVersion ?? (report.legacy ? 1 : 2);
   // A chain without tree heads is read as legacy, unless its first row only hashes as version 2
   // (a current writer's chain whose heads are missing).
-  let versionSettled = !report.legacy;
+  const versionSettled = !report.legacy;
 
   // The genesis: signed before the first row. Without one, with a key, rows are unproven.
   if (signer && maxSeq !== null && resumeFrom === null) {
@@ -85,8 +84,8 @@ export async function verifyChain(
   checkHeadChaining(chained, resumeFrom?.head ?? null, fail);
 
   // Tree heads to recompute from the rows, by size: the database's, and the witness's.
-  const expected = new Map<number, ExpectedRoot[]>();
-  const expect = (head: StoredCheckpoint, source: ExpectedRoot['source']) => {
+  const expected = new Map<number, ExpectedHead[]>();
+  const expect = (head: StoredCheckpoint, source: ExpectedHead['source']) => {
     if (head.rootHash === null || (resumeSeq !== null && head.chainSeq <= resumeSeq)) return;
     const list = expected.get(head.chainSeq) ?? [];
     list.push({ head, source });
@@ -95,7 +94,6 @@ export async function verifyChain(
   for (const head of treeHeads) expect(head, 'database');
   checkAgainstWitness(checkpoints, witnessHeads, maxSeq, signer, fail);
   for (const head of witnessHeads) expect(head, 'witness');
-  const checkedSizes = new Set<number>();
 
   // Ranges retention removed under a signed prune record: a gap they cover is not missing.
   const pruned = await loadPrunedRanges(store, chainId, signer);
@@ -105,42 +103,21 @@ export async function verifyChain(
   // Tree heads are recomputed from the rows; once retention removed leaves, the signed prune
   // record (with the hash of the last removed row) vouches for the cut instead. Resuming, the
   // tree continues from the verified frontier, so only a cut after the verified head stops it.
-  const tree: CompactTree | null = options.since
+  const tree: TreeFrontier | null = options.since
     ? null
     : resumeFrom
       ? resumeFrom.frontier && !pruned.some((p) => p.lastSeq > (resumeSeq ?? 0))
-        ? CompactTree.fromFrontier(resumeFrom.frontier)
+        ? resumeFrom.frontier
         : null
       : !report.legacy && pruned.length === 0
-        ? new CompactTree()
+        ? { size: 0, hashes: [] }
         : null;
-
-  // At the row whose seq is a head's size: the root over the rows present up to it.
-  const checkRoot = (size: number, eventId: string | null) => {
-    const heads = expected.get(size);
-    if (!heads || !tree) return;
-    checkedSizes.add(size);
-    const root = tree.root().toString('hex');
-    for (const { head, source } of heads) {
-      if (head.rootHash === root) continue;
-      fail({
-        kind: 'rewritten_chain',
-        eventId,
-        chainSeq: size,
-        detail: `the ${source}'s ${head.kind} tree head at size ${size} names root ${head.rootHash?.slice(0, 12)}…; the rows give ${root.slice(0, 12)}…`,
-      });
-    }
-  };
-  if (tree && resumeFrom === null) checkRoot(0, null);
 
   const anchoredThrough = treeHeads.reduce((n, c) => Math.max(n, c.chainSeq), resumeSeq ?? 0);
   const legacyAnchor = report.legacy ? (report.checkpoints.latestSeq ?? 0) : anchoredThrough;
-  const headAt = new Map(checkpoints.map((c) => [c.chainSeq, c]));
 
   // The tree head this run vouches for next time: the newest one the rows reach.
   const nextResume = treeHeads.filter((h) => h.chainSeq <= (maxSeq ?? 0) && h.rootHash).at(-1);
-  let nextFrontier: TreeFrontier | null =
-    tree && nextResume && nextResume.chainSeq === tree.size ? tree.frontier() : null;
 
   // With `since`, start at the first row in range, one row early so its link is checked too.
   let firstInRange = 1;
@@ -165,136 +142,46 @@ export async function verifyChain(
     await checkResumePoint(store, options, resumeSeq, pruned);
   }
 
-  let unanchoredFrom: number | null = null;
-  let checker = new LineChecker(version, options.reorderWindow);
-  let counted = 0;
-  const finalSeq = report.checkpoints.finalSeq;
-  /** The previous row's line: its event id is decoded only when a failure names it. */
-  let previousLine: Buffer | null = null;
-  const previousEventId = () => (previousLine === null ? null : eventIdOfLine(previousLine));
-
-  const onLine = (line: Buffer) => {
-    if (!versionSettled) {
-      versionSettled = true;
-      if (!hashesAs(line, 1) && hashesAs(line, 2)) {
-        version = 2;
-        checker = new LineChecker(version, options.reorderWindow);
-      }
-    }
-    checker.check(line, { leaf: tree !== null });
-    const seq = checker.seq;
-    if (seq >= firstInRange) {
-      report.firstSeq ??= seq;
-      report.rowsChecked += 1;
-      counted += 1;
-      if (counted === PROGRESS_EVERY) {
-        options.onRows(counted);
-        counted = 0;
-      }
-    }
-    checkRow(checker, seq);
-    if (seq > legacyAnchor && finalSeq === null) {
-      report.unanchored.rows += 1;
-      unanchoredFrom ??= seq;
-    }
-    expectedSeq = seq + 1;
-    expectedPrev = checker.hash;
-    previousLine = line;
-    report.lastSeq = seq;
+  const plan: WalkPlan = {
+    chainId,
+    version,
+    versionSettled,
+    reorderWindow: options.reorderWindow,
+    firstInRange,
+    expectedSeq,
+    expectedPrev,
+    legacyAnchor,
+    finalSeq: report.checkpoints.finalSeq,
+    latestSeq: report.checkpoints.latestSeq,
+    heads: checkpoints.map((c) => ({
+      seq: c.chainSeq,
+      headHash: c.headHash,
+      vouched: c.signature !== null && signer !== null,
+    })),
+    roots: [...expected.values()].flat().map(({ head, source }) => ({
+      size: head.chainSeq,
+      rootHash: head.rootHash as string,
+      kind: head.kind,
+      source,
+    })),
+    pruned,
+    tree,
+    frontierAt: tree && nextResume ? nextResume.chainSeq : null,
   };
-
-  function checkRow(row: LineChecker, seq: number): void {
-    if (!row.ok) {
-      fail(
-        row.sealedAtSeq !== null
-          ? {
-              kind: 'reordered_row',
-              eventId: row.eventId,
-              chainSeq: seq,
-              detail: `row sealed at seq ${row.sealedAtSeq} now sits at seq ${seq}`,
-            }
-          : {
-              kind: 'modified_row',
-              eventId: row.eventId,
-              chainSeq: seq,
-              detail: row.detail
-                ? `row at seq ${seq}: ${row.detail}`
-                : `row at seq ${seq} does not match its hash`,
-            },
-      );
-    } else {
-      if (row.degraded) report.degradedRows += 1;
-      const prunedGap =
-        expectedSeq !== null && seq > expectedSeq
-          ? rangesCovering(pruned, expectedSeq, seq - 1)
-          : null;
-      if (prunedGap) expectedPrev = prunedGap.at(-1)?.lastHash ?? expectedPrev;
-      if (expectedSeq !== null && seq > expectedSeq && !prunedGap) {
-        const missing = seq - expectedSeq;
-        const covered =
-          report.checkpoints.latestSeq !== null && expectedSeq <= report.checkpoints.latestSeq;
-        fail({
-          kind: 'deleted_row',
-          eventId: row.eventId,
-          chainSeq: seq,
-          detail:
-            `${missing} row(s) missing before seq ${seq} (seq ${expectedSeq}${missing > 1 ? `..${seq - 1}` : ''})` +
-            (covered
-              ? '; a checkpoint covers them: they were written, then removed'
-              : '; no checkpoint covers them, so a batch lost when the writer process crashed looks the same'),
-        });
-      } else if (expectedPrev !== null && row.prevHash !== expectedPrev) {
-        const previous = previousEventId();
-        fail({
-          kind: 'forged_row',
-          eventId: row.eventId,
-          chainSeq: seq,
-          detail: `row at seq ${seq} does not link to the row before it${previous ? ` (${previous})` : ''}: one of them was forged or inserted`,
-        });
-      }
-    }
-    if (finalSeq !== null && seq > finalSeq) {
-      fail({
-        kind: 'forged_row',
-        eventId: row.eventId,
-        chainSeq: seq,
-        detail: `row at seq ${seq} follows the chain's final checkpoint (seq ${finalSeq}): the writer had closed this chain`,
-      });
-    }
-    const checkpoint = headAt.get(seq);
-    if (checkpoint && checkpoint.headHash !== row.hash) {
-      const vouched = checkpoint.signature !== null && signer !== null;
-      fail({
-        kind: 'rewritten_chain',
-        eventId: row.eventId,
-        chainSeq: seq,
-        detail:
-          `checkpoint at seq ${seq} names head hash ${checkpoint.headHash.slice(0, 12)}…, the row holds ${row.hash.slice(0, 12)}…` +
-          (vouched
-            ? ''
-            : ' (checkpoint signature not checked: the checkpoint itself may be the forgery)'),
-      });
-    }
-    if (tree) {
-      // The leaf is the row as stored: a modified row changes the root, as it should.
-      tree.append(row.leaf ?? unverifiableLeaf(row.hash, seq));
-      if (expected.has(seq)) checkRoot(seq, row.eventId);
-      if (nextResume && seq === nextResume.chainSeq) nextFrontier = tree.frontier();
-    }
-  }
-
-  if (maxSeq !== null && afterSeq < maxSeq) {
-    await readChainLines(store, {
-      chainId,
-      afterSeq,
-      throughSeq: null,
-      pageRows: options.pageRows,
-      onLine,
-    });
-  }
-  if (counted > 0) options.onRows(counted);
+  const walk = await walkRows(store, plan, {
+    afterSeq: maxSeq !== null && afterSeq < maxSeq ? afterSeq : null,
+    pageRows: options.pageRows,
+    fail,
+    onRows: options.onRows,
+  });
+  report.rowsChecked = walk.rowsChecked;
+  report.firstSeq = walk.firstSeq;
+  report.lastSeq = walk.lastSeq;
+  report.degradedRows = walk.degradedRows;
+  report.unanchored.rows = walk.unanchoredRows;
 
   if (tree) {
+    const checkedSizes = new Set(walk.checkedSizes);
     for (const [size, heads] of expected) {
       if (checkedSizes.has(size) || size > (maxSeq ?? 0)) continue;
       fail({
@@ -314,7 +201,7 @@ export async function verifyChain(
   ) {
     fail({
       kind: 'truncated_tail',
-      eventId: report.lastSeq === maxSeq ? previousEventId() : null,
+      eventId: report.lastSeq === maxSeq ? walk.lastEventId : null,
       chainSeq: maxSeq,
       detail:
         maxSeq === null
@@ -322,8 +209,13 @@ export async function verifyChain(
           : `checkpoint names seq ${latest} but the chain ends at seq ${maxSeq}`,
     });
   }
-  if (unanchoredFrom !== null) {
-    report.unanchored.oldestAgeMs = await oldestAge(store, chainId, unanchoredFrom, options.now);
+  if (walk.unanchoredFrom !== null) {
+    report.unanchored.oldestAgeMs = await oldestAge(
+      store,
+      chainId,
+      walk.unanchoredFrom,
+      options.now,
+    );
   }
   const limit = options.maxUnanchoredAgeMs;
   const age = report.unanchored.oldestAgeMs;
@@ -340,17 +232,27 @@ export async function verifyChain(
   // when a key was given, its root reproduced by the rows (or by the verified frontier).
   if (report.failures > 0 || options.since || report.legacy || !nextResume) return null;
   if (signer && !verified.has(nextResume)) return null;
-  if (tree && nextFrontier === null) return null;
-  return { head: nextResume, frontier: tree ? nextFrontier : null };
+  if (tree && walk.frontier === null) return null;
+  return { head: nextResume, frontier: tree ? walk.frontier : null };
 }
 
-const PROGRESS_EVERY = 4096;
-
-/** Whether a row hashes correctly under `version` (a legacy-looking chain's first row). */
-function hashesAs(line: Buffer, version: HashVersion): boolean {
-  const checker = new LineChecker(version, 0);
-  checker.check(line, { leaf: false });
-  return checker.ok;
+/** Reads the rows after `afterSeq` (none when null) through a walk over them. */
+async function walkRows(
+  store: AuditStore,
+  plan: WalkPlan,
+  options: { afterSeq: number | null; pageRows: number; fail: Fail; onRows: (n: number) => void },
+): Promise<WalkSummary> {
+  const walk = new ChainWalk(plan, options.fail, options.onRows);
+  if (options.afterSeq !== null) {
+    await readChainRows(store, {
+      chainId: plan.chainId,
+      afterSeq: options.afterSeq,
+      throughSeq: null,
+      pageRows: options.pageRows,
+      onRow: (row) => walk.row(row),
+    });
+  }
+  return walk.finish();
 }
 
 /** The head a run resumed from, then the heads after it, in chain order. */
@@ -432,11 +334,6 @@ async function checkResumePoint(
   }
 }
 
-/** A leaf standing for a row that does not verify: the tree then fails to reproduce its heads. */
-function unverifiableLeaf(hash: string, seq: number): Buffer {
-  return Buffer.from(`${hash}:${seq}:unverifiable`);
-}
-
 async function countRows(store: AuditStore, chainId: string): Promise<number> {
   const [row] = await store.query<{ n: string | number }>(
     'SELECT count(*) AS n FROM audit_logs WHERE chain_id = $1',
@@ -460,7 +357,7 @@ async function oldestAge(
 }
 
 /** A tree head to check against the rows: from the database or from the witness. */
-interface ExpectedRoot {
+interface ExpectedHead {
   head: StoredCheckpoint;
   source: 'database' | 'witness';
 }

@@ -72,11 +72,11 @@ function value(s: State, depth: number): boolean {
   return false;
 }
 
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
-const NULL = Buffer.from('null');
+const TRUE: readonly number[] = [0x74, 0x72, 0x75, 0x65];
+const FALSE: readonly number[] = [0x66, 0x61, 0x6c, 0x73, 0x65];
+const NULL: readonly number[] = [0x6e, 0x75, 0x6c, 0x6c];
 
-function literal(s: State, word: Buffer): boolean {
+function literal(s: State, word: readonly number[]): boolean {
   const { src, target } = s;
   if (s.p + word.length > s.end) return false;
   for (let i = 0; i < word.length; i++) {

@@ -1,5 +1,5 @@
 /**
- * Verify reads rows as COPY text lines and writes each row's canonical JSON straight from the
+ * Verify reads rows as binary COPY tuples and writes each row's canonical JSON straight from the
  * bytes. These tests hold that fast path to the reference (`checkRowHash`: JSON.parse, then
  * canonicalJson) on values chosen to break it, on real Postgres and on PGlite.
  */
@@ -7,12 +7,12 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../src/store/audit-record.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
-import { readChainLines } from '../src/store/verify/chain-lines.js';
-import { rowOfLine } from '../src/store/verify/copy-line.js';
+import { chainIdLiteral, readChainRows } from '../src/store/verify/chain-rows.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
 import { canonicalJsonbInto } from '../src/store/verify/jsonb-canonical.js';
-import { LineChecker } from '../src/store/verify/line-check.js';
-import { checkRowHash } from '../src/store/verify/rows.js';
+import { RowChecker } from '../src/store/verify/row-check.js';
+import { checkRowHash, type RowForVerify } from '../src/store/verify/rows.js';
+import { rowOfTuple, timestampText } from '../src/store/verify/verify-row.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { createCheckpointSigner } from '../src/store/writer/checkpoint-signer.js';
 import { testDatabaseUrl } from './support/postgres.js';
@@ -88,20 +88,26 @@ async function writeChain(store: TestStore['store'], records: AuditRecord[]): Pr
   return writer.chainId;
 }
 
-async function linesOf(store: TestStore['store'], chainId: string): Promise<Buffer[]> {
-  const lines: Buffer[] = [];
-  await readChainLines(store, {
+async function rowsOf(store: TestStore['store'], chainId: string): Promise<Buffer[]> {
+  const rows: Buffer[] = [];
+  await readChainRows(store, {
     chainId,
     afterSeq: 0,
     throughSeq: null,
     // Small pages, so the keyset paging is exercised too.
     pageRows: 4,
-    onLine: (line) => lines.push(Buffer.from(line)),
+    onRow: (row) => rows.push(Buffer.from(row)),
   });
-  return lines;
+  return rows;
 }
 
-describe.each(BACKENDS)('verify reads rows as COPY lines (%s)', (backend) => {
+function fieldsOf(tuple: Buffer): RowForVerify {
+  const row = rowOfTuple(tuple);
+  if (row === null) throw new Error('unreadable row');
+  return row;
+}
+
+describe.each(BACKENDS)('verify reads rows as binary COPY tuples (%s)', (backend) => {
   let t: TestStore;
   let chainId: string;
   const records = awkwardRecords();
@@ -116,27 +122,27 @@ describe.each(BACKENDS)('verify reads rows as COPY lines (%s)', (backend) => {
   });
 
   it('reads every row once, in sequence order, across pages', async () => {
-    const lines = await linesOf(t.store, chainId);
-    expect(lines.map((line) => Number(rowOfLine(line).chain_seq))).toEqual(
+    const rows = await rowsOf(t.store, chainId);
+    expect(rows.map((row) => Number(fieldsOf(row).chain_seq))).toEqual(
       records.map((_, i) => i + 1),
     );
   });
 
   it('writes exactly the canonical fields the reference check hashes, for every awkward value', async () => {
-    const checker = new LineChecker(2, 0);
-    for (const line of await linesOf(t.store, chainId)) {
-      const row = rowOfLine(line);
+    const checker = new RowChecker(2, 0);
+    for (const tuple of await rowsOf(t.store, chainId)) {
+      const row = fieldsOf(tuple);
       const reference = checkRowHash(row, Number(row.chain_seq), 0, 2);
       expect(reference.ok).toBe(true);
       if (!reference.ok) continue;
-      expect(checker.canonicalText(line)).toBe(reference.canonical);
+      expect(checker.canonicalText(tuple)).toBe(reference.canonical);
     }
   });
 
   it('decides every row on the fast path, with the reference path left for rows it cannot write', async () => {
-    const checker = new LineChecker(2, 0);
-    for (const line of await linesOf(t.store, chainId)) {
-      checker.check(line);
+    const checker = new RowChecker(2, 0);
+    for (const tuple of await rowsOf(t.store, chainId)) {
+      checker.check(tuple);
       expect(checker.ok).toBe(true);
       expect(checker.leaf).not.toBeNull();
     }
@@ -151,7 +157,7 @@ describe.each(BACKENDS)('verify reads rows as COPY lines (%s)', (backend) => {
   });
 });
 
-describe('jsonb text rewritten as canonical JSON', () => {
+describe("what verify writes from the database's bytes, held to the database itself", () => {
   let sql: postgres.Sql;
 
   beforeAll(async () => {
@@ -174,7 +180,7 @@ describe('jsonb text rewritten as canonical JSON', () => {
     return end < 0 ? null : (JSON.parse(`"${target.out.toString('utf8', 0, end)}"`) as string);
   }
 
-  it("gives canonicalJson's bytes for values Postgres has stored, or gives up", async () => {
+  it("jsonb text is rewritten as canonicalJson's bytes, or the fast path gives up", async () => {
     const values: unknown[] = [...AWKWARD_METADATA, ...AWKWARD_TEXT.map((text) => ({ text }))];
     // Random values: keys and strings from an awkward alphabet, numbers of every size.
     let seed = 7;
@@ -215,5 +221,52 @@ describe('jsonb text rewritten as canonical JSON', () => {
     // Giving up is allowed (here: keys with escapes or characters past U+DFFF, which this
     // alphabet makes common), but must stay the exception.
     expect(decided).toBeGreaterThan(values.length * 0.75);
+  });
+
+  it('timestamps are written as to_char wrote them, from year 1 to 9999, to the microsecond', async () => {
+    const times = [
+      '2026-11-27T09:00:00.123456Z',
+      '2026-11-27T09:00:00Z',
+      '2000-01-01T00:00:00Z',
+      '1999-12-31T23:59:59.999999Z',
+      '1970-01-01T00:00:00.000001Z',
+      '2024-02-29T12:34:56.5Z',
+      '2100-03-01T00:00:00Z',
+      '0001-01-01T00:00:00Z',
+      '9999-12-31T23:59:59.999999Z',
+      '1582-10-15T00:00:00Z',
+    ];
+    for (let i = 0; i < 200; i++) {
+      const ms =
+        Date.UTC(1, 0, 1) +
+        Math.floor((((i * 7919) % 1000) / 1000) * (Date.UTC(9999, 11, 31) - Date.UTC(1, 0, 1)));
+      times.push(
+        new Date(ms).toISOString().replace('Z', `${String((i * 37) % 1000).padStart(3, '0')}Z`),
+      );
+    }
+    const rows = await sql<{ micros: string; text: string }[]>`
+      SELECT ((extract(epoch FROM t) - extract(epoch FROM '2000-01-01T00:00:00Z'::timestamptz)) * 1000000)::int8::text AS micros,
+             to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS text
+      FROM unnest(${times}::timestamptz[]) t`;
+    for (const row of rows) expect(timestampText(BigInt(row.micros))).toBe(row.text);
+    // Outside years 1 to 9999 no writer produced the time: written so that it never matches.
+    expect(timestampText(-63_200_000_000_000_000n)).toMatch(/out of range/);
+  });
+
+  it('a chain id cannot change the statement it is spelled into', async () => {
+    const ids = [
+      "x'; drop table audit_logs; --",
+      'x$chain$; drop table audit_logs; --',
+      'x$chain',
+      '$chain$',
+      'ends with $',
+      '$chain0$$chain$',
+      "back\\slash \\' quote",
+      '日本 😀',
+    ];
+    for (const id of ids) {
+      const [row] = await sql.unsafe(`SELECT ${chainIdLiteral(id)} AS id`);
+      expect(row?.id).toBe(id);
+    }
   });
 });
