@@ -145,6 +145,10 @@ export class PostgresStore implements AuditStore {
     let ended = false;
     stream.once('end', () => {
       ended = true;
+      // postgres.js 3.4.9 pauses its socket when the stream's buffer is full and resumes it only
+      // from the stream's read(): a copy whose last rows arrived into a full buffer would end
+      // with the socket paused, and the connection would hang on its next statement.
+      (stream as Readable & { _read(size: number): void })._read(0);
     });
     stream.once('close', () => {
       if (ended) this.idleCopyClients.push(client);
