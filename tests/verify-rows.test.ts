@@ -9,7 +9,7 @@ import type { AuditRecord } from '../src/store/audit-record.js';
 import { canonicalJson } from '../src/store/canonical-json.js';
 import { chainIdLiteral, readChainRows } from '../src/store/verify/chain-rows.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
-import { canonicalJsonbInto } from '../src/store/verify/jsonb-canonical.js';
+import { JsonbWriter } from '../src/store/verify/jsonb-canonical.js';
 import { RowChecker } from '../src/store/verify/row-check.js';
 import { checkRowHash, type RowForVerify } from '../src/store/verify/rows.js';
 import { rowOfTuple, timestampText } from '../src/store/verify/verify-row.js';
@@ -170,14 +170,11 @@ describe("what verify writes from the database's bytes, held to the database its
 
   /** What the fast path writes for jsonb text, unescaped from its outer JSON string; null: gave up. */
   function fast(jsonbText: string): string | null {
-    const target = {
-      out: Buffer.alloc(64 * 1024),
-      spare: Buffer.alloc(64 * 1024),
-      members: new Int32Array(4096),
-    };
+    const writer = new JsonbWriter();
     const src = Buffer.from(jsonbText, 'utf8');
-    const end = canonicalJsonbInto(target, src, 0, src.length, 0);
-    return end < 0 ? null : (JSON.parse(`"${target.out.toString('utf8', 0, end)}"`) as string);
+    writer.reserve(src.length);
+    const end = writer.write(src, 0, src.length, 0);
+    return end < 0 ? null : (JSON.parse(`"${writer.out.toString('utf8', 0, end)}"`) as string);
   }
 
   it("jsonb text is rewritten as canonicalJson's bytes, or the fast path gives up", async () => {
@@ -269,4 +266,66 @@ describe("what verify writes from the database's bytes, held to the database its
       expect(row?.id).toBe(id);
     }
   });
+});
+
+describe('rows checked on walk threads', () => {
+  it('give the same report as rows checked on the verifying thread, failures included', async () => {
+    const t = await openTestStore('postgres');
+    try {
+      const chainId = await writeChain(t.store, awkwardRecords());
+      const url = t.databaseUrl as string;
+      const sql = postgres(url, { onnotice: () => {}, max: 1 });
+      await sql.begin(async (tx) => {
+        await tx`set local session_replication_role = replica`;
+        await tx`update audit_logs set outcome = 'denied' where chain_id = ${chainId} and chain_seq = 4`;
+        await tx`delete from audit_logs where chain_id = ${chainId} and chain_seq = 9`;
+        await tx`update audit_logs set metadata = '{"a": 1e400}' where chain_id = ${chainId} and chain_seq = 12`;
+      });
+      await sql.end();
+      const options = { chainId, signer, pageSize: 3 };
+      const here = await verifyAuditChains(t.store, { ...options, threads: false });
+      const threaded = await verifyAuditChains(t.store, { ...options, threads: true });
+      const at = (seq: number) =>
+        here.failures.filter((f) => f.chainSeq === seq).map((f) => f.kind);
+      expect(at(4)).toContain('modified_row');
+      expect(at(10)).toContain('deleted_row');
+      expect(at(12)).toContain('modified_row');
+      expect(here.failures.map((f) => f.kind)).toContain('rewritten_chain');
+      expect(here.failures.find((f) => f.chainSeq === 12)?.detail).toMatch(/not representable/);
+      const { verified: _a, ...hereReport } = here;
+      const { verified: _b, ...threadedReport } = threaded;
+      expect(threadedReport).toEqual(hereReport);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the COPY connection verify reads through', () => {
+  it('answers the next copy after a copy whose reader held it back', async () => {
+    const t = await openTestStore('postgres');
+    try {
+      const copyOut = t.store.copyOut?.bind(t.store);
+      if (!copyOut) throw new Error('the Postgres store streams COPY');
+      for (let round = 0; round < 6; round++) {
+        const stream = await copyOut(
+          "COPY (SELECT i, repeat('x', 200) FROM generate_series(1, 20000) i) TO STDOUT",
+        );
+        let bytes = 0;
+        // A slow reader: the stream's buffer fills, and postgres.js pauses its socket.
+        for await (const chunk of stream) {
+          bytes += (chunk as Buffer).length;
+          if (bytes % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+          else await new Promise((resolve) => setImmediate(resolve));
+        }
+        expect(bytes).toBeGreaterThan(20000 * 200);
+      }
+      const last = await copyOut('COPY (SELECT 1) TO STDOUT');
+      const chunks: Buffer[] = [];
+      for await (const chunk of last) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('1\n');
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -15,6 +15,8 @@ export interface ChainRowsOptions {
    * into the stream's own buffers, which are not reused.
    */
   onRow: (row: Buffer) => void;
+  /** Asked after each chunk: a promise to pause reading on until it settles (a rejection ends it). */
+  pause?: () => Promise<void> | null;
 }
 
 /**
@@ -70,13 +72,21 @@ async function copyPage(
     options.onRow(row);
   });
   await new Promise<void>((resolve, reject) => {
+    const stop = (error: unknown) => {
+      stream.destroy();
+      reject(error);
+    };
     stream.on('data', (chunk: Buffer) => {
       try {
         splitter.push(chunk);
       } catch (error) {
-        stream.destroy();
-        reject(error);
+        stop(error);
+        return;
       }
+      const wait = options.pause?.();
+      if (!wait) return;
+      stream.pause();
+      wait.then(() => stream.resume(), stop);
     });
     stream.once('error', reject);
     stream.once('end', resolve);
@@ -108,6 +118,7 @@ async function queryPage(
     options.onRow(tupleOf(row));
     lastSeq = Number(row.chain_seq);
   }
+  await options.pause?.();
   return { rows: rows.length, lastSeq };
 }
 

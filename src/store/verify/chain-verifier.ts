@@ -9,6 +9,7 @@ import { checkSignatures, loadCheckpoints, type StoredCheckpoint } from './check
 import { loadPrunedRanges, type PrunedRange, rangesCovering } from './pruned.js';
 import type { ChainReport } from './report.js';
 import type { VerifiedChain } from './verified-heads.js';
+import type { WalkThreads } from './walk-threads.js';
 
 export type { Fail } from './chain-walk.js';
 
@@ -26,6 +27,8 @@ export interface ChainVerifyOptions {
   resumeFrom: VerifiedChain | null;
   /** When unanchored rows are aged. */
   now: number;
+  /** Walk threads to check rows on; null: on this thread. */
+  threads: WalkThreads | null;
   fail: Fail;
   onRows: (n: number) => void;
 }
@@ -168,9 +171,12 @@ export async function verifyChain(
     tree,
     frontierAt: tree && nextResume ? nextResume.chainSeq : null,
   };
+  const readFrom = maxSeq !== null && afterSeq < maxSeq ? afterSeq : null;
   const walk = await walkRows(store, plan, {
-    afterSeq: maxSeq !== null && afterSeq < maxSeq ? afterSeq : null,
+    afterSeq: readFrom,
+    rowsToRead: readFrom === null ? 0 : (maxSeq ?? 0) - readFrom,
     pageRows: options.pageRows,
+    threads: options.threads,
     fail,
     onRows: options.onRows,
   });
@@ -236,21 +242,49 @@ export async function verifyChain(
   return { head: nextResume, frontier: tree ? walk.frontier : null };
 }
 
-/** Reads the rows after `afterSeq` (none when null) through a walk over them. */
+/**
+ * Reads the rows after `afterSeq` (none when null) through a walk over them: here, or on a walk
+ * thread while this thread reads (for chains with rows enough to pay for the hand-over).
+ */
 async function walkRows(
   store: AuditStore,
   plan: WalkPlan,
-  options: { afterSeq: number | null; pageRows: number; fail: Fail; onRows: (n: number) => void },
+  options: {
+    afterSeq: number | null;
+    rowsToRead: number;
+    pageRows: number;
+    threads: WalkThreads | null;
+    fail: Fail;
+    onRows: (n: number) => void;
+  },
 ): Promise<WalkSummary> {
-  const walk = new ChainWalk(plan, options.fail, options.onRows);
-  if (options.afterSeq !== null) {
+  const { afterSeq, threads } = options;
+  if (afterSeq === null || threads === null || options.rowsToRead < threads.minRows) {
+    const walk = new ChainWalk(plan, options.fail, options.onRows);
+    if (afterSeq !== null) {
+      await readChainRows(store, {
+        chainId: plan.chainId,
+        afterSeq,
+        throughSeq: null,
+        pageRows: options.pageRows,
+        onRow: (row) => walk.row(row),
+      });
+    }
+    return walk.finish();
+  }
+  const walk = threads.start(plan, options.fail, options.onRows);
+  try {
     await readChainRows(store, {
       chainId: plan.chainId,
-      afterSeq: options.afterSeq,
+      afterSeq,
       throughSeq: null,
       pageRows: options.pageRows,
-      onRow: (row) => walk.row(row),
+      onRow: walk.row,
+      pause: walk.backpressure,
     });
+  } finally {
+    // The walk ends (and its thread is free again) whether or not reading went through.
+    await walk.finish().catch(() => {});
   }
   return walk.finish();
 }

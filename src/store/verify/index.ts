@@ -1,9 +1,11 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { AitrailError } from '../../errors.js';
 import type { AuditStore } from '../audit-store.js';
 import { readWitnessDirectory } from '../merkle/witness.js';
 import { formatAge, verifyChain } from './chain-verifier.js';
 import type { ChainFailure, ChainReport, VerifyOptions, VerifyReport } from './report.js';
 import { parseVerifiedHeads, VERIFIED_HEADS_FORMAT, type VerifiedChain } from './verified-heads.js';
+import { WalkThreads } from './walk-threads.js';
 
 export type {
   ChainFailure,
@@ -122,6 +124,7 @@ export async function verifyAuditChains(
   }
   const now = Date.now();
   const nextChains: Record<string, VerifiedChain> = {};
+  const threads = walkThreads(options.threads, concurrency);
   const jobs = summaries.map((summary) => {
     const chain = emptyChainReport(summary.chainId);
     report.chains.push(chain);
@@ -137,6 +140,7 @@ export async function verifyAuditChains(
         witnessHeads: witness?.chains.get(summary.chainId) ?? [],
         resumeFrom: resume?.chains[summary.chainId] ?? null,
         now,
+        threads,
         fail: (failure) => record(chain, failure),
         onRows: (n) => {
           report.rowsChecked += n;
@@ -156,7 +160,11 @@ export async function verifyAuditChains(
       }
     };
   });
-  await runWithConcurrency(jobs, concurrency);
+  try {
+    await runWithConcurrency(jobs, concurrency);
+  } finally {
+    await threads?.close();
+  }
 
   for (const [chainId, heads] of witness?.chains ?? []) {
     if (known.has(chainId) || (options.chainId !== undefined && chainId !== options.chainId))
@@ -259,6 +267,24 @@ export async function verifyAuditChains(
     };
   }
   return report;
+}
+
+/** Chains with fewer rows to read than this are walked on this thread by default. */
+const THREAD_MIN_ROWS = 20_000;
+
+/**
+ * Walk threads by default only where a core is free: there they run the walk beside the reading;
+ * on a busy machine they would only add their hand-over and their memory.
+ */
+function walkThreads(threads: boolean | undefined, concurrency: number): WalkThreads | null {
+  if (threads !== undefined && typeof threads !== 'boolean')
+    throw new TypeError(`verifyAuditChains: threads must be a boolean, got ${String(threads)}`);
+  if (threads === false) return null;
+  if (threads === undefined) {
+    const cpus = availableParallelism();
+    if (cpus < 2 || (loadavg()[0] ?? 0) > cpus - 1) return null;
+  }
+  return new WalkThreads(concurrency, threads ? 0 : THREAD_MIN_ROWS);
 }
 
 function wholeNumber(

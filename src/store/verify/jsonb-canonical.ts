@@ -16,43 +16,49 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const MAX_DEPTH = 64;
 
-/** Output area, grown by the caller before each row (see `ensureCapacity`). */
-export interface JsonbOutput {
-  out: Buffer;
-  /** Scratch for reordering an object's members. */
-  spare: Buffer;
-  /** Member bounds while an object's members are sorted: key start/end in the input, out start/end. */
-  members: Int32Array;
-}
-
-interface State {
-  target: JsonbOutput;
-  src: Uint8Array;
-  end: number;
-  /** Read position in src. */
-  p: number;
-  /** Write position in target.out. */
-  o: number;
-  membersTop: number;
-}
-
 /**
- * Writes the canonical JSON of the jsonb text `src[start, end)` at `out[o]`, escaped as the
- * inside of a JSON string (`"` and `\` backslashed: the metadata is hashed as a string).
- * Returns the offset after it, or -1 when the fast path cannot decide.
+ * The output buffer (a verify row's canonical JSON is written into it around the metadata),
+ * scratch for reordering an object's members, and the parse position: one per row checker,
+ * reused for every row.
  */
-export function canonicalJsonbInto(
-  target: JsonbOutput,
-  src: Uint8Array,
-  start: number,
-  end: number,
-  o: number,
-): number {
-  const state: State = { target, src, end, p: start, o, membersTop: 0 };
-  if (!value(state, 0)) return -1;
-  skipSpaces(state);
-  return state.p === end ? state.o : -1;
+export class JsonbWriter {
+  out: Buffer = Buffer.allocUnsafe(64 * 1024);
+  spare: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Member bounds while an object's members are sorted: key start/end in src, out start/end. */
+  readonly members = new Int32Array(4 * 4096);
+  src: Uint8Array = new Uint8Array(0);
+  end = 0;
+  /** Read position in src. */
+  p = 0;
+  /** Write position in out. */
+  o = 0;
+  membersTop = 0;
+
+  /** Makes room for a row of `bytes` bytes (its canonical JSON is at most 8× as long). */
+  reserve(bytes: number): void {
+    if (this.out.length >= 1024 + bytes * 8) return;
+    this.out = Buffer.allocUnsafe(2048 + bytes * 16);
+    this.spare = Buffer.allocUnsafe(2048 + bytes * 16);
+  }
+
+  /**
+   * Writes the canonical JSON of the jsonb text `src[start, end)` at `out[o]`, escaped as the
+   * inside of a JSON string (`"` and `\` backslashed: the metadata is hashed as a string).
+   * Returns the offset after it, or -1 when the fast path cannot decide.
+   */
+  write(src: Uint8Array, start: number, end: number, o: number): number {
+    this.src = src;
+    this.end = end;
+    this.p = start;
+    this.o = o;
+    this.membersTop = 0;
+    if (!value(this, 0)) return -1;
+    skipSpaces(this);
+    return this.p === end ? this.o : -1;
+  }
 }
+
+type State = JsonbWriter;
 
 function skipSpaces(s: State): void {
   while (s.p < s.end && s.src[s.p] === SPACE) s.p++;
@@ -77,11 +83,11 @@ const FALSE: readonly number[] = [0x66, 0x61, 0x6c, 0x73, 0x65];
 const NULL: readonly number[] = [0x6e, 0x75, 0x6c, 0x6c];
 
 function literal(s: State, word: readonly number[]): boolean {
-  const { src, target } = s;
+  const { src, out } = s;
   if (s.p + word.length > s.end) return false;
   for (let i = 0; i < word.length; i++) {
     if (src[s.p + i] !== word[i]) return false;
-    target.out[s.o + i] = word[i] as number;
+    out[s.o + i] = word[i] as number;
   }
   s.p += word.length;
   s.o += word.length;
@@ -91,7 +97,7 @@ function literal(s: State, word: readonly number[]): boolean {
 /** A JSON string as Postgres escapes it is already as `JSON.stringify` writes it: copied. */
 function string(s: State): boolean {
   const { src, end } = s;
-  const out = s.target.out;
+  const out = s.out;
   let p = s.p + 1;
   let o = s.o;
   out[o++] = BACKSLASH;
@@ -162,7 +168,7 @@ function number(s: State): boolean {
     significant <= 15 &&
     !(zeroInteger && (leadingZeros > 5 || (fracDigits === 0 && from !== intFrom)))
   ) {
-    const out = s.target.out;
+    const out = s.out;
     for (let i = from; i < p; i++) out[s.o++] = src[i] as number;
     s.p = p;
     return true;
@@ -171,7 +177,7 @@ function number(s: State): boolean {
     Buffer.from(src.buffer, src.byteOffset + from, p - from).toString('latin1'),
   );
   if (!Number.isFinite(parsed)) return false;
-  s.o += s.target.out.write(String(parsed), s.o, 'latin1');
+  s.o += s.out.write(String(parsed), s.o, 'latin1');
   s.p = p;
   return true;
 }
@@ -182,7 +188,7 @@ function isDigit(b: number): boolean {
 
 function array(s: State, depth: number): boolean {
   if (depth >= MAX_DEPTH) return false;
-  const out = s.target.out;
+  const out = s.out;
   s.p++;
   out[s.o++] = 0x5b;
   skipSpaces(s);
@@ -212,13 +218,13 @@ function object(s: State, depth: number): boolean {
   if (depth >= MAX_DEPTH) return false;
   const { src } = s;
   s.p++;
-  s.target.out[s.o++] = 0x7b;
+  s.out[s.o++] = 0x7b;
   const objectStart = s.o;
   const first = s.membersTop;
   skipSpaces(s);
   if (src[s.p] === 0x7d) {
     s.p++;
-    s.target.out[s.o++] = 0x7d;
+    s.out[s.o++] = 0x7d;
     return true;
   }
   let sorted = true;
@@ -239,36 +245,50 @@ function object(s: State, depth: number): boolean {
     skipSpaces(s);
     if (src[s.p] !== COLON) return false;
     s.p++;
-    s.target.out[s.o++] = COLON;
+    s.out[s.o++] = COLON;
     if (!value(s, depth + 1)) return false;
     const index = s.membersTop;
-    if (index + 4 > s.target.members.length) return false;
-    const members = s.target.members;
+    if (index + 4 > s.members.length) return false;
+    const members = s.members;
     members[index] = keyStart;
     members[index + 1] = keyEnd;
     members[index + 2] = memberStart;
     members[index + 3] = s.o;
     s.membersTop += 4;
-    if (index > first && compareKeys(src, members, index - 4, index) >= 0) sorted = false;
+    if (
+      index > first &&
+      compareKeys(
+        src,
+        members[index - 4] as number,
+        members[index - 3] as number,
+        keyStart,
+        keyEnd,
+      ) >= 0
+    )
+      sorted = false;
     skipSpaces(s);
     const c = src[s.p];
     s.p++;
     if (c === 0x7d) break;
     if (c !== COMMA) return false;
-    s.target.out[s.o++] = COMMA;
+    s.out[s.o++] = COMMA;
   }
   if (!sorted && !reorder(s, first, objectStart)) return false;
   s.membersTop = first;
-  s.target.out[s.o++] = 0x7d;
+  s.out[s.o++] = 0x7d;
   return true;
 }
 
 /** Byte order of two keys (valid as UTF-16 order for the keys the fast path accepts). */
-function compareKeys(src: Uint8Array, members: Int32Array, a: number, b: number): number {
-  let i = members[a] as number;
-  const aEnd = members[a + 1] as number;
-  let j = members[b] as number;
-  const bEnd = members[b + 1] as number;
+function compareKeys(
+  src: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  bStart: number,
+  bEnd: number,
+): number {
+  let i = aStart;
+  let j = bStart;
   while (i < aEnd && j < bEnd) {
     const d = (src[i] as number) - (src[j] as number);
     if (d !== 0) return d;
@@ -278,31 +298,51 @@ function compareKeys(src: Uint8Array, members: Int32Array, a: number, b: number)
   return aEnd - i - (bEnd - j);
 }
 
+/** Sorts the object's member records by key (insertion sort: objects are small), then rewrites it. */
 function reorder(s: State, first: number, objectStart: number): boolean {
-  const { target, src } = s;
-  const members = target.members;
-  const count = (s.membersTop - first) / 4;
-  // Insertion sort of member indices: objects are small.
-  const order: number[] = [];
-  for (let m = 0; m < count; m++) {
-    const at = first + m * 4;
-    let k = order.length;
-    while (k > 0 && compareKeys(src, members, order[k - 1] as number, at) > 0) k--;
-    order.splice(k, 0, at);
+  const { src, members } = s;
+  const top = s.membersTop;
+  for (let i = first + 4; i < top; i += 4) {
+    const keyStart = members[i] as number;
+    const keyEnd = members[i + 1] as number;
+    const outStart = members[i + 2] as number;
+    const outEnd = members[i + 3] as number;
+    let j = i - 4;
+    while (
+      j >= first &&
+      compareKeys(src, members[j] as number, members[j + 1] as number, keyStart, keyEnd) > 0
+    ) {
+      members.copyWithin(j + 4, j, j + 4);
+      j -= 4;
+    }
+    members[j + 4] = keyStart;
+    members[j + 5] = keyEnd;
+    members[j + 6] = outStart;
+    members[j + 7] = outEnd;
   }
-  for (let k = 1; k < order.length; k++) {
-    if (compareKeys(src, members, order[k - 1] as number, order[k] as number) === 0) return false;
+  for (let i = first + 4; i < top; i += 4) {
+    const same =
+      compareKeys(
+        src,
+        members[i - 4] as number,
+        members[i - 3] as number,
+        members[i] as number,
+        members[i + 1] as number,
+      ) === 0;
+    if (same) return false;
   }
   const length = s.o - objectStart;
-  if (target.spare.length < length) return false;
-  target.out.copy(target.spare, 0, objectStart, s.o);
+  if (s.spare.length < length) return false;
+  s.out.copy(s.spare, 0, objectStart, s.o);
   let o = objectStart;
-  for (let k = 0; k < order.length; k++) {
-    if (k > 0) target.out[o++] = COMMA;
-    const at = order[k] as number;
-    const from = (members[at + 2] as number) - objectStart;
-    const to = (members[at + 3] as number) - objectStart;
-    o += target.spare.copy(target.out, o, from, to);
+  for (let i = first; i < top; i += 4) {
+    if (i > first) s.out[o++] = COMMA;
+    o += s.spare.copy(
+      s.out,
+      o,
+      (members[i + 2] as number) - objectStart,
+      (members[i + 3] as number) - objectStart,
+    );
   }
   return o === s.o;
 }

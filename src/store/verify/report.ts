@@ -128,6 +128,12 @@ export interface VerifyOptions {
   verified?: VerifiedHeads | null;
   /** Chains checked at the same time, each on its own connection. Default 2. */
   concurrency?: number;
+  /**
+   * Check rows on worker threads (one per chain being checked) while this thread reads them:
+   * true always, false never. By default only where they buy a core: 2 CPUs or more, the load
+   * average leaving one free, and 20,000 rows or more to read in the chain.
+   */
+  threads?: boolean;
   /** Rows per statement (each streamed where the store can); memory stays constant whatever the table size. Default 50,000. */
   pageSize?: number;
   /** How far from its position a row is searched for when checking reordering. Default 1000. */

@@ -2,7 +2,7 @@ import { AitrailError } from '../../errors.js';
 import type { HashVersion } from '../hashed-columns.js';
 import { rowLeafHash } from '../merkle/leaf.js';
 import { sha256 } from '../merkle/tree-hash.js';
-import { canonicalJsonbInto, type JsonbOutput } from './jsonb-canonical.js';
+import { JsonbWriter } from './jsonb-canonical.js';
 import { checkRowHash } from './rows.js';
 import {
   CHAIN_SEQ_FIELD,
@@ -81,11 +81,7 @@ export class RowChecker {
   private readonly plan: RowPlan;
   private readonly starts = new Int32Array(ROW_FIELDS);
   private readonly lengths = new Int32Array(ROW_FIELDS);
-  private readonly jsonb: JsonbOutput = {
-    out: Buffer.allocUnsafe(64 * 1024),
-    spare: Buffer.allocUnsafe(64 * 1024),
-    members: new Int32Array(4 * 4096),
-  };
+  private readonly jsonb = new JsonbWriter();
   private row: Uint8Array = new Uint8Array(0);
 
   seq = 0;
@@ -185,10 +181,7 @@ export class RowChecker {
   private write(row: Uint8Array): number {
     const { starts, lengths } = this;
     if (!fieldBounds(row, starts, lengths)) return -1;
-    if (this.jsonb.out.length < 1024 + row.length * 8) {
-      this.jsonb.out = Buffer.allocUnsafe(2048 + row.length * 16);
-      this.jsonb.spare = Buffer.allocUnsafe(2048 + row.length * 16);
-    }
+    this.jsonb.reserve(row.length);
     const out = this.jsonb.out;
     const { kinds, prefixes } = this.plan;
     this.seq = 0;
@@ -234,7 +227,7 @@ export class RowChecker {
         // jsonb's binary form: a version byte (1), then its text.
         if (length < 1 || row[start] !== 1) return -1;
         out[o++] = QUOTE;
-        o = canonicalJsonbInto(this.jsonb, row, start + 1, start + length, o);
+        o = this.jsonb.write(row, start + 1, start + length, o);
         if (o < 0) return -1;
         out[o++] = QUOTE;
       }
