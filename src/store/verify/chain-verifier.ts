@@ -5,8 +5,8 @@ import type { TreeFrontier } from '../merkle/compact-tree.js';
 import { type CheckpointSigner, checkpointHash } from '../writer/checkpoint-signer.js';
 import { readChainRows } from './chain-rows.js';
 import { ChainWalk, type Fail, type WalkPlan, type WalkSummary } from './chain-walk.js';
-import { checkSignatures, loadCheckpoints, type StoredCheckpoint } from './checkpoints.js';
-import { loadPrunedRanges, type PrunedRange, rangesCovering } from './pruned.js';
+import { checkSignatures, type StoredCheckpoint } from './checkpoints.js';
+import { type PrunedRange, rangesCovering } from './pruned.js';
 import type { ChainReport } from './report.js';
 import type { VerifiedChain } from './verified-heads.js';
 import type { WalkThreads } from './walk-threads.js';
@@ -25,6 +25,12 @@ export interface ChainVerifyOptions {
   witnessHeads: readonly StoredCheckpoint[];
   /** A tree head verified by an earlier run (and the tree at it): only what follows is read. */
   resumeFrom: VerifiedChain | null;
+  /** The chain's checkpoints (from the verified head on, when resuming): `loadChainCheckpoints`. */
+  checkpoints: StoredCheckpoint[];
+  /** Ranges retention removed from the chain: `loadChainPrunedRanges`. */
+  pruned: PrunedRange[];
+  /** Resuming: the rows at the verified head's size (one, unless the database holds two there). */
+  resumeRows: ResumeRow[];
   /** When unanchored rows are aged. */
   now: number;
   /** Walk threads to check rows on; null: on this thread. */
@@ -43,7 +49,7 @@ export async function verifyChain(
   const resumeSeq = resumeFrom?.head.chainSeq ?? null;
 
   // Resuming: only the checkpoints from the verified head on; rows before it are covered by it.
-  const checkpoints = await loadCheckpoints(store, chainId, resumeSeq ?? 0);
+  const { checkpoints, pruned } = options;
   const treeHeads = checkpoints.filter((c) => c.kind !== 'legacy');
   const genesis = treeHeads.filter((c) => c.kind === 'genesis');
   report.legacy = resumeFrom === null && treeHeads.length === 0;
@@ -99,7 +105,6 @@ export async function verifyChain(
   for (const head of witnessHeads) expect(head, 'witness');
 
   // Ranges retention removed under a signed prune record: a gap they cover is not missing.
-  const pruned = await loadPrunedRanges(store, chainId, signer);
   if (pruned.length > 0) {
     report.pruned = pruned.map(({ lastHash: _, chainId: __, ...range }) => range);
   }
@@ -142,7 +147,7 @@ export async function verifyChain(
     expectedPrev = resumeFrom.head.headHash;
     afterSeq = resumeSeq;
     firstInRange = resumeSeq + 1;
-    await checkResumePoint(store, options, resumeSeq, pruned);
+    checkResumePoint(options, resumeSeq);
   }
 
   const plan: WalkPlan = {
@@ -319,17 +324,35 @@ function headsAfter(
   return [verifiedHead, ...heads.filter((h) => h.chainSeq > verifiedHead.chainSeq)];
 }
 
+export interface ResumeRow {
+  chain_id: string;
+  hash: string;
+  event_id: string;
+}
+
+/** The rows at each resumed chain's verified head size, in one statement. */
+export async function loadResumeRows(
+  store: AuditStore,
+  heads: ReadonlyArray<{ chainId: string; seq: number }>,
+): Promise<Map<string, ResumeRow[]>> {
+  const byChain = new Map<string, ResumeRow[]>();
+  if (heads.length === 0) return byChain;
+  const rows = await store.query<ResumeRow>(
+    `SELECT l.chain_id, l.hash, l.event_id FROM audit_logs l
+     JOIN unnest($1::text[], $2::int8[]) AS head(chain_id, seq)
+       ON l.chain_id = head.chain_id AND l.chain_seq = head.seq`,
+    [heads.map((h) => h.chainId), heads.map((h) => h.seq)],
+  );
+  for (const row of rows) byChain.set(row.chain_id, [...(byChain.get(row.chain_id) ?? []), row]);
+  return byChain;
+}
+
 /**
  * Resuming: the rows must still reach the verified head, and the row at its size must still hold
  * the hash the head names (a chain rewritten before the head, hashes recomputed, shows here).
  */
-async function checkResumePoint(
-  store: AuditStore,
-  options: ChainVerifyOptions,
-  size: number,
-  pruned: readonly PrunedRange[],
-): Promise<void> {
-  const { fail, maxSeq, resumeFrom } = options;
+function checkResumePoint(options: ChainVerifyOptions, size: number): void {
+  const { fail, maxSeq, resumeFrom, pruned } = options;
   if (!resumeFrom || size === 0) return;
   if ((maxSeq === null || maxSeq < size) && !rangesCovering(pruned, (maxSeq ?? 0) + 1, size)) {
     fail({
@@ -340,10 +363,7 @@ async function checkResumePoint(
     });
     return;
   }
-  const rows = await store.query<{ hash: string; event_id: string }>(
-    'SELECT hash, event_id FROM audit_logs WHERE chain_id = $1 AND chain_seq = $2',
-    [options.chainId, size],
-  );
+  const rows = options.resumeRows;
   if (rows.length === 0) {
     if (rangesCovering(pruned, size, size)) return;
     fail({

@@ -2,7 +2,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { AitrailError } from '../../errors.js';
 import type { AuditStore } from '../audit-store.js';
 import { readWitnessDirectory } from '../merkle/witness.js';
-import { formatAge, verifyChain } from './chain-verifier.js';
+import { formatAge, loadResumeRows, verifyChain } from './chain-verifier.js';
+import { loadChainCheckpoints } from './checkpoints.js';
+import { loadChainPrunedRanges } from './pruned.js';
 import type { ChainFailure, ChainReport, VerifyOptions, VerifyReport } from './report.js';
 import { parseVerifiedHeads, VERIFIED_HEADS_FORMAT, type VerifiedChain } from './verified-heads.js';
 import { WalkThreads } from './walk-threads.js';
@@ -95,6 +97,7 @@ export async function verifyAuditChains(
       unreadableLines: witness?.unreadableLines.length ?? 0,
     },
     notes: [],
+    threads: 0,
   };
   // Each chain's failures are kept apart while chains run side by side, and joined in chain order.
   const found = new Map<ChainReport, ChainFailure[]>();
@@ -124,6 +127,19 @@ export async function verifyAuditChains(
   }
   const now = Date.now();
   const nextChains: Record<string, VerifiedChain> = {};
+  // What every chain's checks start from, in three statements whatever the number of chains.
+  const resumeSeq = (chainId: string) => resume?.chains[chainId]?.head.chainSeq ?? 0;
+  const checkpoints = await loadChainCheckpoints(
+    store,
+    summaries.map((s) => ({ chainId: s.chainId, fromSeq: resumeSeq(s.chainId) })),
+  );
+  const pruned = await loadChainPrunedRanges(store, signer, options.chainId);
+  const resumeRows = await loadResumeRows(
+    store,
+    summaries
+      .filter((s) => resumeSeq(s.chainId) > 0)
+      .map((s) => ({ chainId: s.chainId, seq: resumeSeq(s.chainId) })),
+  );
   const threads = walkThreads(options.threads, concurrency);
   const jobs = summaries.map((summary) => {
     const chain = emptyChainReport(summary.chainId);
@@ -139,6 +155,9 @@ export async function verifyAuditChains(
         maxUnanchoredAgeMs: maxAge,
         witnessHeads: witness?.chains.get(summary.chainId) ?? [],
         resumeFrom: resume?.chains[summary.chainId] ?? null,
+        checkpoints: checkpoints.get(summary.chainId) ?? [],
+        pruned: pruned.get(summary.chainId) ?? [],
+        resumeRows: resumeRows.get(summary.chainId) ?? [],
         now,
         threads,
         fail: (failure) => record(chain, failure),
@@ -163,6 +182,7 @@ export async function verifyAuditChains(
   try {
     await runWithConcurrency(jobs, concurrency);
   } finally {
+    report.threads = threads?.started ?? 0;
     await threads?.close();
   }
 

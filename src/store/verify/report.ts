@@ -96,6 +96,8 @@ export interface VerifyReport {
   /** Whether a witness was compared, and how many of its heads. */
   witness: { checked: boolean; heads: number; unreadableLines: number };
   notes: string[];
+  /** Worker threads the rows were checked on (0: on the calling thread; see option `threads`). */
+  threads: number;
   /**
    * Per chain, the newest tree head this run verified and the Merkle frontier at it: pass it as
    * option `verified` next time (keep it outside the database) and only newer rows are read.

@@ -54,6 +54,8 @@ export class WalkThreads {
   private readonly all: Worker[] = [];
   private readonly walks = new Map<number, Walk>();
   private nextId = 1;
+  /** Threads started so far. */
+  started = 0;
 
   /**
    * @param size threads at most (one walk each at a time)
@@ -138,6 +140,7 @@ export class WalkThreads {
     if (idle) return idle;
     if (this.all.length >= this.size) throw new Error('more walks at once than walk threads');
     const worker = startWorker();
+    this.started += 1;
     worker.on('message', (message: FromWalkThread) => this.receive(message));
     const lost = (error: Error) => {
       for (const walk of this.walks.values()) if (walk.worker === worker) this.abort(walk, error);
