@@ -292,8 +292,10 @@ describe('rows checked on walk threads', () => {
       expect(at(12)).toContain('modified_row');
       expect(here.failures.map((f) => f.kind)).toContain('rewritten_chain');
       expect(here.failures.find((f) => f.chainSeq === 12)?.detail).toMatch(/not representable/);
-      const { verified: _a, ...hereReport } = here;
-      const { verified: _b, ...threadedReport } = threaded;
+      expect(here.threads).toBe(0);
+      expect(threaded.threads).toBe(1);
+      const { verified: _a, threads: _c, ...hereReport } = here;
+      const { verified: _b, threads: _d, ...threadedReport } = threaded;
       expect(threadedReport).toEqual(hereReport);
     } finally {
       await t.close();
