@@ -1,4 +1,4 @@
-import { EMPTY_TREE_HASH, nodeHash } from './tree-hash.js';
+import { EMPTY_TREE_HASH, sha256Binary } from './tree-hash.js';
 
 /** The right edge of a tree: the roots of its perfect subtrees, largest (leftmost) first. */
 export interface TreeFrontier {
@@ -11,9 +11,13 @@ export interface TreeFrontier {
 /**
  * The right edge of an append-only Merkle tree: one hash per perfect subtree (at most log2 n),
  * so appending a leaf and computing the root are O(log n) in time and memory.
+ *
+ * Hashes are kept as binary strings (`sha256Binary`): verify appends one leaf per row, and a
+ * node hash into a reused buffer, handed back as a string, costs half what a Buffer would.
  */
 export class CompactTree {
-  private readonly edge: Buffer[] = [];
+  private readonly edge: string[] = [];
+  private readonly input = Buffer.allocUnsafe(65);
   /** Height of each edge entry; heights strictly decrease from left to right. */
   private readonly heights: number[] = [];
   private leaves = 0;
@@ -41,20 +45,22 @@ export class CompactTree {
     hashes.forEach((hex, i) => {
       if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex))
         throw new TypeError(`frontier.hashes[${i}] must be 64 lowercase hex digits`);
-      tree.edge.push(Buffer.from(hex, 'hex'));
+      tree.edge.push(Buffer.from(hex, 'hex').toString('latin1'));
       tree.heights.push(heights[i] as number);
     });
     tree.leaves = size;
     return tree;
   }
 
-  append(leaf: Buffer): void {
-    let hash = leaf;
+  /** The next leaf hash: 32 bytes, or those bytes as a binary string. */
+  append(leaf: Uint8Array | string): void {
+    let hash = typeof leaf === 'string' ? leaf : Buffer.from(leaf).toString('latin1');
+    if (hash.length !== 32) throw new TypeError('a leaf hash is 32 bytes');
     let height = 0;
     const { edge, heights } = this;
     while (heights.length > 0 && heights[heights.length - 1] === height) {
       heights.pop();
-      hash = nodeHash(edge.pop() as Buffer, hash);
+      hash = this.node(edge.pop() as string, hash);
       height += 1;
     }
     edge.push(hash);
@@ -66,14 +72,26 @@ export class CompactTree {
   root(): Buffer {
     const { edge } = this;
     const last = edge[edge.length - 1];
-    if (!last) return EMPTY_TREE_HASH;
+    if (last === undefined) return EMPTY_TREE_HASH;
     let hash = last;
-    for (let i = edge.length - 2; i >= 0; i--) hash = nodeHash(edge[i] as Buffer, hash);
-    return hash;
+    for (let i = edge.length - 2; i >= 0; i--) hash = this.node(edge[i] as string, hash);
+    return Buffer.from(hash, 'latin1');
   }
 
   /** What `fromFrontier` needs to continue this tree. */
   frontier(): TreeFrontier {
-    return { size: this.leaves, hashes: this.edge.map((h) => h.toString('hex')) };
+    return {
+      size: this.leaves,
+      hashes: this.edge.map((h) => Buffer.from(h, 'latin1').toString('hex')),
+    };
+  }
+
+  /** SHA-256(0x01 ‖ left ‖ right), as `nodeHash`. */
+  private node(left: string, right: string): string {
+    const input = this.input;
+    input[0] = 0x01;
+    input.write(left, 1, 32, 'latin1');
+    input.write(right, 33, 32, 'latin1');
+    return sha256Binary(input);
   }
 }

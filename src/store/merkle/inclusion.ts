@@ -52,12 +52,12 @@ export class InclusionPathBuilder {
     this.ranges.sort((a, b) => a.from - b.from);
   }
 
-  /** The next leaf, in order. */
-  add(leaf: Buffer): void {
+  /** The next leaf hash, in order: 32 bytes, or those bytes as a binary string. */
+  add(leaf: Uint8Array | string): void {
     const position = this.next++;
     if (position >= this.size) throw new RangeError(`more than ${this.size} leaves`);
     if (position === this.index) {
-      this.target = leaf;
+      this.target = typeof leaf === 'string' ? Buffer.from(leaf, 'latin1') : Buffer.from(leaf);
       return;
     }
     const range = this.ranges[this.range] as { from: number; to: number; slot: number };

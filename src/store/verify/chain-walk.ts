@@ -1,5 +1,6 @@
 import type { HashVersion } from '../hashed-columns.js';
 import { CompactTree, type TreeFrontier } from '../merkle/compact-tree.js';
+import { sha256Binary } from '../merkle/tree-hash.js';
 import { type PrunedRange, rangesCovering } from './pruned.js';
 import type { ChainFailure } from './report.js';
 import { RowChecker } from './row-check.js';
@@ -269,6 +270,6 @@ function hashesAs(row: Buffer, version: HashVersion): boolean {
 }
 
 /** A leaf standing for a row that does not verify: the tree then fails to reproduce its heads. */
-function unverifiableLeaf(hash: string, seq: number): Buffer {
-  return Buffer.from(`${hash}:${seq}:unverifiable`);
+function unverifiableLeaf(hash: string, seq: number): string {
+  return sha256Binary(Buffer.from(`${hash}:${seq}:unverifiable`));
 }

@@ -1,7 +1,7 @@
 import { AitrailError } from '../../errors.js';
 import type { HashVersion } from '../hashed-columns.js';
 import { rowLeafHash } from '../merkle/leaf.js';
-import { sha256 } from '../merkle/tree-hash.js';
+import { sha256Binary, sha256Hex } from '../merkle/tree-hash.js';
 import { JsonbWriter } from './jsonb-canonical.js';
 import { checkRowHash } from './rows.js';
 import {
@@ -94,10 +94,16 @@ export class RowChecker {
   /** The row's `hash` and `prev_hash` columns as stored. */
   hash = '';
   prevHash = '';
-  /** RFC 9162 leaf hash of the row's canonical fields; null when the row does not verify. */
-  leaf: Buffer | null = null;
+  /**
+   * RFC 9162 leaf hash of the row's canonical fields, as a binary string (`sha256Binary`); null
+   * when the row does not verify.
+   */
+  leaf: string | null = null;
   /** Rows the fast path could not decide (checked by the reference path instead). */
   slowRows = 0;
+  /** End of the fast path's canonical JSON in its buffer; -1: the reference path decided. */
+  private canonicalEnd = -1;
+  private slowCanonical = '';
 
   constructor(
     readonly version: HashVersion,
@@ -125,8 +131,17 @@ export class RowChecker {
     return end < 0 ? null : this.jsonb.out.toString('utf8', 65, end);
   }
 
+  /** The canonical hashed fields (the leaf bytes) of the row last checked, when it was ok. */
+  get canonical(): string {
+    return this.canonicalEnd < 0
+      ? this.slowCanonical
+      : this.jsonb.out.toString('utf8', 65, this.canonicalEnd);
+  }
+
   check(row: Uint8Array, { leaf = true }: { leaf?: boolean } = {}): void {
     this.row = row;
+    this.canonicalEnd = -1;
+    this.slowCanonical = '';
     this.degraded = false;
     this.sealedAtSeq = null;
     this.detail = undefined;
@@ -137,11 +152,12 @@ export class RowChecker {
       const hashAt = this.starts[HASH_FIELD] as number;
       this.prevHash = out.toString('latin1', 0, 64);
       this.hash = (row as Buffer).toString('latin1', hashAt, hashAt + 64);
-      if (sameHex(sha256(out.subarray(0, end)), row, hashAt)) {
+      if (sha256Hex(out.subarray(0, end)) === this.hash) {
         this.ok = true;
+        this.canonicalEnd = end;
         if (leaf) {
           out[64] = 0x00;
-          this.leaf = sha256(out.subarray(64, end));
+          this.leaf = sha256Binary(out.subarray(64, end));
         }
         return;
       }
@@ -167,7 +183,8 @@ export class RowChecker {
     this.ok = check.ok;
     if (check.ok) {
       this.degraded = check.degraded;
-      if (leaf) this.leaf = rowLeafHash(check.canonical);
+      this.slowCanonical = check.canonical;
+      if (leaf) this.leaf = rowLeafHash(check.canonical).toString('latin1');
     } else {
       this.sealedAtSeq = check.sealedAtSeq;
       this.detail = check.detail;
@@ -272,14 +289,4 @@ function writeJsonString(
   }
   out[o++] = QUOTE;
   return o;
-}
-
-/** Whether the 64 hex characters at `text[at]` spell `digest` (lowercase, as the writer stores it). */
-function sameHex(digest: Buffer, text: Uint8Array, at: number): boolean {
-  for (let i = 0; i < 32; i++) {
-    const b = digest[i] as number;
-    if (text[at + 2 * i] !== hexDigit(b >> 4) || text[at + 2 * i + 1] !== hexDigit(b & 15))
-      return false;
-  }
-  return true;
 }
