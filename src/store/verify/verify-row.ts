@@ -195,46 +195,47 @@ export function writeTimestamp(src: Uint8Array, s: number, out: Uint8Array, o: n
     days = Number(whole);
     rest = Number(micros - whole * MICROS_PER_DAY_BIG);
   }
-  // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
+  // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted); integer
+  // arithmetic throughout (z >= 0 for every year from 1).
   const z = days + POSTGRES_EPOCH_DAYS + 719_468;
-  const era = Math.floor(z / 146_097);
+  if (z < 0) return -1;
+  const era = (z / 146_097) | 0;
   const doe = z - era * 146_097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36_524) | 0) - ((doe / 146_096) | 0)) / 365) | 0;
+  const doy = doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0));
+  const mp = ((5 * doy + 2) / 153) | 0;
+  const day = doy - (((153 * mp + 2) / 5) | 0) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   if (year < 1 || year > 9999) return -1;
+  const second = Math.floor(rest / 1_000_000);
+  const micro = rest - second * 1_000_000;
+  const hours = (second / 3600) | 0;
+  const minutes = ((second - hours * 3600) / 60) | 0;
+  const seconds = second - hours * 3600 - minutes * 60;
   o = digits(year, 4, out, o);
   out[o++] = 0x2d;
   o = digits(month, 2, out, o);
   out[o++] = 0x2d;
   o = digits(day, 2, out, o);
   out[o++] = 0x54;
-  const hours = Math.floor(rest / 3_600_000_000);
-  rest -= hours * 3_600_000_000;
-  const minutes = Math.floor(rest / 60_000_000);
-  rest -= minutes * 60_000_000;
-  const seconds = Math.floor(rest / 1_000_000);
-  rest -= seconds * 1_000_000;
   o = digits(hours, 2, out, o);
   out[o++] = 0x3a;
   o = digits(minutes, 2, out, o);
   out[o++] = 0x3a;
   o = digits(seconds, 2, out, o);
   out[o++] = 0x2e;
-  o = digits(rest, 6, out, o);
+  o = digits(micro, 6, out, o);
   out[o++] = 0x5a;
   return o;
 }
 
+/** `value` (0 <= value < 2^31) in `width` decimal digits, zero-padded. */
 function digits(value: number, width: number, out: Uint8Array, o: number): number {
   for (let i = width - 1; i >= 0; i--) {
-    out[o + i] = 0x30 + (value % 10);
-    value = Math.floor(value / 10);
+    const tenth = (value / 10) | 0;
+    out[o + i] = 0x30 + value - tenth * 10;
+    value = tenth;
   }
   return o + width;
 }
