@@ -54,7 +54,10 @@ export class CompactTree {
 
   /** The next leaf hash: 32 bytes, or those bytes as a binary string. */
   append(leaf: Uint8Array | string): void {
-    let hash = typeof leaf === 'string' ? leaf : Buffer.from(leaf).toString('latin1');
+    let hash =
+      typeof leaf === 'string'
+        ? leaf
+        : Buffer.from(leaf.buffer, leaf.byteOffset, leaf.length).toString('latin1');
     if (hash.length !== 32) throw new TypeError('a leaf hash is 32 bytes');
     let height = 0;
     const { edge, heights } = this;
