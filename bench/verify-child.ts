@@ -2,12 +2,15 @@
  * Child process of the verify benchmark, so each figure holds the verifier's memory and nothing
  * of the generator's:
  *
- *   verify <url> [STATE_OUT]    verifyAuditChains over the whole table (the verified heads saved
- *                               to STATE_OUT when given)
- *   incremental <url> STATE     verifyAuditChains given the verified heads in STATE
- *   baseline <url>              the same modules loaded, the store opened, the rows counted
+ *   verify <url> [--state-out FILE]    verifyAuditChains over the whole table (the verified heads
+ *                                      saved to FILE when given)
+ *   incremental <url> --state FILE     verifyAuditChains given the verified heads in FILE
+ *   baseline <url>                     the same modules loaded, the store opened, rows counted
+ *
+ * `--threads on|off` forces walk threads on or off (default: verify decides).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { openAuditStore } from '../src/store/open-store.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
 import { peakRssBytes, reportToParent } from './child.js';
@@ -23,16 +26,24 @@ export interface VerifyChildResult {
   peakRssBytes: number;
 }
 
-const [mode, url, file] = process.argv.slice(2);
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'state-out': { type: 'string' },
+    state: { type: 'string' },
+    threads: { type: 'string' },
+  },
+});
+const [mode, url] = positionals;
 if ((mode !== 'verify' && mode !== 'incremental' && mode !== 'baseline') || !url) {
-  throw new TypeError(
-    'usage: verify-child.ts verify|incremental|baseline <postgres url> [state file]',
-  );
+  throw new TypeError('usage: verify-child.ts verify|incremental|baseline <postgres url> [flags]');
 }
-if (mode === 'incremental' && !file) throw new TypeError('incremental needs the state file');
+if (mode === 'incremental' && !values.state) throw new TypeError('incremental needs --state FILE');
+const threads = values.threads === undefined ? undefined : values.threads === 'on';
 const store = await openAuditStore({ databaseUrl: url, migrate: false });
 try {
-  const verified = mode === 'incremental' ? JSON.parse(readFileSync(file as string, 'utf8')) : null;
+  const verified =
+    mode === 'incremental' ? JSON.parse(readFileSync(values.state as string, 'utf8')) : null;
   const started = performance.now();
   let result: VerifyChildResult;
   if (mode === 'baseline') {
@@ -47,7 +58,7 @@ try {
       peakRssBytes: peakRssBytes(),
     };
   } else {
-    const report = await verifyAuditChains(store, { verified });
+    const report = await verifyAuditChains(store, { verified, threads });
     result = {
       mode,
       rows: report.rowsChecked,
@@ -57,7 +68,8 @@ try {
       threads: report.threads,
       peakRssBytes: peakRssBytes(),
     };
-    if (mode === 'verify' && file) writeFileSync(file, JSON.stringify(report.verified));
+    const stateOut = values['state-out'];
+    if (mode === 'verify' && stateOut) writeFileSync(stateOut, JSON.stringify(report.verified));
   }
   reportToParent(result);
 } finally {

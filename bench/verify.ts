@@ -159,7 +159,7 @@ async function incrementalVerify(options: VerifyOptions): Promise<Figure[]> {
     for (let run = 0; run < options.runs; run++) {
       const resumed = await runChild<VerifyChildResult>(
         'verify-child.ts',
-        ['incremental', copy.url, state],
+        ['incremental', copy.url, '--state', state],
         { timeoutMs },
       );
       const whole = await runChild<VerifyChildResult>('verify-child.ts', ['verify', copy.url], {
