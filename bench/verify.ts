@@ -106,7 +106,7 @@ async function fullVerify(
     unit: 'rows/s',
     samples: rowsPerSecond,
     note: [
-      `rows checked on ${[...threads].join(' or ')} walk thread(s) (0: on the verifying thread, where the load average leaves no core free)`,
+      `rows checked on ${[...threads].join(' or ')} walk thread(s) (0: on the verifying thread: fewer than 4 CPUs, or fewer than 2 idle)`,
       ...problems,
     ].join('; '),
   });

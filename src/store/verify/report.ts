@@ -132,8 +132,8 @@ export interface VerifyOptions {
   concurrency?: number;
   /**
    * Check rows on worker threads (one per chain being checked) while this thread reads them:
-   * true always, false never. By default only where they buy a core: 2 CPUs or more, the load
-   * average leaving one free, and 20,000 rows or more to read in the chain.
+   * true always, false never. By default only where they buy a core: 4 CPUs or more, the load
+   * average leaving two free, and 20,000 rows or more to read in the chain.
    */
   threads?: boolean;
   /** Rows per statement (each streamed where the store can); memory stays constant whatever the table size. Default 50,000. */

@@ -19,9 +19,9 @@ export type FromWalkThread =
   | { type: 'error'; id: number; message: string; code: string | null };
 
 /** Bytes per batch sent to a walk thread. */
-const BATCH_BYTES = 256 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 /** Batches a walk may have in flight before the database stream is paused. */
-const MAX_IN_FLIGHT = 6;
+const MAX_IN_FLIGHT = 4;
 
 /** A walk running on another thread: fed rows, it answers with its summary. */
 export interface WalkHandle {
