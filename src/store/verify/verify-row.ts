@@ -85,11 +85,16 @@ export class BinaryRowSplitter {
           complete = false;
           break;
         }
-        const size = data.readInt32BE(q);
+        const size =
+          ((data[q] as number) << 24) |
+          ((data[q + 1] as number) << 16) |
+          ((data[q + 2] as number) << 8) |
+          (data[q + 3] as number);
         q += 4 + Math.max(size, 0);
       }
       if (!complete || q > length) break;
-      this.onRow(data.subarray(p, q));
+      // A chunk is usually one row (one CopyData message): hand it over without a new view.
+      this.onRow(p === 0 && q === length ? data : data.subarray(p, q));
       p = q;
     }
     if (p < length && !this.ended) this.carry = Buffer.from(data.subarray(p));
