@@ -35,7 +35,11 @@ const { positionals, values } = parseArgs({
   },
 });
 const [mode, url] = positionals;
-if ((mode !== 'verify' && mode !== 'incremental' && mode !== 'baseline') || !url) {
+if (
+  (mode !== 'verify' && mode !== 'incremental' && mode !== 'baseline') ||
+  !url ||
+  positionals.length !== 2
+) {
   throw new TypeError('usage: verify-child.ts verify|incremental|baseline <postgres url> [flags]');
 }
 if (mode === 'incremental' && !values.state) throw new TypeError('incremental needs --state FILE');

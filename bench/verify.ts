@@ -145,7 +145,7 @@ async function incrementalVerify(options: VerifyOptions): Promise<Figure[]> {
   try {
     const first = await runChild<VerifyChildResult>(
       'verify-child.ts',
-      ['verify', copy.url, state],
+      ['verify', copy.url, '--state-out', state],
       {
         timeoutMs,
       },
