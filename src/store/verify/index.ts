@@ -329,15 +329,26 @@ function sortedByKey<T>(record: Record<string, T>): Record<string, T> {
   );
 }
 
+/** Runs the jobs, `limit` at a time; after a failure no new job starts, and the first error is thrown. */
 async function runWithConcurrency(jobs: Array<() => Promise<void>>, limit: number): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < jobs.length) {
+    while (next < jobs.length && !failed) {
       const job = jobs[next++] as () => Promise<void>;
-      await job();
+      try {
+        await job();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(limit, jobs.length) }, worker),
+  );
+  const rejected = results.find((r) => r.status === 'rejected');
+  if (rejected) throw (rejected as PromiseRejectedResult).reason;
 }
 
 interface ChainSummary {

@@ -56,6 +56,9 @@ export class WalkThreads {
   private nextId = 1;
   /** Threads started so far. */
   started = 0;
+  private closed = false;
+  /** Threads that failed or exited: never handed a walk again. */
+  private readonly lostWorkers = new Set<Worker>();
 
   /**
    * @param size threads at most (one walk each at a time)
@@ -121,7 +124,7 @@ export class WalkThreads {
         worker.postMessage({ type: 'end', id } satisfies ToWalkThread);
         summary = finished.finally(() => {
           this.walks.delete(id);
-          this.idle.push(worker);
+          if (!this.closed && !this.lostWorkers.has(worker)) this.idle.push(worker);
         });
         return summary;
       },
@@ -129,6 +132,7 @@ export class WalkThreads {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const workers = this.all.splice(0);
     this.idle.length = 0;
     for (const worker of workers) worker.removeAllListeners('exit');
@@ -136,6 +140,7 @@ export class WalkThreads {
   }
 
   private worker(): Worker {
+    if (this.closed) throw new Error('the walk threads were closed');
     const idle = this.idle.pop();
     if (idle) return idle;
     if (this.all.length >= this.size) throw new Error('more walks at once than walk threads');
@@ -143,6 +148,9 @@ export class WalkThreads {
     this.started += 1;
     worker.on('message', (message: FromWalkThread) => this.receive(message));
     const lost = (error: Error) => {
+      this.lostWorkers.add(worker);
+      const at = this.all.indexOf(worker);
+      if (at >= 0) this.all.splice(at, 1);
       for (const walk of this.walks.values()) if (walk.worker === worker) this.abort(walk, error);
     };
     worker.on('error', lost);
