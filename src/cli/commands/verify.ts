@@ -125,6 +125,8 @@ async function verify(
 
 /** The verified heads of the last run, or null the first time (no file yet). */
 function readState(file: string): VerifiedHeads | null {
+  if (!existsSync(dirname(file)))
+    throw new UsageError(`--state: directory ${dirname(file)} does not exist`);
   if (!existsSync(file)) return null;
   let text: string;
   try {
