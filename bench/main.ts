@@ -174,7 +174,17 @@ async function runBenchmarks(
     datasetText = describeDataset(dataset);
     log(`  ${datasetText}\n  done in ${formatDuration(performance.now() - started)}`);
     try {
-      await step('verify', () => benchVerify({ runs: config.runs, dataset, log }));
+      await step('verify', () =>
+        benchVerify({
+          runs: config.runs,
+          dataset,
+          postgres,
+          log,
+          // Full mode: rows/s and memory at 100,000 rows too, beside the 1,000,000-row table.
+          smallerRows: config.mode === 'full' ? 100_000 : null,
+          newRows: 10_000,
+        }),
+      );
       await step('proofs', () => benchProofs({ runs: config.runs, dataset }));
       await step('queries', () => benchQueries({ runs: config.runs, dataset }));
     } finally {

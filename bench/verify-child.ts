@@ -1,40 +1,56 @@
 /**
- * Child process of the verify benchmark: `verify <url>` runs `verifyAuditChains` over the whole
- * table; `baseline <url>` loads the same modules, opens the store and counts rows. Each reports
- * its peak RSS, so the figure holds the verifier's memory and nothing of the generator's.
+ * Child process of the verify benchmark, so each figure holds the verifier's memory and nothing
+ * of the generator's:
+ *
+ *   verify <url> [--state-out FILE]    verifyAuditChains over the whole table (the verified heads
+ *                                      saved to FILE when given)
+ *   incremental <url> --state FILE     verifyAuditChains given the verified heads in FILE
+ *   baseline <url>                     the same modules loaded, the store opened, rows counted
+ *
+ * `--threads on|off` forces walk threads on or off (default: verify decides).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { openAuditStore } from '../src/store/open-store.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
 import { peakRssBytes, reportToParent } from './child.js';
 
 export interface VerifyChildResult {
-  mode: 'verify' | 'baseline';
+  mode: 'verify' | 'incremental' | 'baseline';
   rows: number;
   seconds: number;
   ok: boolean;
   chains: number;
+  /** Walk threads the rows were checked on (0: the verifying thread). */
+  threads: number;
   peakRssBytes: number;
 }
 
-const [mode, url] = process.argv.slice(2);
-if ((mode !== 'verify' && mode !== 'baseline') || !url) {
-  throw new TypeError('usage: verify-child.ts verify|baseline <postgres url>');
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'state-out': { type: 'string' },
+    state: { type: 'string' },
+    threads: { type: 'string' },
+  },
+});
+const [mode, url] = positionals;
+if (
+  (mode !== 'verify' && mode !== 'incremental' && mode !== 'baseline') ||
+  !url ||
+  positionals.length !== 2
+) {
+  throw new TypeError('usage: verify-child.ts verify|incremental|baseline <postgres url> [flags]');
 }
+if (mode === 'incremental' && !values.state) throw new TypeError('incremental needs --state FILE');
+const threads = values.threads === undefined ? undefined : values.threads === 'on';
 const store = await openAuditStore({ databaseUrl: url, migrate: false });
 try {
+  const verified =
+    mode === 'incremental' ? JSON.parse(readFileSync(values.state as string, 'utf8')) : null;
   const started = performance.now();
   let result: VerifyChildResult;
-  if (mode === 'verify') {
-    const report = await verifyAuditChains(store);
-    result = {
-      mode,
-      rows: report.rowsChecked,
-      seconds: (performance.now() - started) / 1000,
-      ok: report.ok,
-      chains: report.chains.length,
-      peakRssBytes: peakRssBytes(),
-    };
-  } else {
+  if (mode === 'baseline') {
     const [row] = await store.query<{ n: string }>('SELECT count(*) AS n FROM audit_logs');
     result = {
       mode,
@@ -42,8 +58,22 @@ try {
       seconds: (performance.now() - started) / 1000,
       ok: true,
       chains: 0,
+      threads: 0,
       peakRssBytes: peakRssBytes(),
     };
+  } else {
+    const report = await verifyAuditChains(store, { verified, threads });
+    result = {
+      mode,
+      rows: report.rowsChecked,
+      seconds: (performance.now() - started) / 1000,
+      ok: report.ok,
+      chains: report.chains.length,
+      threads: report.threads,
+      peakRssBytes: peakRssBytes(),
+    };
+    const stateOut = values['state-out'];
+    if (mode === 'verify' && stateOut) writeFileSync(stateOut, JSON.stringify(report.verified));
   }
   reportToParent(result);
 } finally {

@@ -128,7 +128,11 @@ export {
 export {
   type ChainFailure,
   type ChainReport,
+  parseVerifiedHeads,
   type TamperKind,
+  VERIFIED_HEADS_FORMAT,
+  type VerifiedChain,
+  type VerifiedHeads,
   type VerifyOptions,
   type VerifyReport,
   VerifyScopeError,

@@ -15,6 +15,12 @@ export interface AuditStore {
   /** Runs one parameterised statement and returns its rows. */
   query<T extends object>(text: string, params?: unknown[]): Promise<T[]>;
   /**
+   * Runs `COPY (…) TO STDOUT` (text format) on a connection of its own and returns its output,
+   * one line per row, as a stream with backpressure. Optional: verify reads through `query`
+   * where a store has none (the embedded store).
+   */
+  copyOut?(statement: string): Promise<import('node:stream').Readable>;
+  /**
    * Inserts sealed records in one statement, idempotently (`ON CONFLICT (event_id) DO NOTHING`).
    * Resolves to the number of rows that were new.
    */

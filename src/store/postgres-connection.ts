@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import postgres from 'postgres';
 import { AitrailError, isAitrailError } from '../errors.js';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
@@ -114,6 +115,34 @@ export class PostgresConnection {
       throw error;
     }
     this.idleCopyClients.push(client);
+  }
+
+  /** `COPY … TO STDOUT` as a stream, on a dedicated connection (verify reads chains this way). */
+  async copyOut(statement: string): Promise<Readable> {
+    const client = this.idleCopyClients.pop() ?? this.client(1);
+    let stream: Readable;
+    try {
+      stream = (await client.unsafe(statement).readable()) as unknown as Readable;
+    } catch (error) {
+      if (isConnectionError(error)) void client.end({ timeout: 0 }).catch(() => {});
+      else this.idleCopyClients.push(client);
+      throw error;
+    }
+    // Back to the idle list once the copy ran to its end; a stream closed early (or failed)
+    // leaves its connection mid-COPY, so that connection is closed instead.
+    let ended = false;
+    stream.once('end', () => {
+      ended = true;
+      // postgres.js 3.4.9 pauses its socket when the stream's buffer is full and resumes it only
+      // from the stream's read(): a copy whose last rows arrived into a full buffer would end
+      // with the socket paused, and the connection would hang on its next statement.
+      (stream as Readable & { _read(size: number): void })._read(0);
+    });
+    stream.once('close', () => {
+      if (ended) this.idleCopyClients.push(client);
+      else void client.end({ timeout: 0 }).catch(() => {});
+    });
+    return stream;
   }
 
   /**

@@ -1,6 +1,19 @@
-import { existsSync } from 'node:fs';
-import type { ChainReport, VerifyReport } from '../../store/verify/index.js';
-import { VerifyScopeError, verifyAuditChains } from '../../store/verify/index.js';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import type { ChainReport, VerifiedHeads, VerifyReport } from '../../store/verify/index.js';
+import {
+  parseVerifiedHeads,
+  VerifyScopeError,
+  verifyAuditChains,
+} from '../../store/verify/index.js';
 import { type CliCommand, DATABASE_URL_FLAG, defineCommand, formatFlag } from '../command.js';
 import { printable } from '../format.js';
 import { openCliStore } from '../open-cli-store.js';
@@ -17,7 +30,7 @@ export const command: CliCommand = defineCommand({
   name: 'verify',
   summary: 'Check every hash chain, tree head and checkpoint (exit 1 when anything does not hold)',
   details:
-    "Signatures are checked with AITRAIL_SIGNING_KEY (HMAC secret, or Ed25519 private/public key PEM). Every failure is listed (kind, chain, sequence, event id); rows newer than their chain's last tree head are reported as unanchored.",
+    "Signatures are checked with AITRAIL_SIGNING_KEY (HMAC secret, or Ed25519 private/public key PEM). Every failure is listed (kind, chain, sequence, event id); rows newer than their chain's last tree head are reported as unanchored. With --state FILE, each chain goes on from the tree head the last run verified (and saved in FILE): only newer rows are read; a run without --state re-reads everything.",
   flags: {
     witness: {
       type: 'string',
@@ -37,6 +50,12 @@ export const command: CliCommand = defineCommand({
       valueName: '24h|DATE|ISO',
       description: 'verify chains with rows since this time',
     },
+    state: {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'incremental: go on from the tree heads verified before (read from FILE when it exists), then save the newly verified heads there; keep FILE outside the database',
+    },
     format: formatFlag(['table', 'json'] as const),
     'database-url': DATABASE_URL_FLAG,
   },
@@ -47,6 +66,7 @@ async function verify(
   values: {
     chain?: string;
     since?: string;
+    state?: string;
     witness?: string;
     'max-unanchored-age'?: string;
     format?: string;
@@ -64,6 +84,12 @@ async function verify(
   const witnessDir = values.witness ?? (process.env.AITRAIL_WITNESS_DIR || null);
   if (witnessDir !== null && !existsSync(witnessDir))
     throw new UsageError(`--witness: directory ${witnessDir} does not exist`);
+  const stateFile = values.state;
+  if (stateFile !== undefined && since !== undefined)
+    throw new UsageError(
+      '--state and --since exclude each other: --since checks a window, not the whole chain',
+    );
+  const verified = stateFile === undefined ? null : readState(stateFile);
   const signer = signerFromEnv(process.env);
   const store = await openCliStore(values['database-url']);
   let report: VerifyReport;
@@ -75,6 +101,7 @@ async function verify(
       signer,
       witnessDir,
       maxUnanchoredAgeMs,
+      verified,
       onProgress: progress?.update,
     });
     progress?.done();
@@ -84,12 +111,62 @@ async function verify(
   } finally {
     await store.close();
   }
-  out.write(`${format === 'json' ? JSON.stringify(report, null, 2) : renderTable(report)}\n`);
+  if (stateFile !== undefined && report.verified) writeState(stateFile, report.verified);
+  // The heads to resume from go to the state file, not into the printed report.
+  const { verified: _, ...printed } = report;
+  out.write(`${format === 'json' ? JSON.stringify(printed, null, 2) : renderTable(report)}\n`);
   if (!report.ok) {
     const failed = report.chains.filter((c) => c.failures > 0).length;
     throw new CheckFailed(
       `verify failed: ${report.failureCount} failure(s) in ${failed} of ${report.chains.length} chain(s)`,
     );
+  }
+}
+
+/** The verified heads of the last run, or null the first time (no file yet). */
+function readState(file: string): VerifiedHeads | null {
+  if (!existsSync(dirname(file)))
+    throw new UsageError(`--state: directory ${dirname(file)} does not exist`);
+  if (!existsSync(file)) return null;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--state: cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseVerifiedHeads(JSON.parse(text), `--state ${file}`);
+  } catch (error) {
+    throw new UsageError(
+      error instanceof TypeError
+        ? error.message
+        : `--state ${file}: not JSON (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Replaces the state file whole (write aside, fsync, rename): a crash leaves the old one or the new one. */
+function writeState(file: string, verified: VerifiedHeads): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'w', 0o644);
+  try {
+    const bytes = Buffer.from(`${JSON.stringify(verified, null, 2)}\n`);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  try {
+    const directory = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(directory);
+    } finally {
+      closeSync(directory);
+    }
+  } catch {
+    // Not every file system lets a directory be opened for fsync; the rename stands.
   }
 }
 
@@ -111,7 +188,7 @@ function renderTable(report: VerifyReport): string {
       ? printable(
           `FAILED ${failure.kind}${failure.eventId ? ` at ${failure.eventId}` : ''}: ${failure.detail}${chain.failures > 1 ? ` (and ${chain.failures - 1} more below)` : ''}`,
         )
-      : `ok${chain.legacy ? ' (legacy chain)' : ''}${chain.degradedRows ? ` (${chain.degradedRows} degraded row(s) verified)` : ''}${chain.unanchored.rows ? ` (${chain.unanchored.rows} unanchored row(s))` : ''}`;
+      : `ok${chain.legacy ? ' (legacy chain)' : ''}${chain.resumedFrom !== null ? ` (on from the head verified at size ${chain.resumedFrom})` : ''}${chain.degradedRows ? ` (${chain.degradedRows} degraded row(s) verified)` : ''}${chain.unanchored.rows ? ` (${chain.unanchored.rows} unanchored row(s))` : ''}`;
     lines.push(
       `${printable(chain.chainId).padEnd(38)}${String(chain.rowsChecked).padStart(10)}  ${range.padEnd(16)}${checkpointSummary(chain).padEnd(20)}${result}`,
     );

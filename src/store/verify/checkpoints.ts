@@ -24,21 +24,48 @@ interface CheckpointRow {
 
 const KIND_ORDER = { genesis: 0, legacy: 1, periodic: 1, final: 2 } as const;
 
-/** A chain's checkpoints by tree size; at one size the genesis comes first and the final last. */
+/**
+ * A chain's checkpoints (from tree size `fromSeq` on) by tree size; at one size the genesis comes
+ * first and the final last.
+ */
 export async function loadCheckpoints(
   store: AuditStore,
   chainId: string,
+  fromSeq = 0,
 ): Promise<StoredCheckpoint[]> {
-  const rows = await store.query<CheckpointRow>(
-    `SELECT chain_id, chain_seq, head_hash,
-       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-       service_name, algorithm, key_id, signature, final, kind, root_hash, prev_checkpoint_hash,
-       hash_version
-     FROM audit_checkpoints WHERE chain_id = $1 ORDER BY chain_seq, final`,
-    [chainId],
-  );
-  return rows
-    .map((c) => ({
+  const chains = await loadChainCheckpoints(store, [{ chainId, fromSeq }]);
+  return chains.get(chainId) ?? [];
+}
+
+/**
+ * The checkpoints of many chains in one statement, each chain's from its own tree size on (a
+ * resumed chain's from its verified head), in the order of `loadCheckpoints`. `chains` null: every
+ * chain, from size 0.
+ */
+export async function loadChainCheckpoints(
+  store: AuditStore,
+  chains: ReadonlyArray<{ chainId: string; fromSeq: number }> | null,
+): Promise<Map<string, StoredCheckpoint[]>> {
+  const columns = `c.chain_id, c.chain_seq, c.head_hash,
+       to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
+       c.service_name, c.algorithm, c.key_id, c.signature, c.final, c.kind, c.root_hash,
+       c.prev_checkpoint_hash, c.hash_version`;
+  const rows =
+    chains === null
+      ? await store.query<CheckpointRow>(
+          `SELECT ${columns} FROM audit_checkpoints c ORDER BY c.chain_id, c.chain_seq, c.final`,
+        )
+      : await store.query<CheckpointRow>(
+          `SELECT ${columns} FROM audit_checkpoints c
+           JOIN unnest($1::text[], $2::int8[]) AS wanted(chain_id, from_seq)
+             ON wanted.chain_id = c.chain_id AND c.chain_seq >= wanted.from_seq
+           ORDER BY c.chain_id, c.chain_seq, c.final`,
+          [chains.map((c) => c.chainId), chains.map((c) => c.fromSeq)],
+        );
+  const byChain = new Map<string, StoredCheckpoint[]>();
+  for (const c of rows) {
+    const list = byChain.get(c.chain_id) ?? [];
+    list.push({
       chainId: c.chain_id,
       kind: c.kind,
       chainSeq: Number(c.chain_seq),
@@ -53,8 +80,18 @@ export async function loadCheckpoints(
       keyId: c.key_id,
       signature: c.signature,
       final: c.final === true,
-    }))
-    .sort((a, b) => a.chainSeq - b.chainSeq || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+    });
+    byChain.set(c.chain_id, list);
+  }
+  for (const list of byChain.values()) {
+    list.sort(
+      (a, b) =>
+        a.chainSeq - b.chainSeq ||
+        KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+        Number(a.final) - Number(b.final),
+    );
+  }
+  return byChain;
 }
 
 /**

@@ -1,23 +1,23 @@
 import { AitrailError } from '../../errors.js';
 import type { AuditStore } from '../audit-store.js';
 import type { HashVersion } from '../hashed-columns.js';
-import { inclusionPath } from '../merkle/inclusion.js';
-import { rowLeafHash } from '../merkle/leaf.js';
+import { InclusionPathBuilder, rootFromInclusionPath } from '../merkle/inclusion.js';
 import { INCLUSION_PROOF_FORMAT, type InclusionProof } from '../merkle/proof.js';
-import { treeHash } from '../merkle/tree-hash.js';
+import { readChainRows } from './chain-rows.js';
 import { loadCheckpoints } from './checkpoints.js';
-import { checkRowHash, ROW_COLUMNS, type RowForVerify } from './rows.js';
+import { RowChecker } from './row-check.js';
 
 export interface ProveOptions {
   eventId: string;
-  /** Rows read per page while the leaves are rebuilt. Default 10,000. */
+  /** Rows per statement while the leaves are rebuilt. Default 50,000. */
   pageSize?: number;
 }
 
 /**
- * Builds an inclusion proof of one row in the latest tree head that covers it. The chain's
- * leaves up to that head are rebuilt from the rows (32 bytes each in memory) and the root is
- * checked against the head before the proof is handed out.
+ * Builds an inclusion proof of one row in the latest tree head that covers it. The chain's rows
+ * up to that head are streamed once: each row's hash is checked, its leaf folded into the audit
+ * path as it goes past (O(log n) memory), and the path's root compared with the head before the
+ * proof is handed out.
  */
 export async function proveEvent(
   store: AuditStore,
@@ -25,7 +25,11 @@ export async function proveEvent(
 ): Promise<InclusionProof> {
   if (typeof options?.eventId !== 'string' || options.eventId.length === 0)
     throw new TypeError('proveEvent: options.eventId must be a non-empty string');
-  const pageSize = options.pageSize ?? 10_000;
+  const pageSize = options.pageSize ?? 50_000;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw new TypeError(
+      `proveEvent: options.pageSize must be a whole number >= 1, got ${pageSize}`,
+    );
   const [target] = await store.query<{ chain_id: string; chain_seq: string | number }>(
     'SELECT chain_id, chain_seq FROM audit_logs WHERE event_id = $1',
     [options.eventId],
@@ -47,35 +51,33 @@ export async function proveEvent(
     );
   }
   const version: HashVersion = head.hashVersion;
-  const leaves: Buffer[] = [];
+  const broken = (detail: string) =>
+    new AitrailError('CHAIN_BROKEN', `chain ${chainId} ${detail}: run aitrail verify`);
+  const path = new InclusionPathBuilder(seq - 1, head.chainSeq);
+  const checker = new RowChecker(version, 0);
+  let next = 1;
   let canonicalFields = '';
-  let after = 0;
-  while (after < head.chainSeq) {
-    const page = await store.query<RowForVerify>(
-      `SELECT ${ROW_COLUMNS} FROM audit_logs WHERE chain_id = $1 AND chain_seq > $2 AND chain_seq <= $3 ORDER BY chain_seq LIMIT $4`,
-      [chainId, after, head.chainSeq, pageSize],
-    );
-    if (page.length === 0) break;
-    for (const row of page) {
-      const rowSeq = Number(row.chain_seq);
-      const check = checkRowHash(row, rowSeq, 0, version);
-      if (rowSeq !== leaves.length + 1 || !check.ok) {
-        throw new AitrailError(
-          'CHAIN_BROKEN',
-          `chain ${chainId} does not verify at seq ${rowSeq}: run aitrail verify`,
-        );
-      }
-      leaves.push(rowLeafHash(check.canonical));
-      if (rowSeq === seq) canonicalFields = check.canonical;
-      after = rowSeq;
-    }
-  }
-  if (leaves.length !== head.chainSeq || treeHash(leaves).toString('hex') !== head.rootHash) {
-    throw new AitrailError(
-      'CHAIN_BROKEN',
-      `the rows of chain ${chainId} do not reproduce its tree head at size ${head.chainSeq}: run aitrail verify`,
-    );
-  }
+  await readChainRows(store, {
+    chainId,
+    afterSeq: 0,
+    throughSeq: head.chainSeq,
+    pageRows: pageSize,
+    onRow: (row) => {
+      checker.check(row);
+      if (checker.seq !== next || !checker.ok || checker.leaf === null)
+        throw broken(`does not verify at seq ${checker.seq}`);
+      path.add(checker.leaf);
+      if (checker.seq === seq) canonicalFields = checker.canonical;
+      next += 1;
+    },
+  });
+  if (next !== head.chainSeq + 1)
+    throw broken(`has ${next - 1} of the ${head.chainSeq} rows its tree head covers`);
+  const leaf = path.leaf as Buffer;
+  const auditPath = path.path();
+  const root = rootFromInclusionPath(leaf, seq - 1, head.chainSeq, auditPath);
+  if (root === null || root.toString('hex') !== head.rootHash)
+    throw broken(`does not reproduce its tree head at size ${head.chainSeq}`);
   return {
     format: INCLUSION_PROOF_FORMAT,
     eventId: options.eventId,
@@ -84,8 +86,8 @@ export async function proveEvent(
     leafIndex: seq - 1,
     hashVersion: version,
     canonicalFields,
-    leafHash: (leaves[seq - 1] as Buffer).toString('hex'),
-    auditPath: inclusionPath(leaves, seq - 1).map((h) => h.toString('hex')),
+    leafHash: leaf.toString('hex'),
+    auditPath: auditPath.map((h) => h.toString('hex')),
     treeHead: head,
     keyId: head.keyId,
   };

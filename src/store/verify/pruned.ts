@@ -95,17 +95,26 @@ export async function loadPrunedRanges(
   chainId: string,
   signer: CheckpointSigner | null,
 ): Promise<PrunedRange[]> {
+  return (await loadChainPrunedRanges(store, signer, chainId)).get(chainId) ?? [];
+}
+
+/** The same for every chain (or one), in one statement: prune records are few. */
+export async function loadChainPrunedRanges(
+  store: AuditStore,
+  signer: CheckpointSigner | null,
+  chainId?: string,
+): Promise<Map<string, PrunedRange[]>> {
+  const byChain = new Map<string, PrunedRange[]>();
   const [table] = await store.query<{ found: boolean }>(
     "SELECT to_regclass('audit_prunes') IS NOT NULL AS found",
   );
-  if (!table?.found) return [];
+  if (!table?.found) return byChain;
   const rows = await store.query<PruneRow>(
     `SELECT id::text, partition_name, ${ISO('range_from')}, ${ISO('range_to')}, ${ISO('pruned_at')},
        rows_removed, chains, algorithm, key_id, signature
-     FROM audit_prunes WHERE chains @> $1::jsonb`,
-    [JSON.stringify([{ chainId }])],
+     FROM audit_prunes${chainId === undefined ? '' : ' WHERE chains @> $1::jsonb'}`,
+    chainId === undefined ? [] : [JSON.stringify([{ chainId }])],
   );
-  const ranges: PrunedRange[] = [];
   for (const row of rows) {
     const fields: PruneRecordFields = {
       id: row.id,
@@ -124,8 +133,9 @@ export async function loadPrunedRanges(
           row.key_id === signer.keyId &&
           signer.verify({ ...statement, signature: row.signature });
     for (const chain of row.chains) {
-      if (chain.chainId !== chainId) continue;
-      ranges.push({
+      if (chainId !== undefined && chain.chainId !== chainId) continue;
+      const list = byChain.get(chain.chainId) ?? [];
+      list.push({
         ...chain,
         pruneId: row.id,
         partitionName: row.partition_name,
@@ -133,9 +143,11 @@ export async function loadPrunedRanges(
         rangeTo: row.range_to,
         signatureValid,
       });
+      byChain.set(chain.chainId, list);
     }
   }
-  return ranges.sort((a, b) => a.firstSeq - b.firstSeq);
+  for (const list of byChain.values()) list.sort((a, b) => a.firstSeq - b.firstSeq);
+  return byChain;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CheckpointSigner } from '../writer/checkpoint-signer.js';
+import type { VerifiedHeads } from './verified-heads.js';
 
 /** What `verify` found wrong with a chain. */
 export type TamperKind =
@@ -42,6 +43,11 @@ export interface ChainReport {
   chainId: string;
   /** Written before tree heads existed (hash version 1, no genesis): checked as before. */
   legacy: boolean;
+  /**
+   * The size of the tree head an earlier run verified (option `verified`) that this run went on
+   * from: rows and checkpoints before it were not read again. Null: checked from the start.
+   */
+  resumedFrom: number | null;
   rowsChecked: number;
   firstSeq: number | null;
   lastSeq: number | null;
@@ -90,6 +96,14 @@ export interface VerifyReport {
   /** Whether a witness was compared, and how many of its heads. */
   witness: { checked: boolean; heads: number; unreadableLines: number };
   notes: string[];
+  /** Worker threads the rows were checked on (0: on the calling thread; see option `threads`). */
+  threads: number;
+  /**
+   * Per chain, the newest tree head this run verified and the Merkle frontier at it: pass it as
+   * option `verified` next time (keep it outside the database) and only newer rows are read.
+   * A chain with failures keeps the entry it came with. Absent with `since`.
+   */
+  verified?: VerifiedHeads;
 }
 
 export interface VerifyOptions {
@@ -108,7 +122,21 @@ export interface VerifyOptions {
   maxUnanchoredAgeMs?: number | null;
   /** Failures listed in the report; the rest are counted. Default 1000. */
   maxFailures?: number;
-  /** Rows per page; memory stays constant whatever the table size. Default 5000. */
+  /**
+   * Tree heads an earlier run verified (its report's `verified`): each chain is checked from its
+   * head on, the tree extended from the stored frontier. Rows before a head are covered by it and
+   * not read again; see docs/integrity.md for what this does not re-check. Not with `since`.
+   */
+  verified?: VerifiedHeads | null;
+  /** Chains checked at the same time, each on its own connection. Default 2. */
+  concurrency?: number;
+  /**
+   * Check rows on worker threads (one per chain being checked) while this thread reads them:
+   * true always, false never. By default only where they buy a core: 4 CPUs or more, the load
+   * average leaving two free, and 20,000 rows or more to read in the chain.
+   */
+  threads?: boolean;
+  /** Rows per statement (each streamed where the store can); memory stays constant whatever the table size. Default 50,000. */
   pageSize?: number;
   /** How far from its position a row is searched for when checking reordering. Default 1000. */
   reorderWindow?: number;

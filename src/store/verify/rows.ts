@@ -55,7 +55,13 @@ export function checkRowHash(
   const poison = (metadata as { aitrailPoison?: { original?: unknown } } | null)?.aitrailPoison;
   if (poison && typeof poison.original === 'string')
     return checkDegraded(row, seq, poison.original, version);
-  const metadataJson = canonicalJson(metadata);
+  let metadataJson: string;
+  try {
+    metadataJson = canonicalJson(metadata);
+  } catch {
+    // A number JSON cannot hold (1e400 in jsonb): no writer ever hashed this metadata.
+    return { ok: false, sealedAtSeq: null, detail: 'its metadata is not representable as JSON' };
+  }
   const canonical = canonicalHashedFields(fieldsOf(row, metadataJson, seq), version);
   if (chainHash(row.prev_hash, canonical) === row.hash)
     return { ok: true, degraded: false, canonical };
