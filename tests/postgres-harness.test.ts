@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThrowawayCluster } from './support/pg-cluster.js';
-import { adminDatabaseUrl, startPrivateCluster, testDatabaseUrl } from './support/postgres.js';
+import { startPrivateCluster, testDatabaseUrl } from './support/postgres.js';
 
 const clients: postgres.Sql[] = [];
 
@@ -41,10 +41,6 @@ describe('testDatabaseUrl', () => {
 
     expect(firstName?.name).not.toBe(secondName?.name);
     expect(visible?.table).toBeNull();
-  });
-
-  it('exports the shared server URL to workers as AITRAIL_TEST_ADMIN_URL', () => {
-    expect(process.env.AITRAIL_TEST_ADMIN_URL).toBe(adminDatabaseUrl());
   });
 });
 

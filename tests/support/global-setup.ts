@@ -1,10 +1,10 @@
 /**
- * Vitest global setup: one Postgres server for the whole run.
+ * Vitest global setup: one Postgres server per test project (the fault tests get their own).
  *
  * `DATABASE_URL` set: that server is used (it must accept CREATE DATABASE). Otherwise a
  * throwaway cluster is started and removed at the end. Test files read the result with
- * `inject('aitrailPostgres')` (see ./postgres.ts); it is also exported as
- * `AITRAIL_TEST_ADMIN_URL` because forks workers inherit the env set here.
+ * `inject('aitrailPostgres')` (see ./postgres.ts), which is per project; an environment
+ * variable would not be (every project's workers inherit this one process's env).
  *
  * No Postgres: under CI=true the run aborts here; elsewhere a loud warning is printed and
  * every test that asks for a database fails with the reason (never a silent skip).
@@ -86,7 +86,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.info(`[pglite] embedded-store seed ${seed} in ${seconds}s`);
   }
 
-  if (adminUrl) process.env.AITRAIL_TEST_ADMIN_URL = adminUrl;
   project.provide('aitrailPostgres', {
     adminUrl,
     unavailableReason,
