@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -11,8 +13,9 @@ export interface ProcessResult {
 }
 
 /**
- * Runs a TypeScript entry point of this repo in a fresh Node process (through tsx), the way
- * a user runs the CLI: real argv, real env, real exit code.
+ * Runs a TypeScript entry point of this repo in a fresh Node process, the way a user runs the
+ * CLI: real argv, real env, real exit code. The entry runs from this test run's compiled tree
+ * (./compiled-tree.ts): plain Node, no TypeScript loader in the child.
  */
 export function runTs(
   entry: string,
@@ -20,7 +23,8 @@ export function runTs(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}${entry}`, ...args], {
+    const compiled = join(inject('aitrailCompiledTree'), entry.replace(/\.ts$/, '.js'));
+    const child = spawn(process.execPath, [compiled, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,8 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { compileTestTree, removeTestTree } from './compiled-tree.js';
 import {
   type ClusterControl,
   dropDatabase,
@@ -41,6 +43,8 @@ export interface TestPostgres {
 declare module 'vitest' {
   export interface ProvidedContext {
     aitrailPostgres: TestPostgres;
+    /** The sources compiled for child processes (see ./compiled-tree.ts). */
+    aitrailCompiledTree: string;
   }
 }
 
@@ -86,6 +90,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.info(`[pglite] embedded-store seed ${seed} in ${seconds}s`);
   }
 
+  const tree = compileTestTree(fileURLToPath(new URL('../../', import.meta.url)));
+  process.once('exit', () => removeTestTree(tree));
+  project.provide('aitrailCompiledTree', tree);
   project.provide('aitrailPostgres', {
     adminUrl,
     unavailableReason,
@@ -100,6 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       else if (adminUrl) await dropRunDatabases(adminUrl, databasePrefix);
     } finally {
       removeClusterTree(runRoot);
+      removeTestTree(tree);
     }
   };
 }
