@@ -475,7 +475,7 @@ describe('the journal keeps its word', () => {
     ['down', 'journal-first'],
     ['slowed to 50 ms a statement', 'journal-first'],
   ])(
-    'SIGKILL right after a burst of 50,000 records, database %s: only the last group commit is lost (%s)',
+    'SIGKILL right after a burst of 20,000 records, database %s: only the last group commit is lost (%s)',
     async (state, durability) => {
       const url = await freshDatabase();
       await (await openAuditStore({ databaseUrl: url })).close();
@@ -493,7 +493,7 @@ describe('the journal keeps its word', () => {
       }
       const dataDir = scratchDir();
       const env = { DATABASE_URL: url, AITRAIL_DATA_DIR: dataDir, AITRAIL_DURABILITY: durability };
-      const burst = 50_000;
+      const burst = 20_000;
       const run = async () => {
         const fixture = startFixture({ ...env, EMIT_COUNT: String(burst), EMIT_MODE: 'spin' });
         const stats = await fixture.stats;
