@@ -59,7 +59,7 @@ describe('AI SDK 6 needsApproval through recordToolApprovals and auditApprovedTo
   let pipeline: TestPipeline;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store);
   });
 

@@ -65,7 +65,7 @@ describe('AI SDK 7 through @ai-sdk/otel', () => {
   let integrations: ReturnType<typeof auditTelemetry<OpenTelemetry>>;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store);
     integrations = auditTelemetry({ telemetry: new OpenTelemetry() });
   });

@@ -34,7 +34,7 @@ describe('GenAI semantic-convention spans', () => {
   let pipeline: TestPipeline;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store);
   });
 

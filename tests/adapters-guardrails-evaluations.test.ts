@@ -17,7 +17,7 @@ describe('guardrails and evaluations as audit actions', () => {
   let pipeline: TestPipeline;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store);
   });
 

@@ -54,7 +54,7 @@ describe('MCP tool calls through @modelcontextprotocol/sdk', () => {
   let pipeline: TestPipeline;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store);
   });
 

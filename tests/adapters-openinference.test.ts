@@ -32,7 +32,7 @@ describe('OpenInference spans', () => {
   let client: OpenAIClient;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store);
     instrumentation.setTracerProvider(pipeline.provider);
     fake = await startFakeOpenAI();
@@ -150,7 +150,7 @@ describe('OpenInference spans under a 0% head sampler (documented limit)', () =>
   let fake: FakeOpenAI;
 
   beforeAll(async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     pipeline = startTestPipeline(db.store, { sampler: new TraceIdRatioBasedSampler(0) });
     instrumentation.setTracerProvider(pipeline.provider);
     fake = await startFakeOpenAI();

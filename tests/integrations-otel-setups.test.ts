@@ -58,7 +58,7 @@ describe('existing OpenTelemetry set-ups with the building blocks', () => {
   });
 
   it('own NodeSDK with an auto-instrumentation: audited rows kept at a 10% sampler, exported spans redacted', async () => {
-    db = await openTestStore('pglite');
+    db = await openTestStore('postgres');
     const appExporter = new InMemorySpanExporter();
     const processor = new AuditSpanProcessor({ store: db.store, serviceName: 'own-sdk' });
     const sdk = new NodeSDK({
