@@ -186,6 +186,12 @@ function appSpansVariant(
     auditContext: boolean;
     /** Composed as `initAuditTelemetry` does: deferred identity, the pipeline's exporter. */
     asInit?: boolean;
+    /**
+     * Composed by hand from one `createAuditPipeline()`'s parts with their defaults, as the docs
+     * show an app with its own SDK doing: `sampler()`, `spanProcessor({ store })`, and a
+     * BatchSpanProcessor around `exporter()`.
+     */
+    asPipeline?: boolean;
   },
 ): Variant {
   return {
@@ -208,6 +214,17 @@ function appSpansVariant(
           new BatchSpanProcessor({ exporter: pipeline.exporter(exporter) }),
         );
         sampler = pipeline.sampler();
+      } else if (options.asPipeline) {
+        const pipeline = createAuditPipeline();
+        processors.push(
+          pipeline.spanProcessor({
+            store,
+            serviceName: 'bench-app',
+            writerOptions: { journalDir: null },
+          }),
+          new BatchSpanProcessor({ exporter: pipeline.exporter(exporter) }),
+        );
+        sampler = pipeline.sampler();
       } else if (options.audit) {
         const recognisers = options.recognisers;
         processors.push(
@@ -220,7 +237,8 @@ function appSpansVariant(
         );
         sampler = recognisers ? new AuditSampler({ recognisers }) : new AuditSampler();
       }
-      if (!options.asInit) processors.push(new BatchSpanProcessor({ exporter }));
+      if (!options.asInit && !options.asPipeline)
+        processors.push(new BatchSpanProcessor({ exporter }));
       const tracerProvider = provider(sampler, processors);
       const tracer = tracerProvider.getTracer('bench-app');
       return {
@@ -552,6 +570,11 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
         "(a) composed as initAuditTelemetry does: AuditSampler, AuditSpanProcessor with stampIdentity 'deferred', BatchSpanProcessor with the pipeline's redacting exporter",
         { audit: true, auditContext: true, asInit: true },
       ),
+      appSpansVariant(
+        'b.pipeline',
+        "(a) composed by hand from createAuditPipeline()'s parts with their defaults: sampler(), spanProcessor({ store }), BatchSpanProcessor around exporter()",
+        { audit: true, auditContext: true, asPipeline: true },
+      ),
       appSpansVariant('b.noctx', '(b) outside withAuditContext (nothing to stamp)', {
         audit: true,
         auditContext: false,
@@ -620,6 +643,7 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
     const a = callerFigure('a');
     callerFigure('b', a);
     callerFigure('b.deferred', a);
+    callerFigure('b.pipeline', a);
     callerFigure('b.noctx', a);
     callerFigure('b.norec', a);
     callerFigure('c', a);
@@ -636,7 +660,7 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
       samples: callerCpu.get('a') ?? [],
     });
     figures.push(aCallerCpu);
-    for (const id of ['b', 'b.deferred', 'c'] as const) {
+    for (const id of ['b', 'b.deferred', 'b.pipeline', 'c'] as const) {
       const f = figure({
         group: GROUP,
         id: `${id}.caller-cpu`,
@@ -662,6 +686,7 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
     for (const [id, label] of [
       ['b', '(b): process CPU until exported'],
       ['b.deferred', '(b.deferred): process CPU until exported (every exported span redacted)'],
+      ['b.pipeline', '(b.pipeline): process CPU until exported (every exported span redacted)'],
       [
         'c',
         '(c): process CPU until records handed to the store (discarding stub, COPY text built)',

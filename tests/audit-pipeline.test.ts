@@ -515,6 +515,64 @@ describe("stampIdentity: 'deferred'", () => {
   });
 });
 
+describe("a pipeline's processor, without stampIdentity", () => {
+  const bob = { type: 'user', id: 'user_bob' } as const;
+  const identity = {
+    'audit.actor.type': 'user',
+    'audit.actor.id': 'user_bob',
+    'audit.subject.id': 'user_bob',
+    'audit.tenant.id': 'globex',
+  };
+
+  /** Third-party spans made inside an audit context, after one warm-up span outside it. */
+  async function thirdPartySpans(): Promise<void> {
+    const tracer = trace.getTracer('some-http-client');
+    // Until a span has ended, the processor cannot tell the SDK calls onEnding, and stamps.
+    tracer.startSpan('warm-up').end();
+    await withAuditContext({ tenantId: 'globex', actor: bob }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      tracer.startSpan('GET /items/1').end();
+    });
+  }
+
+  it("leaves the identity to the pipeline's exporter once it has one: the copy has it, the span does not", async () => {
+    running = await compose(createAuditPipeline());
+    await thirdPartySpans();
+    await running.provider.forceFlush();
+    expect(exportedSpan(running.exporter, 'GET /items/1').attributes).toMatchObject(identity);
+    expect(exportedSpan(running.unwrapped, 'GET /items/1').attributes).not.toHaveProperty(
+      'audit.actor.id',
+    );
+  });
+
+  it('stamps every span as it starts while the pipeline has handed out no exporter, so other processors see it', async () => {
+    const db = await openTestStore('postgres');
+    const pipeline = createAuditPipeline();
+    const other = new InMemorySpanExporter();
+    const provider = new TracerProvider({
+      sampler: pipeline.sampler(),
+      spanProcessors: [
+        pipeline.spanProcessor({ store: db.store, writerOptions: { flushIntervalMs: 10 } }),
+        new SimpleSpanProcessor({ exporter: other }),
+      ],
+    });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+    running = { db, exporter: other, unwrapped: other, provider, unregister: pipeline.register() };
+    await thirdPartySpans();
+    await provider.forceFlush();
+    expect(exportedSpan(other, 'GET /items/1').attributes).toMatchObject(identity);
+  });
+
+  it("stamps every span as it starts when asked to, the pipeline's exporter notwithstanding", async () => {
+    running = await compose(createAuditPipeline(), { stampIdentity: 'at-start' });
+    await thirdPartySpans();
+    await running.provider.forceFlush();
+    expect(exportedSpan(running.unwrapped, 'GET /items/1').attributes).toMatchObject(identity);
+    expect(exportedSpan(running.exporter, 'GET /items/1').attributes).toMatchObject(identity);
+  });
+});
+
 describe('recordAuditEvent action', () => {
   it('is refused with a TypeError when it holds a secret', async () => {
     const { recordAuditEvent } = await import('../src/index.js');

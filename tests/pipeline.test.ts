@@ -1,5 +1,6 @@
 import {
   type Attributes,
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SamplingDecision,
   SpanKind,
@@ -457,6 +458,20 @@ describe('AuditSampler with its default delegate', () => {
       SamplingDecision.RECORD_AND_SAMPLED,
     );
     expect(decide(false, 'SELECT', {})).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it('samples a span whose parent context is invalid, as it samples a root', () => {
+    const invalidParent = trace.setSpanContext(ROOT_CONTEXT, INVALID_SPAN_CONTEXT);
+    expect(
+      sampler.shouldSample(
+        invalidParent,
+        '0af7651916cd43dd8448eb211c80319c',
+        'GET /',
+        SpanKind.SERVER,
+        {},
+        [],
+      ).decision,
+    ).toBe(SamplingDecision.RECORD_AND_SAMPLED);
   });
 });
 

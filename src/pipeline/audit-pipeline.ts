@@ -31,7 +31,9 @@ export type PipelineSpanProcessorOptions = Omit<
  * cache its helpers and processor share, and the integrations' state. It hands out the parts an
  * app composing its own OpenTelemetry SDK needs, each applying this one policy:
  * `spanProcessor()` (rows), `sampler()` (audit spans always recorded) and `exporter()`
- * (redacted copies for any exporter).
+ * (redacted copies for any exporter). Once `exporter()` has handed one out, the processor keeps
+ * the acting identity beside each span and the exporter writes it onto the copy it exports
+ * (`stampIdentity: 'deferred'`), unless the processor was asked to stamp at start.
  */
 export interface AuditPipeline extends PipelinePolicy {
   spanProcessor(options: PipelineSpanProcessorOptions): AuditSpanProcessor;
@@ -76,10 +78,16 @@ export function createAuditPipeline(options: AuditPipelineOptions = {}): AuditPi
   const pipeline: AuditPipeline = {
     ...policy,
     firstTime: (key) => policy.firstTime(key),
+    wrapsExports: () => policy.wrapsExports(),
+    noteExportWrapper: () => policy.noteExportWrapper(),
     spanProcessor: (processorOptions) =>
       new AuditSpanProcessor({ ...processorOptions, pipeline: policy }),
     sampler: (wrapped, samplerOptions) => new AuditSampler({ ...samplerOptions, root: wrapped }),
-    exporter: (wrapped) => new RedactingSpanExporter(wrapped, { pipeline: policy }),
+    exporter: (wrapped) => {
+      const exporter = new RedactingSpanExporter(wrapped, { pipeline: policy });
+      policy.noteExportWrapper();
+      return exporter;
+    },
     register: () => registerPipelinePolicy(policy),
   };
   return Object.freeze(pipeline);

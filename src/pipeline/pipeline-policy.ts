@@ -24,6 +24,14 @@ export interface PipelinePolicy {
   readonly helperTracer: HelperTracer;
   /** True the first time `key` is asked for: one warning per pipeline. */
   firstTime(key: string): boolean;
+  /**
+   * True once the pipeline has handed out its exporter wrapper, which writes the identity its
+   * processor keeps beside a span onto the exported copy: from then on, the pipeline's processor
+   * need not stamp every span as it starts.
+   */
+  wrapsExports(): boolean;
+  /** Said by the pipeline's `exporter()` as it hands one out. */
+  noteExportWrapper(): void;
 }
 
 export interface PipelinePolicyOptions {
@@ -43,6 +51,7 @@ export function createPipelinePolicy(options: PipelinePolicyOptions = {}): Pipel
       disable: [...(options.redaction?.disable ?? []), ...PERSONAL_DATA_DETECTORS],
     });
   const seen = new Set<string>();
+  let exportWrapped = false;
   return {
     captureContent: resolveCaptureContent(options.captureContent),
     redactor,
@@ -54,6 +63,10 @@ export function createPipelinePolicy(options: PipelinePolicyOptions = {}): Pipel
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
+    },
+    wrapsExports: () => exportWrapped,
+    noteExportWrapper() {
+      exportWrapped = true;
     },
   };
 }

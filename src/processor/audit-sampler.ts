@@ -1,4 +1,12 @@
-import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  isSpanContextValid,
+  type Link,
+  type SpanKind,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 import {
   AlwaysOnSampler,
   ParentBasedSampler,
@@ -39,7 +47,7 @@ export interface AuditSamplerOptions {
  */
 export class AuditSampler implements Sampler {
   private readonly delegate: Sampler;
-  /** The delegate is our own parent-based always-on sampler: stateless, safe to ask first. */
+  /** The delegate is our own parent-based always-on sampler: its decision can be read first. */
   private readonly defaultDelegate: boolean;
   private readonly recognisers: readonly StartRecogniser[];
   private readonly recordUnsampled: boolean;
@@ -72,18 +80,19 @@ export class AuditSampler implements Sampler {
     links: Link[],
   ): SamplingResult {
     // The default delegate samples every root span and every child of a sampled parent, with
-    // nothing else in its answer: the audit checks below could only say the same.
+    // nothing else in its answer: the audit checks below could only say the same. Its decision
+    // is read here, not asked for: this runs for every span the app starts.
     let delegated: SamplingResult | undefined;
     if (this.defaultDelegate) {
-      delegated = this.delegate.shouldSample(
-        context,
-        traceId,
-        spanName,
-        spanKind,
-        attributes,
-        links,
-      );
-      if (delegated.decision === SamplingDecision.RECORD_AND_SAMPLED) return delegated;
+      const parent = trace.getSpanContext(context);
+      if (
+        parent === undefined ||
+        (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ||
+        !isSpanContextValid(parent)
+      ) {
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      }
+      delegated = { decision: SamplingDecision.NOT_RECORD };
     }
     if (
       attributes?.[AUDIT_ATTRS.ACTION] !== undefined ||

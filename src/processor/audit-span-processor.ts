@@ -59,14 +59,16 @@ export interface AuditSpanProcessorOptions {
   ownsWriter?: boolean;
   /**
    * When spans started inside `withAuditContext` get the acting identity (`audit.actor.*`,
-   * `audit.subject.id`, `audit.tenant.id`, `gen_ai.conversation.id`). `'at-start'` (default):
-   * every span, as it starts, so every other processor and exporter sees it.
+   * `audit.subject.id`, `audit.tenant.id`, `gen_ai.conversation.id`). `'at-start'`: every span,
+   * as it starts, so every other processor and exporter sees it.
    * `'deferred'`: the context is kept beside the span and written only where it is read — onto
    * spans that become audit records (as they end) and onto the copies a `RedactingSpanExporter`
-   * exports — which spares every other span the work. Choose it only when every exporter is
-   * wrapped by the pipeline's `exporter()` and no other processor reads the identity, as in
-   * `initAuditTelemetry`. Needs an SDK that calls `onEnding` (sdk-trace 2.1 or later); until it
-   * has seen one, the processor stamps at start.
+   * exports — which spares every other span the work (five attribute writes through the SDK, a
+   * tenth of a bare span's cost). Choose it only when every exporter is wrapped by aitrail's
+   * exporter and no other processor reads the identity, as in `initAuditTelemetry`. Needs an SDK
+   * that calls `onEnding` (sdk-trace 2.1 or later); until it has seen one, the processor stamps at
+   * start. Default: `'deferred'` from the moment the processor's `pipeline` has handed out its
+   * `exporter()` (until then, and without a `pipeline`, `'at-start'`).
    */
   stampIdentity?: 'at-start' | 'deferred';
 }
@@ -100,7 +102,10 @@ export class AuditSpanProcessor implements SpanProcessor {
   private pending: ReadableSpan[] = [];
   private drainScheduled = false;
   private mappingFailures = 0;
-  private readonly deferIdentity: boolean;
+  /** Deferred identity, fixed by the option or switched on once the pipeline wraps exports. */
+  private deferIdentity: boolean;
+  /** No option given and a pipeline given: defer once the pipeline's exporter is in use. */
+  private readonly followsPipeline: boolean;
   /** Set by the first `onEnding`: the SDK calls it, so deferred identity reaches the records. */
   private sdkCallsOnEnding = false;
   /** The span `onEnding` last judged and its verdict, so `onEnd` does not look again. */
@@ -111,11 +116,16 @@ export class AuditSpanProcessor implements SpanProcessor {
     if (!options || (options.writer === undefined) === (options.store === undefined)) {
       throw new TypeError('AuditSpanProcessor: give exactly one of `writer` or `store`');
     }
-    const { stampIdentity = 'at-start' } = options;
-    if (stampIdentity !== 'at-start' && stampIdentity !== 'deferred') {
+    const { stampIdentity } = options;
+    if (
+      stampIdentity !== undefined &&
+      stampIdentity !== 'at-start' &&
+      stampIdentity !== 'deferred'
+    ) {
       throw new TypeError("AuditSpanProcessor: stampIdentity must be 'at-start' or 'deferred'");
     }
     this.deferIdentity = stampIdentity === 'deferred';
+    this.followsPipeline = stampIdentity === undefined && options.pipeline !== undefined;
     this.logger = options.logger ?? consoleLogger;
     this.writer =
       options.writer ??
@@ -164,16 +174,16 @@ export class AuditSpanProcessor implements SpanProcessor {
 
   onStart(span: Span, parentContext: Context): void {
     try {
+      const action = span.attributes[AUDIT_ATTRS.ACTION];
       // Lets a helper tell a span no processor saw (it would make no row) from one that will.
-      if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) markSeenByAuditProcessor(span);
+      if (action !== undefined) markSeenByAuditProcessor(span);
       // The one recogniser lookup at start: it also tells whether the span is audit-relevant.
-      const auditAtStart =
-        this.overlap?.onStart(span, parentContext) ??
-        span.attributes[AUDIT_ATTRS.ACTION] !== undefined;
+      const auditAtStart = this.overlap?.onStart(span, parentContext) ?? action !== undefined;
       // Bridges register their scopes with the active pipeline, as helpers do.
-      if (span.attributes[AUDIT_ATTRS.ACTION] === AI_AUDIT_ACTIONS.TOOL_CALL)
-        activePipelinePolicy().toolScopes.note(span);
+      if (action === AI_AUDIT_ACTIONS.TOOL_CALL) activePipelinePolicy().toolScopes.note(span);
       const audit = getAuditContext(parentContext);
+      if (!this.deferIdentity && this.followsPipeline && this.policy.wrapsExports())
+        this.deferIdentity = true;
       // Spans known at start to be records are stamped at once, ahead of attributes that could
       // fill the span's attribute limit before it ends.
       if (this.deferIdentity && this.sdkCallsOnEnding && !auditAtStart && holdIdentity(span, audit))

@@ -43,7 +43,10 @@ interface AuditNode {
  * sampler between the two breaks the chain.
  */
 export class HelperOverlap {
-  /** Every span gets the slot (often empty), so spans keep one shape. */
+  /**
+   * Set on audit-relevant spans and on the spans under one; the others, most of an app's spans,
+   * are spared the store (a missing slot reads as empty).
+   */
   private readonly nearest = new SpanSlot<AuditNode>('aitrail.nearest_audit_span');
 
   constructor(private readonly recognisers: RecogniserIndex) {}
@@ -59,7 +62,7 @@ export class HelperOverlap {
       : this.recognisers.findAtStart(span.name, span.attributes)?.mapping;
     const action = own ? ownAction : mapping?.action;
     if (action === undefined) {
-      this.nearest.set(span, nearest);
+      if (nearest !== undefined) this.nearest.set(span, nearest);
       return false;
     }
     const enclosing = nearest?.envelope ? nearest.outer : nearest;
