@@ -22,19 +22,151 @@ const WINDOW_OVERLAP = 4;
  * groups on both sides of a space (a card, phone, IBAN or SSN typed in groups). A window with
  * none of these reads the same joined as item by item, so it is not scanned twice. Tested on the
  * joined window, word by word: a superset of the item boundaries.
+ *
+ * Defined as the case-insensitive search
+ * `(?:^|\s)-|<secret word>|[:=](?:\s|$)|[\d)] [\d(+]` or two words of 1–8 ASCII letters and digits,
+ * one holding a digit, that a single space joins (`(?:^|\s)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`);
+ * answered by one pass over the characters (see `readsAcrossItems`), since the regular expression
+ * tries every alternative at every position.
  */
-const ACROSS_ITEMS = new RegExp(
-  [
-    String.raw`(?:^|\s)-`,
-    'pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential',
-    'dsn|database|sid|jwt|security|account',
-    String.raw`[:=](?:\s|$)`,
-    String.raw`[\d)] [\d(+]`,
-    String.raw`(?:^|\s)(?=[A-Za-z]*\d)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`,
-    String.raw`(?:^|\s)[A-Za-z\d]{1,8} (?=[A-Za-z]*\d)[A-Za-z\d]{1,8}(?!\S)`,
-  ].join('|'),
-  'i',
-);
+/**
+ * The secret words (`pass`, `pw`, `pin`, `secret`, `token`, `key`, `auth`, `bearer`, `basic`,
+ * `otp`, `ssn`, `social`, `session`, `cookie`, `credential`, `dsn`, `database`, `sid`, `jwt`,
+ * `security`, `account`) by first letter (`a` to `z`): what follows it.
+ */
+const SECRET_WORD_TAILS: ReadonlyArray<readonly string[]> = [
+  ['uth', 'ccount'],
+  ['earer', 'asic'],
+  ['ookie', 'redential'],
+  ['sn', 'atabase'],
+  [],
+  [],
+  [],
+  [],
+  [],
+  ['wt'],
+  ['ey'],
+  [],
+  [],
+  [],
+  ['tp'],
+  ['ass', 'w', 'in'],
+  [],
+  [],
+  ['ecret', 'sn', 'ocial', 'ession', 'id', 'ecurity'],
+  ['oken'],
+  [],
+  [],
+  [],
+  [],
+  [],
+  [],
+];
+
+/** `\s` of a RegExp without the `u` flag, for code units from 0x80. */
+function isUnicodeWhitespace(code: number): boolean {
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/** Whether `text` continues with `tail` at `from`, ASCII letters compared without case. */
+function continuesWith(text: string, from: number, tail: string): boolean {
+  if (from + tail.length > text.length) return false;
+  for (let offset = 0; offset < tail.length; offset++) {
+    const code = text.charCodeAt(from + offset);
+    const lower = code >= 65 && code <= 90 ? code + 32 : code;
+    if (lower !== tail.charCodeAt(offset)) return false;
+  }
+  return true;
+}
+
+/** Whether a secret word starts at `at`, given what may follow its first letter. */
+function secretWordAt(text: string, at: number, tails: readonly string[]): boolean {
+  for (let index = 0; index < tails.length; index++) {
+    if (continuesWith(text, at + 1, tails[index] as string)) return true;
+  }
+  return false;
+}
+
+/** Longest word of the digit-group pairs (`[A-Za-z\d]{1,8}`). */
+const SHORT_WORD = 8;
+
+/**
+ * The across-items test on a joined window (see the definition above), in one pass: words
+ * (runs of non-whitespace) are tracked as they end, so a pair of short words is found when its
+ * second word ends.
+ */
+export function readsAcrossItems(text: string): boolean {
+  // Before the first character counts as whitespace: `(?:^|\s)`.
+  let previous = 0x20;
+  let wordLength = 0;
+  let wordAlphanumeric = true;
+  let wordDigit = false;
+  /** A short word just ended at a single space: 0 none, 1 without a digit, 2 with one. */
+  let firstWord = 0;
+  /** The same for the word the current one follows. */
+  let pairedWith = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (
+      code === 0x20 ||
+      (code <= 0x0d && code >= 0x09) ||
+      (code >= 0x80 && isUnicodeWhitespace(code))
+    ) {
+      if (previous === 0x3a || previous === 0x3d) return true;
+      firstWord = 0;
+      if (wordLength > 0) {
+        const short = wordAlphanumeric && wordLength <= SHORT_WORD;
+        if (short && pairedWith !== 0 && (pairedWith === 2 || wordDigit)) return true;
+        if (short && code === 0x20) firstWord = wordDigit ? 2 : 1;
+      }
+      wordLength = 0;
+      wordAlphanumeric = true;
+      wordDigit = false;
+      pairedWith = 0;
+    } else {
+      if (wordLength === 0) {
+        pairedWith = firstWord;
+        firstWord = 0;
+        if (code === 0x2d) return true;
+      }
+      wordLength++;
+      // Only A-Z and a-z land in a-z when 0x20 is set.
+      const lower = code | 0x20;
+      if (lower >= 97 && lower <= 122) {
+        const tails = SECRET_WORD_TAILS[lower - 97] as readonly string[];
+        if (tails.length !== 0 && secretWordAt(text, index, tails)) return true;
+      } else if (isDigit(code)) {
+        wordDigit = true;
+        if (previous === 0x20 && index >= 2) {
+          const before = text.charCodeAt(index - 2);
+          if (isDigit(before) || before === 0x29) return true;
+        }
+      } else {
+        wordAlphanumeric = false;
+        if ((code === 0x28 || code === 0x2b) && previous === 0x20 && index >= 2) {
+          const before = text.charCodeAt(index - 2);
+          if (isDigit(before) || before === 0x29) return true;
+        }
+      }
+    }
+    previous = code;
+  }
+  if (previous === 0x3a || previous === 0x3d) return true;
+  const short = wordLength > 0 && wordAlphanumeric && wordLength <= SHORT_WORD;
+  return short && pairedWith !== 0 && (pairedWith === 2 || wordDigit);
+}
 
 export interface ListContextOptions {
   /**
@@ -87,7 +219,7 @@ function redactRun(
     }
     const window = run.slice(from, to);
     const joined = window.join(' ');
-    const redacted = everyWindow || ACROSS_ITEMS.test(joined) ? redactText(joined) : joined;
+    const redacted = everyWindow || readsAcrossItems(joined) ? redactText(joined) : joined;
     if (redacted !== joined) {
       alignWindow(window, redacted).forEach((text, index) => {
         const position = offset + from + index;
