@@ -24,148 +24,95 @@ const WINDOW_OVERLAP = 4;
  * joined window, word by word: a superset of the item boundaries.
  *
  * Defined as the case-insensitive search
- * `(?:^|\s)-|<secret word>|[:=](?:\s|$)|[\d)] [\d(+]` or two words of 1–8 ASCII letters and digits,
- * one holding a digit, that a single space joins (`(?:^|\s)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`);
- * answered by one pass over the characters (see `readsAcrossItems`), since the regular expression
- * tries every alternative at every position.
+ * `(?:^|\s)-|<secret word>|[:=](?:\s|$)|[\d)] [\d(+]` or two words of 1–8 ASCII letters and
+ * digits, one holding a digit, joined by a single space
+ * (`(?:^|\s)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`). Answered by `readsAcrossItems`: the words by
+ * one native search, the rest from each `-`, `:`, `=` and space (found natively) and its
+ * neighbours, since one expression with every alternative is tried at every position.
  */
-/**
- * The secret words (`pass`, `pw`, `pin`, `secret`, `token`, `key`, `auth`, `bearer`, `basic`,
- * `otp`, `ssn`, `social`, `session`, `cookie`, `credential`, `dsn`, `database`, `sid`, `jwt`,
- * `security`, `account`) by first letter (`a` to `z`): what follows it.
- */
-const SECRET_WORD_TAILS: ReadonlyArray<readonly string[]> = [
-  ['uth', 'ccount'],
-  ['earer', 'asic'],
-  ['ookie', 'redential'],
-  ['sn', 'atabase'],
-  [],
-  [],
-  [],
-  [],
-  [],
-  ['wt'],
-  ['ey'],
-  [],
-  [],
-  [],
-  ['tp'],
-  ['ass', 'w', 'in'],
-  [],
-  [],
-  ['ecret', 'sn', 'ocial', 'ession', 'id', 'ecurity'],
-  ['oken'],
-  [],
-  [],
-  [],
-  [],
-  [],
-  [],
-];
+const SECRET_WORD =
+  /a(?:ccount|uth)|b(?:asic|earer)|c(?:ookie|redential)|d(?:atabase|sn)|jwt|key|otp|p(?:ass|in|w)|s(?:e(?:cret|curity|ssion)|id|ocial|sn)|token/i;
 
-/** `\s` of a RegExp without the `u` flag, for code units from 0x80. */
-function isUnicodeWhitespace(code: number): boolean {
+/** `\s` of a RegExp without the `u` flag. */
+function isWhitespace(code: number): boolean {
   return (
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000 ||
-    code === 0xfeff
+    code === 0x20 ||
+    (code >= 0x09 && code <= 0x0d) ||
+    (code >= 0xa0 &&
+      (code === 0xa0 ||
+        code === 0x1680 ||
+        (code >= 0x2000 && code <= 0x200a) ||
+        code === 0x2028 ||
+        code === 0x2029 ||
+        code === 0x202f ||
+        code === 0x205f ||
+        code === 0x3000 ||
+        code === 0xfeff))
   );
 }
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
-
-/** Whether `text` continues with `tail` at `from`, ASCII letters compared without case. */
-function continuesWith(text: string, from: number, tail: string): boolean {
-  if (from + tail.length > text.length) return false;
-  for (let offset = 0; offset < tail.length; offset++) {
-    const code = text.charCodeAt(from + offset);
-    const lower = code >= 65 && code <= 90 ? code + 32 : code;
-    if (lower !== tail.charCodeAt(offset)) return false;
-  }
-  return true;
-}
-
-/** Whether a secret word starts at `at`, given what may follow its first letter. */
-function secretWordAt(text: string, at: number, tails: readonly string[]): boolean {
-  for (let index = 0; index < tails.length; index++) {
-    if (continuesWith(text, at + 1, tails[index] as string)) return true;
-  }
-  return false;
-}
+const isAlphanumeric = (code: number) =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 
 /** Longest word of the digit-group pairs (`[A-Za-z\d]{1,8}`). */
 const SHORT_WORD = 8;
 
-/**
- * The across-items test on a joined window (see the definition above), in one pass: words
- * (runs of non-whitespace) are tracked as they end, so a pair of short words is found when its
- * second word ends.
- */
-export function readsAcrossItems(text: string): boolean {
-  // Before the first character counts as whitespace: `(?:^|\s)`.
-  let previous = 0x20;
-  let wordLength = 0;
-  let wordAlphanumeric = true;
-  let wordDigit = false;
-  /** A short word just ended at a single space: 0 none, 1 without a digit, 2 with one. */
-  let firstWord = 0;
-  /** The same for the word the current one follows. */
-  let pairedWith = 0;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (
-      code === 0x20 ||
-      (code <= 0x0d && code >= 0x09) ||
-      (code >= 0x80 && isUnicodeWhitespace(code))
-    ) {
-      if (previous === 0x3a || previous === 0x3d) return true;
-      firstWord = 0;
-      if (wordLength > 0) {
-        const short = wordAlphanumeric && wordLength <= SHORT_WORD;
-        if (short && pairedWith !== 0 && (pairedWith === 2 || wordDigit)) return true;
-        if (short && code === 0x20) firstWord = wordDigit ? 2 : 1;
-      }
-      wordLength = 0;
-      wordAlphanumeric = true;
-      wordDigit = false;
-      pairedWith = 0;
-    } else {
-      if (wordLength === 0) {
-        pairedWith = firstWord;
-        firstWord = 0;
-        if (code === 0x2d) return true;
-      }
-      wordLength++;
-      // Only A-Z and a-z land in a-z when 0x20 is set.
-      const lower = code | 0x20;
-      if (lower >= 97 && lower <= 122) {
-        const tails = SECRET_WORD_TAILS[lower - 97] as readonly string[];
-        if (tails.length !== 0 && secretWordAt(text, index, tails)) return true;
-      } else if (isDigit(code)) {
-        wordDigit = true;
-        if (previous === 0x20 && index >= 2) {
-          const before = text.charCodeAt(index - 2);
-          if (isDigit(before) || before === 0x29) return true;
-        }
-      } else {
-        wordAlphanumeric = false;
-        if ((code === 0x28 || code === 0x2b) && previous === 0x20 && index >= 2) {
-          const before = text.charCodeAt(index - 2);
-          if (isDigit(before) || before === 0x29) return true;
-        }
-      }
-    }
-    previous = code;
+/** `(?:^|\s)-`: a dash opening a word. */
+function dashOpensWord(text: string): boolean {
+  for (let at = text.indexOf('-'); at !== -1; at = text.indexOf('-', at + 1)) {
+    if (at === 0 || isWhitespace(text.charCodeAt(at - 1))) return true;
   }
-  if (previous === 0x3a || previous === 0x3d) return true;
-  const short = wordLength > 0 && wordAlphanumeric && wordLength <= SHORT_WORD;
-  return short && pairedWith !== 0 && (pairedWith === 2 || wordDigit);
+  return false;
+}
+
+/** `[:=](?:\s|$)`: `separator` ending a word. */
+function endsWord(text: string, separator: string): boolean {
+  for (let at = text.indexOf(separator); at !== -1; at = text.indexOf(separator, at + 1)) {
+    if (at === text.length - 1 || isWhitespace(text.charCodeAt(at + 1))) return true;
+  }
+  return false;
+}
+
+/**
+ * At the space at `at`: `[\d)] [\d(+]`, or a short word on each side
+ * (`(?:^|\s)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`) with a digit in one of them.
+ */
+function joinsNumbers(text: string, at: number): boolean {
+  const before = text.charCodeAt(at - 1);
+  const after = text.charCodeAt(at + 1);
+  if (
+    (isDigit(before) || before === 0x29) &&
+    (isDigit(after) || after === 0x28 || after === 0x2b)
+  ) {
+    return true;
+  }
+  let digit = false;
+  let start = at;
+  while (start > 0 && at - start <= SHORT_WORD && isAlphanumeric(text.charCodeAt(start - 1))) {
+    start--;
+    digit ||= isDigit(text.charCodeAt(start));
+  }
+  if (start === at || at - start > SHORT_WORD) return false;
+  if (start > 0 && !isWhitespace(text.charCodeAt(start - 1))) return false;
+  let end = at + 1;
+  while (end < text.length && end - at <= SHORT_WORD && isAlphanumeric(text.charCodeAt(end))) {
+    digit ||= isDigit(text.charCodeAt(end));
+    end++;
+  }
+  if (end === at + 1 || end - at - 1 > SHORT_WORD) return false;
+  if (end < text.length && !isWhitespace(text.charCodeAt(end))) return false;
+  return digit;
+}
+
+/** The across-items test on a joined window (see the definition above). */
+export function readsAcrossItems(text: string): boolean {
+  if (SECRET_WORD.test(text) || dashOpensWord(text)) return true;
+  if (endsWord(text, ':') || endsWord(text, '=')) return true;
+  for (let at = text.indexOf(' '); at !== -1; at = text.indexOf(' ', at + 1)) {
+    if (at > 0 && joinsNumbers(text, at)) return true;
+  }
+  return false;
 }
 
 export interface ListContextOptions {
