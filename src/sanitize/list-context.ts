@@ -133,47 +133,63 @@ export function redactListInContext(
   items: readonly unknown[],
   redactText: (text: string) => string,
   options: ListContextOptions = {},
-): Map<number, string> {
-  const replaced = new Map<number, string>();
+): ReadonlyMap<number, string> {
+  let replaced: Map<number, string> | undefined;
   let runStart = 0;
   for (let index = 0; index <= items.length; index++) {
     const item = items[index];
     if (typeof item === 'string' && item.length <= MAX_ITEM_LENGTH) continue;
     if (index - runStart >= 2) {
-      const run = items.slice(runStart, index) as string[];
-      redactRun(run, runStart, redactText, replaced, options.everyWindow === true);
+      replaced = redactRun(
+        items as readonly string[],
+        runStart,
+        index,
+        redactText,
+        replaced,
+        options.everyWindow === true,
+      );
     }
     runStart = index + 1;
   }
-  return replaced;
+  return replaced ?? NO_REPLACEMENTS;
 }
 
-/** Reads `run` (starting at `offset` in its list) in overlapping windows; first change wins. */
+/** What a list whose joined reading changes nothing gets back (most lists). */
+const NO_REPLACEMENTS: ReadonlyMap<number, string> = new Map();
+
+/**
+ * Reads `items[start..end)` (all strings) in overlapping windows; first change wins. The map of
+ * replacements is made when the first one is found.
+ */
 function redactRun(
-  run: readonly string[],
-  offset: number,
+  items: readonly string[],
+  start: number,
+  end: number,
   redactText: (text: string) => string,
-  replaced: Map<number, string>,
+  found: Map<number, string> | undefined,
   everyWindow: boolean,
-): void {
-  for (let from = 0; ; ) {
+): Map<number, string> | undefined {
+  let replaced = found;
+  for (let from = start; ; ) {
     let to = from + 1;
-    let characters = (run[from] as string).length;
-    while (to < run.length && to - from < WINDOW_ITEMS) {
-      characters += 1 + (run[to] as string).length;
+    let characters = (items[from] as string).length;
+    while (to < end && to - from < WINDOW_ITEMS) {
+      characters += 1 + (items[to] as string).length;
       if (to - from >= 2 && characters > WINDOW_CHARACTERS) break;
       to++;
     }
-    const window = run.slice(from, to);
+    const window = items.slice(from, to);
     const joined = window.join(' ');
     const redacted = everyWindow || readsAcrossItems(joined) ? redactText(joined) : joined;
     if (redacted !== joined) {
+      replaced ??= new Map();
+      const map = replaced;
       alignWindow(window, redacted).forEach((text, index) => {
-        const position = offset + from + index;
-        if (text !== window[index] && !replaced.has(position)) replaced.set(position, text);
+        const position = from + index;
+        if (text !== window[index] && !map.has(position)) map.set(position, text);
       });
     }
-    if (to >= run.length) return;
+    if (to >= end) return replaced;
     from = Math.max(from + 1, to - WINDOW_OVERLAP);
   }
 }
