@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../src/sanitize/index.js';
-import { redactListInContext } from '../src/sanitize/list-context.js';
+import { readsAcrossItems, redactListInContext } from '../src/sanitize/list-context.js';
 
 const redactor = createRedactor();
 const TOKEN = 'Xj6Bo8yVTq3OVwHC';
@@ -147,5 +147,80 @@ describe('strings of one list read together', () => {
     const long = `--api-token ${'x'.repeat(300)}`;
     const replaced = redactListInContext(['--password', long], (text) => redactor.redactText(text));
     expect(replaced.size).toBe(0);
+  });
+});
+
+/** The definition `readsAcrossItems` answers in one pass, as the regular expression it replaces. */
+const ACROSS_ITEMS = new RegExp(
+  [
+    String.raw`(?:^|\s)-`,
+    'pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential',
+    'dsn|database|sid|jwt|security|account',
+    String.raw`[:=](?:\s|$)`,
+    String.raw`[\d)] [\d(+]`,
+    String.raw`(?:^|\s)(?=[A-Za-z]*\d)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`,
+    String.raw`(?:^|\s)[A-Za-z\d]{1,8} (?=[A-Za-z]*\d)[A-Za-z\d]{1,8}(?!\S)`,
+  ].join('|'),
+  'i',
+);
+
+describe('the test for windows worth reading joined', () => {
+  it('answers exactly as its regular-expression definition on any text', () => {
+    const pieces = [
+      ...'aAbdkKpPsStTzZ09()+-:=_./@#',
+      ' ',
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\u00a0',
+      '\u2028',
+      '\ufeff',
+      '\u200b',
+      '\u017f',
+      '\u212a',
+      'é',
+      'PASS',
+      'Pw',
+      'token',
+      'SeCuRiTy',
+      'acCount',
+      'credentia',
+      'ORD-2026-000123',
+      '4111',
+      '12345678',
+      '123456789',
+      'abcdefgh',
+      'abcdefghi',
+    ];
+    const text = fc
+      .array(fc.constantFrom(...pieces), { maxLength: 24 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, (joined) => {
+        expect(readsAcrossItems(joined)).toBe(ACROSS_ITEMS.test(joined));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('answers exactly as its definition on lists of ids, words and numbers', () => {
+    const lists = [
+      ['ORD-2026-000123', 'ORD-2026-004711'],
+      ['shipped', 'delayed'],
+      ['dhl', 'ups', 'gls'],
+      ['card', '4111', '1111'],
+      ['a1', 'b'],
+      ['ab', 'cd'],
+      ['x', ''],
+      ['', '-v'],
+      ['key:', 'v'],
+      ['(415)', '555'],
+      ['1)', '(2'],
+    ];
+    for (const items of lists) {
+      const joined = items.join(' ');
+      expect(readsAcrossItems(joined), joined).toBe(ACROSS_ITEMS.test(joined));
+    }
   });
 });

@@ -11,8 +11,11 @@
  */
 import { DIGIT } from './text-features.js';
 
-/** Longest string worth remembering: longer ones rarely recur verbatim. */
-const MAX_LENGTH = 128;
+/**
+ * Longest string worth remembering: a fixed note or instruction in tool parameters recurs
+ * verbatim up to a few hundred characters; chat turns and documents rarely do.
+ */
+const MAX_LENGTH = 256;
 const MAX_ENTRIES = 4096;
 const MAX_CHARACTERS = 256 * 1024;
 

@@ -22,19 +22,98 @@ const WINDOW_OVERLAP = 4;
  * groups on both sides of a space (a card, phone, IBAN or SSN typed in groups). A window with
  * none of these reads the same joined as item by item, so it is not scanned twice. Tested on the
  * joined window, word by word: a superset of the item boundaries.
+ *
+ * Defined as the case-insensitive search
+ * `(?:^|\s)-|<secret word>|[:=](?:\s|$)|[\d)] [\d(+]` or two words of 1–8 ASCII letters and
+ * digits, one holding a digit, joined by a single space
+ * (`(?:^|\s)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`). Answered by `readsAcrossItems`: the words by
+ * one native search, the rest from each `-`, `:`, `=` and space (found natively) and its
+ * neighbours, since one expression with every alternative is tried at every position.
  */
-const ACROSS_ITEMS = new RegExp(
-  [
-    String.raw`(?:^|\s)-`,
-    'pass|pw|pin|secret|token|key|auth|bearer|basic|otp|ssn|social|session|cookie|credential',
-    'dsn|database|sid|jwt|security|account',
-    String.raw`[:=](?:\s|$)`,
-    String.raw`[\d)] [\d(+]`,
-    String.raw`(?:^|\s)(?=[A-Za-z]*\d)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`,
-    String.raw`(?:^|\s)[A-Za-z\d]{1,8} (?=[A-Za-z]*\d)[A-Za-z\d]{1,8}(?!\S)`,
-  ].join('|'),
-  'i',
-);
+const SECRET_WORD =
+  /a(?:ccount|uth)|b(?:asic|earer)|c(?:ookie|redential)|d(?:atabase|sn)|jwt|key|otp|p(?:ass|in|w)|s(?:e(?:cret|curity|ssion)|id|ocial|sn)|token/i;
+
+/** `\s` of a RegExp without the `u` flag. */
+function isWhitespace(code: number): boolean {
+  return (
+    code === 0x20 ||
+    (code >= 0x09 && code <= 0x0d) ||
+    (code >= 0xa0 &&
+      (code === 0xa0 ||
+        code === 0x1680 ||
+        (code >= 0x2000 && code <= 0x200a) ||
+        code === 0x2028 ||
+        code === 0x2029 ||
+        code === 0x202f ||
+        code === 0x205f ||
+        code === 0x3000 ||
+        code === 0xfeff))
+  );
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+const isAlphanumeric = (code: number) =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+
+/** Longest word of the digit-group pairs (`[A-Za-z\d]{1,8}`). */
+const SHORT_WORD = 8;
+
+/** `(?:^|\s)-`: a dash opening a word. */
+function dashOpensWord(text: string): boolean {
+  for (let at = text.indexOf('-'); at !== -1; at = text.indexOf('-', at + 1)) {
+    if (at === 0 || isWhitespace(text.charCodeAt(at - 1))) return true;
+  }
+  return false;
+}
+
+/** `[:=](?:\s|$)`: `separator` ending a word. */
+function endsWord(text: string, separator: string): boolean {
+  for (let at = text.indexOf(separator); at !== -1; at = text.indexOf(separator, at + 1)) {
+    if (at === text.length - 1 || isWhitespace(text.charCodeAt(at + 1))) return true;
+  }
+  return false;
+}
+
+/**
+ * At the space at `at`: `[\d)] [\d(+]`, or a short word on each side
+ * (`(?:^|\s)[A-Za-z\d]{1,8} [A-Za-z\d]{1,8}(?!\S)`) with a digit in one of them.
+ */
+function joinsNumbers(text: string, at: number): boolean {
+  const before = text.charCodeAt(at - 1);
+  const after = text.charCodeAt(at + 1);
+  if (
+    (isDigit(before) || before === 0x29) &&
+    (isDigit(after) || after === 0x28 || after === 0x2b)
+  ) {
+    return true;
+  }
+  let digit = false;
+  let start = at;
+  while (start > 0 && at - start <= SHORT_WORD && isAlphanumeric(text.charCodeAt(start - 1))) {
+    start--;
+    digit ||= isDigit(text.charCodeAt(start));
+  }
+  if (start === at || at - start > SHORT_WORD) return false;
+  if (start > 0 && !isWhitespace(text.charCodeAt(start - 1))) return false;
+  let end = at + 1;
+  while (end < text.length && end - at <= SHORT_WORD && isAlphanumeric(text.charCodeAt(end))) {
+    digit ||= isDigit(text.charCodeAt(end));
+    end++;
+  }
+  if (end === at + 1 || end - at - 1 > SHORT_WORD) return false;
+  if (end < text.length && !isWhitespace(text.charCodeAt(end))) return false;
+  return digit;
+}
+
+/** The across-items test on a joined window (see the definition above). */
+export function readsAcrossItems(text: string): boolean {
+  if (SECRET_WORD.test(text) || dashOpensWord(text)) return true;
+  if (endsWord(text, ':') || endsWord(text, '=')) return true;
+  for (let at = text.indexOf(' '); at !== -1; at = text.indexOf(' ', at + 1)) {
+    if (at > 0 && joinsNumbers(text, at)) return true;
+  }
+  return false;
+}
 
 export interface ListContextOptions {
   /**
@@ -54,47 +133,63 @@ export function redactListInContext(
   items: readonly unknown[],
   redactText: (text: string) => string,
   options: ListContextOptions = {},
-): Map<number, string> {
-  const replaced = new Map<number, string>();
+): ReadonlyMap<number, string> {
+  let replaced: Map<number, string> | undefined;
   let runStart = 0;
   for (let index = 0; index <= items.length; index++) {
     const item = items[index];
     if (typeof item === 'string' && item.length <= MAX_ITEM_LENGTH) continue;
     if (index - runStart >= 2) {
-      const run = items.slice(runStart, index) as string[];
-      redactRun(run, runStart, redactText, replaced, options.everyWindow === true);
+      replaced = redactRun(
+        items as readonly string[],
+        runStart,
+        index,
+        redactText,
+        replaced,
+        options.everyWindow === true,
+      );
     }
     runStart = index + 1;
   }
-  return replaced;
+  return replaced ?? NO_REPLACEMENTS;
 }
 
-/** Reads `run` (starting at `offset` in its list) in overlapping windows; first change wins. */
+/** What a list whose joined reading changes nothing gets back (most lists). */
+const NO_REPLACEMENTS: ReadonlyMap<number, string> = new Map();
+
+/**
+ * Reads `items[start..end)` (all strings) in overlapping windows; first change wins. The map of
+ * replacements is made when the first one is found.
+ */
 function redactRun(
-  run: readonly string[],
-  offset: number,
+  items: readonly string[],
+  start: number,
+  end: number,
   redactText: (text: string) => string,
-  replaced: Map<number, string>,
+  found: Map<number, string> | undefined,
   everyWindow: boolean,
-): void {
-  for (let from = 0; ; ) {
+): Map<number, string> | undefined {
+  let replaced = found;
+  for (let from = start; ; ) {
     let to = from + 1;
-    let characters = (run[from] as string).length;
-    while (to < run.length && to - from < WINDOW_ITEMS) {
-      characters += 1 + (run[to] as string).length;
+    let characters = (items[from] as string).length;
+    while (to < end && to - from < WINDOW_ITEMS) {
+      characters += 1 + (items[to] as string).length;
       if (to - from >= 2 && characters > WINDOW_CHARACTERS) break;
       to++;
     }
-    const window = run.slice(from, to);
+    const window = items.slice(from, to);
     const joined = window.join(' ');
-    const redacted = everyWindow || ACROSS_ITEMS.test(joined) ? redactText(joined) : joined;
+    const redacted = everyWindow || readsAcrossItems(joined) ? redactText(joined) : joined;
     if (redacted !== joined) {
+      replaced ??= new Map();
+      const map = replaced;
       alignWindow(window, redacted).forEach((text, index) => {
-        const position = offset + from + index;
-        if (text !== window[index] && !replaced.has(position)) replaced.set(position, text);
+        const position = from + index;
+        if (text !== window[index] && !map.has(position)) map.set(position, text);
       });
     }
-    if (to >= run.length) return;
+    if (to >= end) return replaced;
     from = Math.max(from + 1, to - WINDOW_OVERLAP);
   }
 }

@@ -62,9 +62,11 @@ export const FREE_DIGIT = 1 << 21;
 /** Flags that describe the text; the higher bits of the class table only drive the scan. */
 const TEXT_FLAGS = (1 << 22) - 1;
 /** Member of the token class `[A-Za-z0-9_+/=-]` used by provider tokens and base64. */
-const TOKEN = 1 << 22;
+const TOKEN_SHIFT = 22;
+const TOKEN = 1 << TOKEN_SHIFT;
 /** Member of `[0-9 .()+-]`, the characters of phone, card and SSN numbers. */
-const NUMBER_PART = 1 << 23;
+const NUMBER_PART_SHIFT = 23;
+const NUMBER_PART = 1 << NUMBER_PART_SHIFT;
 /** Not in `[A-Za-z0-9_-]`: a digit after it is a `FREE_DIGIT`. */
 const FREES_DIGIT = 1 << 24;
 /** Carried from one character to the next: a letter that follows a letter. */
@@ -254,25 +256,23 @@ export class TextFeatures {
     // The classes of the character before each digit, gathered: letters, or a free start.
     let beforeDigits = 0;
     let previous = FREES_DIGIT;
+    // Counts and runs are updated with masks rather than branches: in ids and hashes, digits and
+    // letters alternate at random and a branch on each would be mispredicted half the time.
     for (let index = 0; index < text.length; index++) {
       const code = text.charCodeAt(index);
       const bits = code < 128 ? (table[code] as number) : nonAsciiFlags(code) | FREES_DIGIT;
       flags |= bits;
       dots += (bits >> DOT_SHIFT) & 1;
-      if ((bits & DIGIT) !== 0) {
-        digits++;
-        beforeDigits |= previous;
-        if (++numberRun > numberDigits) numberDigits = numberRun;
-        if (++digitRun > longestDigitRun) longestDigitRun = digitRun;
-      } else {
-        digitRun = 0;
-        if ((bits & NUMBER_PART) === 0) numberRun = 0;
-      }
-      if ((bits & TOKEN) !== 0) {
-        if (++tokenRun > longestTokenRun) longestTokenRun = tokenRun;
-      } else {
-        tokenRun = 0;
-      }
+      const digit = bits & DIGIT;
+      const digitMask = -digit;
+      digits += digit;
+      beforeDigits |= previous & digitMask;
+      numberRun = (numberRun + digit) & -((bits >> NUMBER_PART_SHIFT) & 1);
+      numberDigits = Math.max(numberDigits, numberRun);
+      digitRun = (digitRun + 1) & digitMask;
+      longestDigitRun = Math.max(longestDigitRun, digitRun);
+      tokenRun = (tokenRun + 1) & -((bits >> TOKEN_SHIFT) & 1);
+      longestTokenRun = Math.max(longestTokenRun, tokenRun);
       previous = bits | ((bits & previous & LETTER) << 24);
     }
     if ((beforeDigits & LETTER_PAIR) !== 0) flags |= LETTERS_THEN_DIGIT;
