@@ -3,11 +3,11 @@
  * own, fed by the calling thread's messages, publishing its counters in shared memory.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import type { AuditRecord } from '../audit-record.js';
 import { PostgresConnection } from '../postgres-connection.js';
 import { createCheckpointSigner } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
 import { SharedWriterStats } from './shared-stats.js';
+import { CompiledRedactors } from './thread-redaction.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread-launch.js';
 
@@ -69,10 +69,16 @@ function serve(port: MessagePort, data: WriterThreadData): void {
   publish();
   const writer = core;
 
+  const redactors = new CompiledRedactors();
   port.on('message', (message: ToWriterThread) => {
     switch (message.type) {
+      case 'redactor':
+        redactors.add(message.id, message.policy);
+        break;
       case 'records':
-        for (const record of JSON.parse(message.text) as AuditRecord[]) writer.enqueue(record);
+        // Held values are redacted here, before the record is sealed or journaled.
+        for (const entry of JSON.parse(message.text) as unknown[])
+          writer.enqueue(redactors.apply(entry));
         publish();
         break;
       case 'flush':
