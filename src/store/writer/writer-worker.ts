@@ -32,8 +32,10 @@ function serve(port: MessagePort, data: WriterThreadData): void {
   });
   const { settings } = data;
   let core: WriterCore | null = null;
+  /** While a message's records are enqueued: published once after them, never halfway. */
+  let enqueuing = false;
   const publish = () => {
-    if (core) shared.publish(core.stats(), core.activity());
+    if (core && !enqueuing) shared.publish(core.stats(), core.activity());
   };
   core = new WriterCore({
     store,
@@ -76,9 +78,16 @@ function serve(port: MessagePort, data: WriterThreadData): void {
         redactors.add(message.id, message.policy);
         break;
       case 'records':
-        // Held values are redacted here, before the record is sealed or journaled.
-        for (const entry of JSON.parse(message.text) as unknown[])
-          writer.enqueue(redactors.apply(entry));
+        // Held values are redacted here, before the record is sealed or journaled. The counters
+        // are published between records only: a record past the memory bound is dropped within
+        // its own enqueue, and the calling thread must never see the moment in between.
+        enqueuing = true;
+        try {
+          for (const entry of JSON.parse(message.text) as unknown[])
+            writer.enqueue(redactors.apply(entry));
+        } finally {
+          enqueuing = false;
+        }
         publish();
         break;
       case 'flush':
