@@ -46,9 +46,10 @@ export class ThreadRedactors {
 
   /**
    * The record as it crosses to the thread (as JSON): an `UnredactedValue` the thread can redact
-   * travels raw beside it (`{redact, record}`), any other is redacted here first.
+   * travels raw beside it (`{redact, record}`), any other is redacted here first; so is every
+   * one when `here` (the thread is behind: this thread has the time). The result is the same.
    */
-  prepare(record: AuditRecord): AuditRecord | RecordToRedact {
+  prepare(record: AuditRecord, here = false): AuditRecord | RecordToRedact {
     const metadata = record.metadata as Record<string, unknown>;
     let copy: Record<string, unknown> | undefined;
     let redact: FieldToRedact[] | undefined;
@@ -56,7 +57,7 @@ export class ThreadRedactors {
       const value = metadata[field];
       if (!(value instanceof UnredactedValue)) continue;
       copy ??= { ...metadata };
-      const id = jsonExact(value.raw, 0) ? this.numberOf(value.redactor) : null;
+      const id = !here && jsonExact(value.raw, 0) ? this.numberOf(value.redactor) : null;
       if (id !== null) {
         delete copy[field];
         redact ??= [];

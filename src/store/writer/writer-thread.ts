@@ -80,6 +80,11 @@ export class WriterThread implements WriterBackend {
   private droppedHere = 0;
   /** Redaction policies the thread applies to held values before it seals a record. */
   private readonly redactors: ThreadRedactors;
+  /**
+   * The thread was behind when its counters were last read: held values are then redacted here,
+   * on this thread's spare time (it would otherwise soon wait for the thread), so both cores work.
+   */
+  private threadBehind = false;
   /** The thread's last snapshot and the core on this thread that replaced it (after a crash). */
   private takeover: { final: ThreadSnapshot; core: WriterCore } | null = null;
 
@@ -163,10 +168,12 @@ export class WriterThread implements WriterBackend {
     this.headroom -= 1;
     if (this.headroom > 0) return;
     let snapshot = this.shared.read();
+    this.threadBehind = this.isBehind(snapshot);
     if (!this.mustWait(snapshot)) {
       this.headroom = this.roomIn(snapshot);
       return;
     }
+    this.threadBehind = true;
     this.send();
     const limitMs = this.shared.version() === 0 ? STARTUP_WAIT_MS : MAX_WAIT_MS;
     const deadline = Date.now() + limitMs;
@@ -195,6 +202,13 @@ export class WriterThread implements WriterBackend {
     const limit = s.journalWritable ? this.maxQueueRecords : this.maxQueueRecords * 2;
     room = Math.min(room, limit - (held - s.received + s.queueDepth));
     return Math.max(1, room);
+  }
+
+  /** Half the way to a wait: half a window not durable, or two messages not yet taken. */
+  private isBehind(s: ThreadSnapshot): boolean {
+    const held = this.received - this.droppedHere;
+    if (s.journalAccepting && held - s.accepted - s.dropped > this.window / 2) return true;
+    return held - s.received > 2 * TRANSFER_RECORDS;
   }
 
   private mustWait(s: ThreadSnapshot): boolean {
@@ -428,7 +442,7 @@ export class WriterThread implements WriterBackend {
    */
   private encode(record: AuditRecord): string {
     try {
-      return JSON.stringify(this.redactors.prepare(record));
+      return JSON.stringify(this.redactors.prepare(record, this.threadBehind));
     } catch (error) {
       return JSON.stringify({
         ...record,
