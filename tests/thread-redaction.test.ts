@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
@@ -141,5 +142,24 @@ describe('held values redacted on the writer thread', () => {
       first: '[REDACTED:order_ref]',
       second: 'ORD-123457',
     });
+  });
+
+  it('redacts on the calling thread once the writer thread has died', async () => {
+    const errors: string[] = [];
+    const { pipeline, db, provider, writer } = await start(
+      {},
+      { logger: { warn: () => {}, error: (m) => errors.push(m) } },
+    );
+    expect(writer.thread).toBe('worker');
+    // The writer on the calling thread that takes over gets the records, and their raw values.
+    await (writer as unknown as { backend: { worker: Worker } }).backend.worker.terminate();
+    for (let i = 0; i < 5; i++)
+      await traceToolCall({ toolName: 'lookup', params: PARAMS }, async () => i);
+    await provider.forceFlush();
+    expect(errors.some((m) => m.includes('the writer thread failed'))).toBe(true);
+    const { text, rows } = await storedRows(db);
+    expect(rows).toHaveLength(5);
+    for (const planted of [EMAIL, KEY]) expect(text).not.toContain(planted);
+    expect(rows[0]?.metadata.toolParams).toEqual(pipeline.redactor.redactValue(PARAMS));
   });
 });
