@@ -7,7 +7,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { traceChat, traceToolCall } from '../src/index.js';
 import { type AuditPipelineOptions, createAuditPipeline } from '../src/pipeline/audit-pipeline.js';
-import { portablePolicyOf } from '../src/sanitize/redactor.js';
+import { createRedactor, portablePolicyOf } from '../src/sanitize/redactor.js';
 import { queryAuditLogs } from '../src/store/queries.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { openTestStore, scratchDir, type TestStore } from './support/stores.js';
@@ -65,6 +65,42 @@ function filesUnder(dir: string): string[] {
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
 }
+
+describe('a redaction policy another thread can compile', () => {
+  it('is kept for plain-data policies only: no function, no prototype method, no RegExp subclass', () => {
+    const pattern = /ORD-\d{6}/g;
+    class OrderDetector {
+      name = 'order_ref';
+      pattern = pattern;
+      validate(match: string) {
+        return match.endsWith('6');
+      }
+    }
+    class LoudRegExp extends RegExp {}
+    expect(portablePolicyOf(createRedactor({ detectors: [{ name: 'o', pattern }] }))).toBeDefined();
+    expect(portablePolicyOf(createRedactor({ keys: [/^x-/i, 'note'] }))).toBeDefined();
+    expect(portablePolicyOf(createRedactor({ detectors: [new OrderDetector()] }))).toBeUndefined();
+    expect(
+      portablePolicyOf(
+        createRedactor({ detectors: [{ name: 'o', pattern, validate: () => true }] }),
+      ),
+    ).toBeUndefined();
+    expect(
+      portablePolicyOf(createRedactor({ keys: [new LoudRegExp('^x-', 'i')] })),
+    ).toBeUndefined();
+  });
+
+  it('compiles on another thread into the same redactor, hash tags with this process’s key included', () => {
+    const local = createRedactor({ modes: { '*': 'hash' } });
+    // The per-process key is this thread's: the policy carries it, resolved.
+    expect(portablePolicyOf(local)?.hashKey).toBeDefined();
+    const again = createRedactor(
+      structuredClone(portablePolicyOf(local)) as Parameters<typeof createRedactor>[0],
+    );
+    expect(again.redactValue(PARAMS)).toEqual(local.redactValue(PARAMS));
+    expect(JSON.stringify(local.redactValue(PARAMS))).toMatch(/\[email:[0-9a-f]{8}\]/);
+  });
+});
 
 describe('held values redacted on the writer thread', () => {
   it('stores what the pipeline’s redactor makes of them: built-in and custom detectors, hash mode with this process’s key', async () => {

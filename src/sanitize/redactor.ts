@@ -322,6 +322,17 @@ function portablePolicy(
   policy: RedactionPolicy | undefined,
   hashKey: Uint8Array | string,
 ): RedactionPolicy | undefined {
+  // A copy keeps own data only: a detector's prototype method or a RegExp subclass would be lost.
+  const plain = (value: unknown) => {
+    const prototype = Object.getPrototypeOf(value);
+    return prototype === Object.prototype || prototype === null;
+  };
+  const exactRegExp = (value: unknown) =>
+    !(value instanceof RegExp) || Object.getPrototypeOf(value) === RegExp.prototype;
+  const detectors = policy?.detectors ?? [];
+  if (!detectors.every((d) => plain(d) && d.validate === undefined && exactRegExp(d.pattern)))
+    return undefined;
+  if (!(policy?.keys ?? []).every(exactRegExp)) return undefined;
   try {
     return structuredClone({ ...policy, hashKey });
   } catch {
