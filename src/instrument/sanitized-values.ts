@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { JsonValue, Redactor } from '../sanitize/types.js';
+import { UnredactedValue } from '../store/unredacted-value.js';
 import { snapshotPlainData } from './plain-snapshot.js';
 import { SpanSlot } from './span-slot.js';
 
@@ -36,6 +37,11 @@ export class HeldValue {
       : new HeldValue(redactor, snapshot.value, undefined);
   }
 
+  /** The plain-data copy while it is not redacted yet, else undefined. */
+  unredacted(): { raw: unknown } | undefined {
+    return this.redacted ? undefined : { raw: this.raw };
+  }
+
   /** Redacted with `redactor`, once. */
   value(): JsonValue {
     if (!this.redacted) {
@@ -62,6 +68,11 @@ class Entry {
 
   get redactor(): Redactor {
     return this.held.redactor;
+  }
+
+  /** The raw copy while nothing redacted it yet, for a value kept as it was captured. */
+  unredacted(): { raw: unknown } | undefined {
+    return this.onSpan || this.wrap !== undefined ? undefined : this.held.unredacted();
   }
 
   value(): JsonValue {
@@ -123,6 +134,18 @@ export class SanitizedValues {
     if (known.redactor === redactor) return known.value();
     // What a processor with its own policy read from the attribute before values were held.
     return known.onSpan ? undefined : redactor.redactValue(known.value());
+  }
+
+  /**
+   * The held value behind `attribute` still unredacted, when `redactor` is the one it must go
+   * through: for a writer on a thread of its own to redact there (see `UnredactedValue`).
+   * Undefined when it was redacted already (an exporter got to it first), or is not held.
+   */
+  unredacted(span: object, attribute: string, redactor: Redactor): UnredactedValue | undefined {
+    const known = this.entriesOf(span)?.find((entry) => entry.attribute === attribute);
+    if (known === undefined || known.redactor !== redactor) return undefined;
+    const pending = known.unredacted();
+    return pending && new UnredactedValue(pending.raw, redactor, () => known.value());
   }
 
   /** Held values of `span` as JSON attributes for an exported copy; the span's own attributes win. */

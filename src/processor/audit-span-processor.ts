@@ -93,6 +93,8 @@ const MAX_PENDING_SPANS = 512;
 export class AuditSpanProcessor implements SpanProcessor {
   readonly writer: AuditWriter;
   private readonly env: RecogniserEnvironment;
+  /** For aitrail's own spans: held values left for a writer thread to redact, when it can. */
+  private readonly ownSpanEnv: RecogniserEnvironment;
   private readonly recognisers: RecogniserIndex;
   /** Null without recognisers: then no third-party span can repeat a helper-made one. */
   private readonly overlap: HelperOverlap | null;
@@ -170,6 +172,9 @@ export class AuditSpanProcessor implements SpanProcessor {
       sanitized: this.policy.sanitized,
       memo: new RedactedTextMemo(this.policy.redactor),
     };
+    // The records of spanToRecords go straight to the writer; a writer on a thread of its own
+    // redacts held values there (with the same policy), on the second core.
+    this.ownSpanEnv = { ...this.env, leaveHeldUnredacted: this.writer.thread === 'worker' };
   }
 
   onStart(span: Span, parentContext: Context): void {
@@ -271,7 +276,7 @@ export class AuditSpanProcessor implements SpanProcessor {
     for (const span of spans) {
       let records: AuditRecord[];
       try {
-        records = spanToRecords(span, this.env);
+        records = spanToRecords(span, this.ownSpanEnv);
         const recognised = this.recognisedRecord(span);
         if (recognised !== null) records.push(recognised);
         if (!this.recognisers.isEmpty) records.push(...recognisedEventRecords(span, this.env));

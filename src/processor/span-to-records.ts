@@ -30,6 +30,12 @@ export interface MappingEnvironment {
   sanitized?: SanitizedValues;
   /** Short texts already redacted by `redactor` (a processor's; see `RedactedTextMemo`). */
   memo?: RedactedTextMemo;
+  /**
+   * Held values (tool params, chat content) not redacted yet go into the record as an
+   * `UnredactedValue`, for a writer on a thread of its own to redact there. Only for records
+   * handed straight to such a writer: anything else must see redacted values.
+   */
+  leaveHeldUnredacted?: boolean;
 }
 
 /** Longest value kept in an indexed text column; longer values are cut with a marker. */
@@ -142,6 +148,12 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
   // A helper already sanitized these JSON attributes with this very redactor: reuse the value.
   const json = (key: string, using: Redactor) =>
     (span && env.sanitized?.get(span, key, using)) ?? jsonAttribute(attrs[key], using);
+  // Typed as what it becomes: the writer redacts it before anything reads the record.
+  const held = (key: string, using: Redactor) =>
+    (span &&
+      env.leaveHeldUnredacted &&
+      (env.sanitized?.unredacted(span, key, using) as JsonValue | undefined)) ||
+    json(key, using);
   const metadata: AiAuditMetadata = {};
   const extra = json(AUDIT_ATTRS.METADATA, redactor);
   if (extra !== null && typeof extra === 'object' && !Array.isArray(extra))
@@ -158,7 +170,7 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
   setIf(metadata, 'agentName', agentName);
   setIf(metadata, 'toolName', toolName);
   setIf(metadata, 'toolCallId', safe(attrs[GEN_AI_ATTRS.TOOL_CALL_ID]));
-  setIf(metadata, 'toolParams', json(GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor));
+  setIf(metadata, 'toolParams', held(GEN_AI_ATTRS.TOOL_CALL_ARGUMENTS, redactor));
   setIf(metadata, 'approvalId', approvalId);
   setIf(metadata, 'approverId', text(attrs[AUDIT_ATTRS.APPROVER_ID]));
   setIf(metadata, 'approverType', text(attrs[AUDIT_ATTRS.APPROVER_TYPE]));
@@ -179,8 +191,8 @@ function recordFields(attrs: Attributes, env: MappingEnvironment, span?: Readabl
   const capture = env.captureContent ?? 'redacted';
   if (capture !== 'none') {
     const contentRedactor = capture === 'full' ? (env.secretsOnlyRedactor ?? redactor) : redactor;
-    setIf(metadata, 'content', json(GEN_AI_ATTRS.INPUT_MESSAGES, contentRedactor));
-    setIf(metadata, 'completion', json(GEN_AI_ATTRS.OUTPUT_MESSAGES, contentRedactor));
+    setIf(metadata, 'content', held(GEN_AI_ATTRS.INPUT_MESSAGES, contentRedactor));
+    setIf(metadata, 'completion', held(GEN_AI_ATTRS.OUTPUT_MESSAGES, contentRedactor));
   }
   setIf(metadata, 'reason', safe(attrs[AUDIT_ATTRS.REASON]));
 

@@ -70,10 +70,11 @@ function looksLikeJsonContainer(text: string): boolean {
 export function createRedactor(policy?: RedactionPolicy): Redactor {
   const resolved = resolvePolicy(policy);
   const { limits } = resolved;
+  const hashKey = resolveHashKey(resolved.hashKey);
   const detectPlain = compileTextRedaction({
     detectors: resolved.detectors,
     modeOf: resolved.modeOf,
-    hashKey: resolveHashKey(resolved.hashKey),
+    hashKey,
   });
   const encodedMarker = maskMarker(ENCODED_SECRET);
   const features = new TextFeatures();
@@ -302,5 +303,48 @@ export function createRedactor(policy?: RedactionPolicy): Redactor {
     return output;
   }
 
-  return { redactText, redactValue, redactAttributes, stats };
+  const redactor: Redactor = { redactText, redactValue, redactAttributes, stats };
+  const portable = portablePolicy(policy, hashKey);
+  // Kept out of sight (no enumerable property, no JSON) for another thread to compile it again.
+  if (portable !== undefined) Object.defineProperty(redactor, PORTABLE_POLICY, { value: portable });
+  return redactor;
+}
+
+/** Where a redactor keeps the policy it was compiled from (see `portablePolicyOf`). */
+const PORTABLE_POLICY = Symbol('aitrail.redactionPolicy');
+
+/**
+ * A copy of `policy` that another thread can compile into the same redactor, its hash key
+ * resolved (the per-process key is this thread's); undefined when it holds a function (a
+ * detector's `validate`), which cannot cross to another thread.
+ */
+function portablePolicy(
+  policy: RedactionPolicy | undefined,
+  hashKey: Uint8Array | string,
+): RedactionPolicy | undefined {
+  // A copy keeps own data only: a detector's prototype method or a RegExp subclass would be lost.
+  const plain = (value: unknown) => {
+    const prototype = Object.getPrototypeOf(value);
+    return prototype === Object.prototype || prototype === null;
+  };
+  const exactRegExp = (value: unknown) =>
+    !(value instanceof RegExp) || Object.getPrototypeOf(value) === RegExp.prototype;
+  const detectors = policy?.detectors ?? [];
+  if (!detectors.every((d) => plain(d) && d.validate === undefined && exactRegExp(d.pattern)))
+    return undefined;
+  if (!(policy?.keys ?? []).every(exactRegExp)) return undefined;
+  try {
+    return structuredClone({ ...policy, hashKey });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The policy a redactor made by `createRedactor` was compiled from, as plain data another thread
+ * can compile again (`createRedactor(policy)` there redacts exactly as this one does); undefined
+ * for a redactor made any other way, or whose policy holds a function.
+ */
+export function portablePolicyOf(redactor: Redactor): RedactionPolicy | undefined {
+  return (redactor as { [PORTABLE_POLICY]?: RedactionPolicy })[PORTABLE_POLICY];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecord } from '../audit-record.js';
+import { redactedHere } from '../unredacted-value.js';
 import { type AuditWriterOptions, WriterCore, type WriterStats } from './writer-core.js';
 import { resolveWriterSettings } from './writer-settings.js';
 import { type WriterBackend, WriterThread } from './writer-thread.js';
@@ -36,9 +37,13 @@ export class AuditWriter {
     this.chainId = chainId;
   }
 
-  /** Accepts a record. Never throws; waits only as docs/delivery.md says (memory, crash window). */
+  /**
+   * Accepts a record. Never throws; waits only as docs/delivery.md says (memory, crash window).
+   * Values a processor left to redact (`UnredactedValue`) are redacted on the writer's thread, or
+   * here when the writer runs here, before the record is sealed or journaled.
+   */
   enqueue(record: AuditRecord): void {
-    this.backend.enqueue(record);
+    this.backend.enqueue(this.thread === 'worker' ? record : redactedHere(record));
   }
 
   /**

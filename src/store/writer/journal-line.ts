@@ -1,11 +1,31 @@
 import type { SealedAuditRecord } from '../audit-record.js';
 import { sha256Hex } from '../digest.js';
 
-/** A journal line is `<16 hex checksum> <json>\n`; the checksum is of the JSON text. */
+/**
+ * A journal line is `<16 hex checksum> <json>\n`; the checksum is of the JSON text. The metadata
+ * travels once, as `metadataJson` (what is hashed and inserted); `metadata` is written empty and
+ * rebuilt from it on replay, which halves a line's bytes, its serialization and its checksum. An
+ * older version replaying the line still inserts and hashes `metadataJson`. A poison record keeps
+ * its metadata: its tree leaf is read from there.
+ */
 export function journalLine(record: SealedAuditRecord): string {
-  const json = JSON.stringify(record);
+  const json = JSON.stringify(slimmable(record) ? { ...record, metadata: EMPTY } : record);
   return `${checksum(json)} ${json}\n`;
 }
+
+/** A sealed record whose metadata its `metadataJson` carries (anything else is written whole). */
+function slimmable(record: SealedAuditRecord): boolean {
+  const metadata: unknown = record?.metadata;
+  return (
+    typeof record?.metadataJson === 'string' &&
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    !Array.isArray(metadata) &&
+    !('aitrailPoison' in metadata)
+  );
+}
+
+const EMPTY = Object.freeze({}) as SealedAuditRecord['metadata'];
 
 export type ParsedLine =
   | { kind: 'record'; record: SealedAuditRecord }
@@ -24,9 +44,24 @@ export function parseJournalLine(line: string): ParsedLine {
     return { kind: 'malformed', reason: 'not JSON' };
   }
   const problem = sealedRecordProblem(value);
-  return problem === null
-    ? { kind: 'record', record: value as SealedAuditRecord }
-    : { kind: 'malformed', reason: problem };
+  if (problem !== null) return { kind: 'malformed', reason: problem };
+  const record = value as SealedAuditRecord;
+  if (isEmptyObject(record.metadata) && record.metadataJson !== '{}') {
+    try {
+      const metadata: unknown = JSON.parse(record.metadataJson);
+      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+        return { kind: 'malformed', reason: 'metadataJson is not an object' };
+      record.metadata = metadata as SealedAuditRecord['metadata'];
+    } catch {
+      return { kind: 'malformed', reason: 'metadataJson is not JSON' };
+    }
+  }
+  return { kind: 'record', record };
+}
+
+function isEmptyObject(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
 }
 
 const REQUIRED_TEXT = [

@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type MessagePort, Worker } from 'node:worker_threads';
+import type { RedactionPolicy } from '../../sanitize/types.js';
 import type { CheckpointRecord } from '../audit-record.js';
 import { signingKeyOf } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
@@ -34,9 +35,13 @@ export interface ThreadLogLine {
   message: string;
 }
 
-/** Calling thread → writer thread. Records travel as one JSON array text per message. */
+/**
+ * Calling thread → writer thread. Records travel as one JSON array text per message; a redaction
+ * policy is announced before the first record whose held values it must redact.
+ */
 export type ToWriterThread =
   | { type: 'records'; text: string }
+  | { type: 'redactor'; id: number; policy: RedactionPolicy }
   | { type: 'flush'; id: number }
   | { type: 'shutdown'; id: number; deadlineMs: number }
   | { type: 'persist' }

@@ -6,9 +6,11 @@ import {
   type Worker,
 } from 'node:worker_threads';
 import type { AuditRecord } from '../audit-record.js';
+import { redactedHere } from '../unredacted-value.js';
 import { signingKeyOf } from './checkpoint-signer.js';
 import { type AuditLogger, consoleLogger } from './logger.js';
 import { SharedWriterStats, type ThreadSnapshot } from './shared-stats.js';
+import { ThreadRedactors } from './thread-redaction.js';
 import { describeError, isConnectionError } from './write-errors.js';
 import { type AuditWriterOptions, WriterCore, type WriterStats } from './writer-core.js';
 import type { WriterSettings } from './writer-settings.js';
@@ -76,6 +78,13 @@ export class WriterThread implements WriterBackend {
   private stalledAt = -1;
   private closed = false;
   private droppedHere = 0;
+  /** Redaction policies the thread applies to held values before it seals a record. */
+  private readonly redactors: ThreadRedactors;
+  /**
+   * The thread was behind when its counters were last read: held values are then redacted here,
+   * on this thread's spare time (it would otherwise soon wait for the thread), so both cores work.
+   */
+  private threadBehind = false;
   /** The thread's last snapshot and the core on this thread that replaced it (after a crash). */
   private takeover: { final: ThreadSnapshot; core: WriterCore } | null = null;
 
@@ -112,6 +121,9 @@ export class WriterThread implements WriterBackend {
       stats: this.shared.buffer,
       logs: channel.port2,
     });
+    this.redactors = new ThreadRedactors((id, policy) =>
+      this.post({ type: 'redactor', id, policy }),
+    );
     this.worker.on('message', (message: FromWriterThread) => this.onMessage(message));
     this.worker.on('error', (error) => this.onThreadGone(error));
     this.worker.on('exit', (code) => {
@@ -126,7 +138,7 @@ export class WriterThread implements WriterBackend {
 
   enqueue(record: AuditRecord): void {
     if (this.takeover) {
-      this.takeover.core.enqueue(record);
+      this.takeover.core.enqueue(redactedHere(record));
       return;
     }
     this.received += 1;
@@ -134,7 +146,7 @@ export class WriterThread implements WriterBackend {
       this.drop(1, 'a record arrived after shutdown');
       return;
     }
-    this.pending.push(encodeRecord(record));
+    this.pending.push(this.encode(record));
     if (this.pending.length >= TRANSFER_RECORDS) this.send();
     else if (!this.sendScheduled) {
       this.sendScheduled = true;
@@ -156,10 +168,12 @@ export class WriterThread implements WriterBackend {
     this.headroom -= 1;
     if (this.headroom > 0) return;
     let snapshot = this.shared.read();
+    this.threadBehind = this.isBehind(snapshot);
     if (!this.mustWait(snapshot)) {
       this.headroom = this.roomIn(snapshot);
       return;
     }
+    this.threadBehind = true;
     this.send();
     const limitMs = this.shared.version() === 0 ? STARTUP_WAIT_MS : MAX_WAIT_MS;
     const deadline = Date.now() + limitMs;
@@ -188,6 +202,13 @@ export class WriterThread implements WriterBackend {
     const limit = s.journalWritable ? this.maxQueueRecords : this.maxQueueRecords * 2;
     room = Math.min(room, limit - (held - s.received + s.queueDepth));
     return Math.max(1, room);
+  }
+
+  /** Half the way to a wait: half a window not durable, or two messages not yet taken. */
+  private isBehind(s: ThreadSnapshot): boolean {
+    const held = this.received - this.droppedHere;
+    if (s.journalAccepting && held - s.accepted - s.dropped > this.window / 2) return true;
+    return held - s.received > 2 * TRANSFER_RECORDS;
   }
 
   private mustWait(s: ThreadSnapshot): boolean {
@@ -391,11 +412,11 @@ export class WriterThread implements WriterBackend {
     // What the thread never took is delivered here, oldest first.
     for (const batch of this.unconsumed) {
       let index = batch.end - batch.count;
-      for (const record of JSON.parse(batch.text) as AuditRecord[]) {
-        if (index++ >= final.received) core.enqueue(record);
+      for (const entry of JSON.parse(batch.text) as unknown[]) {
+        if (index++ >= final.received) core.enqueue(this.redactors.decode(entry));
       }
     }
-    for (const text of this.pending) core.enqueue(JSON.parse(text) as AuditRecord);
+    for (const text of this.pending) core.enqueue(this.redactors.decode(JSON.parse(text)));
     this.unconsumed = [];
     this.pending = [];
     for (const [id, resolve] of this.requests) {
@@ -414,23 +435,24 @@ export class WriterThread implements WriterBackend {
     }
   }
 
+  /**
+   * A record as JSON for the trip to the writer thread, held values still to redact beside it
+   * (see `ThreadRedactors`). One that JSON cannot carry (a BigInt or a cycle in its metadata)
+   * travels with the reason instead, as the inline writer stores it.
+   */
+  private encode(record: AuditRecord): string {
+    try {
+      return JSON.stringify(this.redactors.prepare(record, this.threadBehind));
+    } catch (error) {
+      return JSON.stringify({
+        ...record,
+        metadata: { aitrailError: `metadata not serializable: ${describeError(error)}` },
+      });
+    }
+  }
+
   private drop(count: number, reason: string): void {
     this.droppedHere += count;
     this.logger.error(`DROPPED ${count} audit record(s): ${reason}`);
-  }
-}
-
-/**
- * A record as JSON for the trip to the writer thread. One that JSON cannot carry (a BigInt or a
- * cycle in its metadata) travels with the reason instead, as the inline writer stores it.
- */
-function encodeRecord(record: AuditRecord): string {
-  try {
-    return JSON.stringify(record);
-  } catch (error) {
-    return JSON.stringify({
-      ...record,
-      metadata: { aitrailError: `metadata not serializable: ${describeError(error)}` },
-    });
   }
 }

@@ -3,11 +3,11 @@
  * own, fed by the calling thread's messages, publishing its counters in shared memory.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import type { AuditRecord } from '../audit-record.js';
 import { PostgresConnection } from '../postgres-connection.js';
 import { createCheckpointSigner } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
 import { SharedWriterStats } from './shared-stats.js';
+import { CompiledRedactors } from './thread-redaction.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread-launch.js';
 
@@ -32,8 +32,10 @@ function serve(port: MessagePort, data: WriterThreadData): void {
   });
   const { settings } = data;
   let core: WriterCore | null = null;
+  /** While a message's records are enqueued: published once after them, never halfway. */
+  let enqueuing = false;
   const publish = () => {
-    if (core) shared.publish(core.stats(), core.activity());
+    if (core && !enqueuing) shared.publish(core.stats(), core.activity());
   };
   core = new WriterCore({
     store,
@@ -69,10 +71,23 @@ function serve(port: MessagePort, data: WriterThreadData): void {
   publish();
   const writer = core;
 
+  const redactors = new CompiledRedactors();
   port.on('message', (message: ToWriterThread) => {
     switch (message.type) {
+      case 'redactor':
+        redactors.add(message.id, message.policy);
+        break;
       case 'records':
-        for (const record of JSON.parse(message.text) as AuditRecord[]) writer.enqueue(record);
+        // Held values are redacted here, before the record is sealed or journaled. The counters
+        // are published between records only: a record past the memory bound is dropped within
+        // its own enqueue, and the calling thread must never see the moment in between.
+        enqueuing = true;
+        try {
+          for (const entry of JSON.parse(message.text) as unknown[])
+            writer.enqueue(redactors.apply(entry));
+        } finally {
+          enqueuing = false;
+        }
         publish();
         break;
       case 'flush':
