@@ -141,6 +141,10 @@ export interface WriterStats {
   checkpoints: number;
   /** Records whose chain position another row had taken (tampering): kept in the dead-letter file. */
   collisions: number;
+  /**
+   * Records memory holds: not yet journaled (inserts in flight included) or journaled copies
+   * waiting for delivery. At most twice `maxQueueRecords` while the journal refuses writes.
+   */
   queueDepth: number;
   queueBytes: number;
   /** Duration of the last successful insert statement. */
@@ -550,8 +554,7 @@ export class WriterCore {
       chainId: this.chainId,
       ...this.counters,
       checkpoints: this.checkpoints.stats.checkpoints,
-      queueDepth:
-        this.queue.length + this.readyRecords + this.backlog.reduce((n, b) => n + b.length, 0),
+      queueDepth: this.held().records,
       queueBytes: this.queueBytes,
       lastSeq: this.active.chain.lastSeq,
       committedThrough: this.active.commits.committedThrough.seq,
