@@ -128,11 +128,11 @@ export class WriterThread implements WriterBackend {
   }
 
   enqueue(record: AuditRecord): void {
+    this.received += 1;
     if (this.takeover) {
       this.takeover.core.enqueue(record);
       return;
     }
-    this.received += 1;
     if (this.closed) {
       this.drop(1, 'a record arrived after shutdown');
       return;
