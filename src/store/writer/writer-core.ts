@@ -141,6 +141,10 @@ export interface WriterStats {
   checkpoints: number;
   /** Records whose chain position another row had taken (tampering): kept in the dead-letter file. */
   collisions: number;
+  /**
+   * Records memory holds: not yet journaled (inserts in flight included) or journaled copies
+   * waiting for delivery. At most twice `maxQueueRecords` while the journal refuses writes.
+   */
   queueDepth: number;
   queueBytes: number;
   /** Duration of the last successful insert statement. */
@@ -355,6 +359,15 @@ export class WriterCore {
       this.drop(1, 'a record arrived after shutdown and there is no journal to hold it');
       return;
     }
+    if (!this.roomFor(bytes)) {
+      this.drop(
+        1,
+        this.journal
+          ? 'memory bound reached twice over while the journal refuses writes'
+          : 'memory bound reached twice over and there is no journal',
+      );
+      return;
+    }
     this.queue.push({ record: split.chained, personal: split.personal, metadataJson, bytes });
     this.queueBytes += bytes;
     if (this.journalFirst && !this.closed) {
@@ -402,6 +415,11 @@ export class WriterCore {
       this.queue = taken.concat(this.queue);
       for (const item of taken) this.queueBytes += item.bytes;
       this.journalFailed(error);
+      // Tried again when the journal may accept, not only when the next record arrives.
+      if (!this.closed) {
+        this.groupTimer = setTimeout(() => this.groupCommit(), JOURNAL_RETRY_MS);
+        this.groupTimer.unref();
+      }
       return;
     }
     this.journalRecovered();
@@ -536,8 +554,7 @@ export class WriterCore {
       chainId: this.chainId,
       ...this.counters,
       checkpoints: this.checkpoints.stats.checkpoints,
-      queueDepth:
-        this.queue.length + this.readyRecords + this.backlog.reduce((n, b) => n + b.length, 0),
+      queueDepth: this.held().records,
       queueBytes: this.queueBytes,
       lastSeq: this.active.chain.lastSeq,
       committedThrough: this.active.commits.committedThrough.seq,
@@ -764,8 +781,8 @@ export class WriterCore {
 
   private journalFailed(error: unknown): void {
     this.counters.journalFailures += 1;
-    this.onProgress();
     this.journalRetryAt = Date.now() + JOURNAL_RETRY_MS;
+    this.onProgress();
     this.logger.error(
       `journal write failed (nothing of it counts as journaled), holding records in memory up to ${this.maxQueueRecords * HARD_LIMIT_FACTOR} and retrying the journal on a later batch: ${describeError(error)}`,
     );
@@ -982,7 +999,7 @@ export class WriterCore {
     return this.queue.length > this.maxQueueRecords || this.queueBytes > this.maxQueueBytes;
   }
 
-  /** Moves the oldest half of memory to the journal; drops only when there is nowhere to go. */
+  /** Moves the oldest half of memory to the journal (what does not fit is refused in `roomFor`). */
   private spill(): void {
     const target = Math.floor(this.maxQueueRecords / 2);
     const targetBytes = Math.floor(this.maxQueueBytes / 2);
@@ -1003,28 +1020,45 @@ export class WriterCore {
       this.backlog.push(batch);
       break;
     }
-    const heldBytes =
-      this.queueBytes + this.backlog.reduce((n, b) => n + b.length * RECORD_OVERHEAD_BYTES, 0);
-    const heldRecords = this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0);
-    if (
-      heldRecords > this.maxQueueRecords * HARD_LIMIT_FACTOR ||
-      heldBytes > this.maxQueueBytes * HARD_LIMIT_FACTOR
-    ) {
-      // The newest records go: memory then holds the hard limit, and never more.
-      const overBy = Math.max(
-        heldRecords - this.maxQueueRecords * HARD_LIMIT_FACTOR,
-        Math.ceil((heldBytes - this.maxQueueBytes * HARD_LIMIT_FACTOR) / RECORD_OVERHEAD_BYTES),
-      );
-      const excess = this.queue.splice(Math.max(0, this.queue.length - overBy));
-      for (const item of excess) this.queueBytes -= item.bytes;
-      this.drop(
-        excess.length,
-        this.journal
-          ? 'memory bound reached twice over while the journal refuses writes'
-          : 'memory bound reached twice over and there is no journal',
-      );
-    }
     this.schedule(0);
+  }
+
+  /**
+   * Whether a record of `bytes` fits within the hard limit (twice the memory bound). Checked
+   * before it joins memory, so that no step, and no snapshot a hosting thread publishes, ever
+   * sees more. Past the limit, memory first moves what it can to the journal and lets go of
+   * copies the journal holds; while the disk refuses, the record that still does not fit is the
+   * one dropped (the newest).
+   */
+  private roomFor(bytes: number): boolean {
+    const hardRecords = this.maxQueueRecords * HARD_LIMIT_FACTOR;
+    const hardBytes = this.maxQueueBytes * HARD_LIMIT_FACTOR;
+    const fits = () => {
+      const held = this.held();
+      return held.records < hardRecords && held.bytes + bytes <= hardBytes;
+    };
+    if (fits()) return true;
+    this.spill();
+    if (this.ready.length > 0) this.releaseReady();
+    return fits() || this.journalWritable();
+  }
+
+  /**
+   * What memory holds: unsealed records, journaled copies waiting for delivery, batches kept
+   * after a failed write, and fresh batches in flight that no journal has (a failed write keeps
+   * them again). Sealed records are counted at their overhead, as their text is not kept.
+   */
+  private held(): { records: number; bytes: number } {
+    let sealed = this.readyRecords;
+    for (const batch of this.backlog) sealed += batch.length;
+    for (const batch of this.inFlight) {
+      if (!this.durableBatches.has(batch) && !this.journaledInFlight.has(batch))
+        sealed += batch.length;
+    }
+    return {
+      records: this.queue.length + sealed,
+      bytes: this.queueBytes + sealed * RECORD_OVERHEAD_BYTES,
+    };
   }
 
   /** Everything in memory to the journal, oldest first; while the disk refuses, it stays put. */

@@ -8,7 +8,7 @@ import {
 import type { AuditRecord } from '../audit-record.js';
 import { redactedHere } from '../unredacted-value.js';
 import { signingKeyOf } from './checkpoint-signer.js';
-import { type AuditLogger, consoleLogger } from './logger.js';
+import { type AuditLogger, consoleLogger, rateLimited } from './logger.js';
 import { SharedWriterStats, type ThreadSnapshot } from './shared-stats.js';
 import { ThreadRedactors } from './thread-redaction.js';
 import { describeError, isConnectionError } from './write-errors.js';
@@ -58,6 +58,8 @@ export class WriterThread implements WriterBackend {
   private readonly worker: Worker;
   private readonly shared: SharedWriterStats;
   private readonly logger: AuditLogger;
+  /** Drops here repeat per record while the thread makes no room: summarised, as the thread's are. */
+  private readonly dropLogger: AuditLogger;
   /** The thread's log lines: printed as the event loop turns, and at once in `stats()` and waits. */
   private readonly logs: MessagePort;
   private readonly maxQueueRecords: number;
@@ -94,6 +96,7 @@ export class WriterThread implements WriterBackend {
   ) {
     this.chainId = options.chainId ?? randomUUID();
     this.logger = options.logger ?? consoleLogger;
+    this.dropLogger = rateLimited(this.logger);
     // Until the thread reports otherwise, its journal is assumed to work: the bounds hold from the start.
     const journal = settings.journalDir !== null;
     this.shared = new SharedWriterStats({
@@ -137,13 +140,18 @@ export class WriterThread implements WriterBackend {
   }
 
   enqueue(record: AuditRecord): void {
+    this.received += 1;
     if (this.takeover) {
       this.takeover.core.enqueue(redactedHere(record));
       return;
     }
-    this.received += 1;
     if (this.closed) {
       this.drop(1, 'a record arrived after shutdown');
+      return;
+    }
+    // Room within the bounds read before covers this record too (see `holdBack`).
+    if (this.headroom <= 1 && !this.admit()) {
+      this.drop(1, 'memory bound reached twice over and the writer thread makes no room');
       return;
     }
     this.pending.push(this.encode(record));
@@ -190,6 +198,37 @@ export class WriterThread implements WriterBackend {
           `the writer thread did not catch up within ${limitMs} ms; continuing without waiting for it`,
         );
         return;
+      }
+    }
+  }
+
+  /**
+   * Whether the record just counted fits within the hard limit (twice the memory bound), counting
+   * what the thread holds and what is on its way there. Past it, this waits (bounded, as
+   * `holdBack`) until the thread has taken what was sent; then the thread's own rule decides: a
+   * journal that accepts takes the record (the thread spills), one that refuses means the record
+   * is dropped here, as the thread would drop it. A thread that stops answering makes no room:
+   * the record is dropped, never held beyond the limit on this side.
+   */
+  private admit(): boolean {
+    const hard = this.maxQueueRecords * 2;
+    const limitMs = this.shared.version() === 0 ? STARTUP_WAIT_MS : MAX_WAIT_MS;
+    const deadline = Date.now() + limitMs;
+    for (;;) {
+      const version = this.shared.version();
+      const s = this.shared.read();
+      if (this.received - this.droppedHere - s.received + s.queueDepth <= hard) return true;
+      if (this.pending.length === 0 && this.sent === s.received) return s.journalWritable;
+      if (version === this.stalledAt) return false;
+      this.send();
+      this.printLogs();
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.shared.waitForNewer(version, left)) {
+        this.stalledAt = this.shared.version();
+        this.logger.warn(
+          `the writer thread did not catch up within ${limitMs} ms; records past the memory bound are dropped until it does`,
+        );
+        return false;
       }
     }
   }
@@ -453,6 +492,6 @@ export class WriterThread implements WriterBackend {
 
   private drop(count: number, reason: string): void {
     this.droppedHere += count;
-    this.logger.error(`DROPPED ${count} audit record(s): ${reason}`);
+    this.dropLogger.error(`DROPPED ${count} audit record(s): ${reason}`);
   }
 }
