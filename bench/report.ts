@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INGEST_ABOUT } from './ingest.js';
+import { LIMITS } from './limits.js';
 import { describeMachineText, type MachineInfo } from './machine.js';
 import { type Figure, formatDuration, renderMarkdownTable } from './stats.js';
 
@@ -28,7 +29,7 @@ const report = JSON.parse(await readFile(input, 'utf8')) as BenchReport;
 
 const groups = [...new Set(report.figures.map((f) => f.group))];
 /** What a group's figures measure, printed under its table. */
-const ABOUT: Readonly<Record<string, readonly string[]>> = { ingest: INGEST_ABOUT };
+const ABOUT: Readonly<Record<string, readonly string[]>> = { ...LIMITS, ingest: INGEST_ABOUT };
 const notes = report.figures.filter((f) => f.note).map((f) => `- \`${f.id}\`: ${f.note}`);
 const page = [
   '# Performance',
