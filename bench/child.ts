@@ -4,6 +4,7 @@
  * `BENCH_RESULT <json>` on stdout; anything else it prints is kept for error messages only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const RESULT_MARKER = 'BENCH_RESULT ';
@@ -62,7 +63,18 @@ export function reportToParent(result: unknown): void {
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
 }
 
-/** Peak resident set size of this process so far, in bytes. */
+/**
+ * Peak resident set size of this process so far, in bytes. On Linux from `VmHWM`: `maxRSS`
+ * (getrusage) is kept across `execve`, so a child spawned by a large parent reports the
+ * parent's peak at the fork, not its own (measured: 403 MiB for a child whose own was 42 MiB).
+ */
 export function peakRssBytes(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kib !== undefined) return Number(kib) * 1024;
+  } catch {
+    // Not Linux: getrusage is what there is.
+  }
   return process.resourceUsage().maxRSS * 1024;
 }

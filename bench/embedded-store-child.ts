@@ -189,7 +189,7 @@ const result: EmbeddedStoreChildResult = {
   queryMs: span(2),
   closeMs: span(3),
   totalMs: (marks[4] as number) - started,
-  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  peakRssBytes: ownPeakRssBytes(),
   maxGapMs: Math.max(0, maxGap - TICK_MS),
   maxBlockMs: Math.max(0, maxBlock - TICK_MS),
   blockByPhaseMs,
@@ -228,4 +228,19 @@ function benchRecord(i: number) {
     spanId,
     serviceName: 'bench-embedded-store',
   };
+}
+
+/**
+ * This process's own peak RSS: `VmHWM` on Linux, as `peakRssBytes` in child.ts does (getrusage's
+ * `maxRSS` is kept across `execve` and reports the parent's peak). Written out here because this
+ * child runs on plain Node, which resolves no `.js` import to child.ts.
+ */
+function ownPeakRssBytes(): number {
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib !== undefined) return Number(kib) * 1024;
+  } catch {
+    // Not Linux: getrusage is what there is.
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
