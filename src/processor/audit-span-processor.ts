@@ -29,7 +29,7 @@ import {
   type SpanRecogniser,
 } from './recognisers/index.js';
 import { RedactedTextMemo } from './redacted-text-memo.js';
-import { hasAuditRecord, RedactedNames, spanToRecords } from './span-to-records.js';
+import { hasAuditRecord, spanToRecords } from './span-to-records.js';
 
 export interface AuditSpanProcessorOptions {
   /** Where records go. Give a writer, or a store and (optionally) writer options. */
@@ -166,7 +166,6 @@ export class AuditSpanProcessor implements SpanProcessor {
     this.env = {
       serviceName: options.serviceName ?? null,
       redactor: this.policy.redactor,
-      names: new RedactedNames(this.policy.redactor),
       captureContent: this.policy.captureContent,
       secretsOnlyRedactor: this.policy.secretsOnlyRedactor,
       sanitized: this.policy.sanitized,

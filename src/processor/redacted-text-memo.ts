@@ -6,8 +6,9 @@ const MAX_TEXT_LENGTH = 128;
 const MAX_ENTRIES = 2048;
 
 /**
- * The redacted form of short texts that repeat from span to span (tool, agent and span names,
- * conversation and task ids): each is redacted once by the processor's redactor, then looked up.
+ * The redacted form of short texts that repeat from span to span (actions, tracer, tool, agent
+ * and span names, conversation and task ids): each is redacted once by the processor's
+ * redactor, then looked up.
  * Redaction is a pure function of the text for one redactor, so the row is the same either way.
  */
 export class RedactedTextMemo {

@@ -21,8 +21,6 @@ import { hrTimeToIsoMicros, hrTimeToMillis } from './span-time.js';
 export interface MappingEnvironment {
   serviceName: string | null;
   redactor: Redactor;
-  /** Actions and tracer names, redacted once each: few distinct values, one per record. */
-  names?: RedactedNames;
   /** Prompt and completion capture (default `redacted`): `none` drops them, `full` masks secrets only. */
   captureContent?: CaptureContent;
   secretsOnlyRedactor?: Redactor;
@@ -69,32 +67,11 @@ function redactedText(
   return memo?.redactor === redactor ? memo.redact(plain) : redactor.redactText(plain);
 }
 
-/** Distinct names remembered; ids passed off as names would otherwise grow the map without end. */
-const MAX_REMEMBERED_NAMES = 1024;
-
-/** Names a processor sees over and over (an app's actions, tracer names), each redacted once. */
-export class RedactedNames {
-  private readonly redactor: Redactor;
-  private readonly redacted = new Map<string, string>();
-
-  constructor(redactor: Redactor) {
-    this.redactor = redactor;
-  }
-
-  get(name: string): string {
-    let result = this.redacted.get(name);
-    if (result === undefined) {
-      result = this.redactor.redactText(name);
-      if (this.redacted.size >= MAX_REMEMBERED_NAMES) this.redacted.clear();
-      this.redacted.set(name, result);
-    }
-    return result;
-  }
-}
-
 /** A short repeated name through the environment's cache, else through its redactor. */
 export function redactedName(name: string, env: MappingEnvironment): string {
-  return env.names?.get(name) ?? env.redactor.redactText(name);
+  return env.memo?.redactor === env.redactor
+    ? env.memo.redact(name)
+    : env.redactor.redactText(name);
 }
 
 /** aitrail's own action names: constants, stored as they are. */

@@ -144,20 +144,20 @@ export function writeUuid(src: Uint8Array, s: number, out: Uint8Array, o: number
   return o;
 }
 
-/** A big-endian int64 as a JavaScript number, or NaN beyond 2^53. */
-export function readInt64(src: Uint8Array, s: number): number {
-  const high =
+/** A big-endian int32 (signed). */
+function readInt32(src: Uint8Array, s: number): number {
+  return (
     ((src[s] as number) << 24) |
     ((src[s + 1] as number) << 16) |
     ((src[s + 2] as number) << 8) |
-    (src[s + 3] as number) |
-    0;
-  const low =
-    (((src[s + 4] as number) << 24) |
-      ((src[s + 5] as number) << 16) |
-      ((src[s + 6] as number) << 8) |
-      (src[s + 7] as number)) >>>
-    0;
+    (src[s + 3] as number)
+  );
+}
+
+/** A big-endian int64 as a JavaScript number, or NaN beyond 2^53. */
+export function readInt64(src: Uint8Array, s: number): number {
+  const high = readInt32(src, s);
+  const low = readInt32(src, s + 4) >>> 0;
   if (high >= 0x200000 || high < -0x200000) return Number.NaN;
   return high * 4294967296 + low;
 }
@@ -174,18 +174,8 @@ const POSTGRES_EPOCH_DAYS = 10_957;
  * caller treats the row as changed).
  */
 export function writeTimestamp(src: Uint8Array, s: number, out: Uint8Array, o: number): number {
-  const high =
-    ((src[s] as number) << 24) |
-    ((src[s + 1] as number) << 16) |
-    ((src[s + 2] as number) << 8) |
-    (src[s + 3] as number) |
-    0;
-  const low =
-    (((src[s + 4] as number) << 24) |
-      ((src[s + 5] as number) << 16) |
-      ((src[s + 6] as number) << 8) |
-      (src[s + 7] as number)) >>>
-    0;
+  const high = readInt32(src, s);
+  const low = readInt32(src, s + 4) >>> 0;
   let days: number;
   let rest: number;
   if (high < 0x200000 && high >= -0x200000) {
