@@ -173,13 +173,24 @@ describe.each(COMBINATIONS)('OpenAI Agents SDK %s bridge on %s', (version, backe
     );
     expect(resumed.finalOutput).toBe('Done.');
     const rows = await rowsOfTenant('t-approve');
-    expect(rows.map((r) => r.action)).toEqual([
+    // Rows come in time order; events within one timestamp have no defined order between them,
+    // so the actions are compared as a set and their order through their times.
+    const expected = [
       AI_AUDIT_ACTIONS.AGENT_HANDOFF,
       AI_AUDIT_ACTIONS.TOOL_CALL,
       AI_AUDIT_ACTIONS.APPROVAL_CREATED,
       AI_AUDIT_ACTIONS.APPROVAL_APPROVED,
       AI_AUDIT_ACTIONS.TOOL_CALL,
-    ]);
+    ];
+    expect(rows.map((r) => r.action).sort()).toEqual([...expected].sort());
+    const at = (action: string) =>
+      rows.filter((r) => r.action === action).map((r) => new Date(r.occurredAt).getTime());
+    const [firstCall, gatedCall] = at(AI_AUDIT_ACTIONS.TOOL_CALL);
+    expect(at(AI_AUDIT_ACTIONS.AGENT_HANDOFF)[0]).toBeLessThanOrEqual(firstCall as number);
+    expect(at(AI_AUDIT_ACTIONS.APPROVAL_CREATED)[0]).toBeLessThanOrEqual(
+      at(AI_AUDIT_ACTIONS.APPROVAL_APPROVED)[0] as number,
+    );
+    expect(at(AI_AUDIT_ACTIONS.APPROVAL_APPROVED)[0]).toBeLessThanOrEqual(gatedCall as number);
 
     const handoff = only(rows, AI_AUDIT_ACTIONS.AGENT_HANDOFF);
     expect(handoff).toMatchObject({
