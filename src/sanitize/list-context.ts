@@ -1,3 +1,5 @@
+import { isWhitespace } from './text-features.js';
+
 /**
  * Strings of one list are read together as well as one by one: a command line arrives as
  * `['--api-token', '<v>']`, a header as `['Authorization:', 'Bearer', '<v>']`, a sentence as
@@ -32,24 +34,6 @@ const WINDOW_OVERLAP = 4;
  */
 const SECRET_WORD =
   /a(?:ccount|uth)|b(?:asic|earer)|c(?:ookie|redential)|d(?:atabase|sn)|jwt|key|otp|p(?:ass|in|w)|s(?:e(?:cret|curity|ssion)|id|ocial|sn)|token/i;
-
-/** `\s` of a RegExp without the `u` flag. */
-function isWhitespace(code: number): boolean {
-  return (
-    code === 0x20 ||
-    (code >= 0x09 && code <= 0x0d) ||
-    (code >= 0xa0 &&
-      (code === 0xa0 ||
-        code === 0x1680 ||
-        (code >= 0x2000 && code <= 0x200a) ||
-        code === 0x2028 ||
-        code === 0x2029 ||
-        code === 0x202f ||
-        code === 0x205f ||
-        code === 0x3000 ||
-        code === 0xfeff))
-  );
-}
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
 const isAlphanumeric = (code: number) =>
