@@ -12,6 +12,7 @@ import { deferredIdentity } from '../instrument/deferred-identity.js';
 import { activePipelinePolicy, type PipelinePolicy } from '../pipeline/pipeline-policy.js';
 import { isContentAttribute } from './content-attributes.js';
 import { REDACTION_FAILED } from './replacement.js';
+import { redactSpanContextState } from './trace-state.js';
 import type { Redactor } from './types.js';
 
 export interface RedactingSpanExporterOptions {
@@ -34,8 +35,8 @@ type AttributeMapper = (attributes: Attributes, owner: Attributes) => Attributes
 /**
  * A copy of `span` with the (already redacted) span `attributes`, `mapAttributes` applied to
  * event and link attributes, `mapText` to the span name, event names and status message, and the
- * (already redacted) `resource` and `scope`. Identity and timing are carried over unchanged; the
- * SDK's span object is never mutated.
+ * (already redacted) `resource` and `scope`. `mapText` also decides which `tracestate` entries
+ * stay. Identity and timing are carried over unchanged; the SDK's span object is never mutated.
  */
 function copySpan(
   span: ReadableSpan,
@@ -46,7 +47,11 @@ function copySpan(
   scope: InstrumentationScope,
 ): ReadableSpan {
   const owner = span.attributes;
-  const spanContext: SpanContext = span.spanContext();
+  const spanContext: SpanContext = redactSpanContextState(span.spanContext(), mapText);
+  const parentSpanContext =
+    span.parentSpanContext === undefined
+      ? undefined
+      : redactSpanContextState(span.parentSpanContext, mapText);
   const status =
     span.status.message === undefined
       ? { ...span.status }
@@ -58,13 +63,14 @@ function copySpan(
   }));
   const links: Link[] = span.links.map((link) => ({
     ...link,
+    context: redactSpanContextState(link.context, mapText),
     attributes: link.attributes === undefined ? undefined : mapAttributes(link.attributes, owner),
   }));
   return {
     name: mapText(span.name),
     kind: span.kind,
     spanContext: () => spanContext,
-    parentSpanContext: span.parentSpanContext,
+    parentSpanContext,
     startTime: span.startTime,
     endTime: span.endTime,
     status,
