@@ -1,5 +1,6 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AuditStore } from './audit-store.js';
+import { resolveDataDir } from './data-dir.js';
 import { assertProtections } from './protections.js';
 import { isConnectionError } from './writer/write-errors.js';
 
@@ -21,10 +22,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'maxConnections',
 ]);
 
-/** The data directory: option, else `AITRAIL_DATA_DIR`, else `./.aitrail`, as an absolute path. */
-export function resolveDataDir(dataDir?: string): string {
-  return resolve(dataDir ?? process.env.AITRAIL_DATA_DIR ?? '.aitrail');
-}
+export { resolveDataDir };
 
 /**
  * Opens the audit store: Postgres when a URL is given (or `DATABASE_URL` is set), else the
