@@ -5,10 +5,11 @@
 //   --leg compat  OTel JS 2.x (api 1.9, sdk-node 0.223), for Node 20 apps: ESM core pipeline.
 // Each leg checks, against the Postgres in DATABASE_URL: initAuditTelemetry + traceToolCall + a
 // span from the app's own tracer give audit rows in one shared trace; building blocks composed
-// into the app's own NodeSDK record too; a provider registered first is refused loudly.
+// into the app's own NodeSDK record too; a provider registered first is refused loudly. With no
+// DATABASE_URL at all, the same calls and the CLI use the embedded store the package ships.
 // Run through scripts/with-postgres.ts (CI does). Fails loudly, never skips.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,6 +76,7 @@ try {
   console.log(`installed: one @opentelemetry/api, ${du(join(app, 'node_modules'))} node_modules`);
 
   recordsOneTrace();
+  embeddedStoreWithoutDatabaseUrl();
   buildingBlocksInTheAppsOwnSdk();
   refusesAProviderRegisteredFirst();
   if (values.leg === 'main') {
@@ -129,6 +131,48 @@ console.log(JSON.stringify({ traceId }));
   );
   check(!JSON.stringify(rows).includes('hunter2'), 'a secret reached the audit table');
   console.log(`initAuditTelemetry: ${rows.length} audit rows in Postgres, all in trace ${traceId}`);
+}
+
+/** No DATABASE_URL: the app and the CLI both open the embedded store in AITRAIL_DATA_DIR. */
+function embeddedStoreWithoutDatabaseUrl() {
+  const dataDir = join(work, 'embedded-data');
+  const env = { ...process.env, AITRAIL_DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  const inApp = (cmd, args) =>
+    execFileSync(cmd, args, {
+      cwd: app,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  write(
+    'embedded.mjs',
+    `import { initAuditTelemetry, traceToolCall, withAuditContext } from 'aitrail';
+const telemetry = await initAuditTelemetry({ serviceName: 'smoke-embedded', handleSignals: false });
+await withAuditContext({ actor: { type: 'user', id: 'user_embedded' } }, () =>
+  traceToolCall({ toolName: 'lookup_order', params: { orderId: 'ORD-2', password: 'hunter2' } }, async () => 'ok'),
+);
+await telemetry.shutdown();
+`,
+  );
+  inApp(process.execPath, ['embedded.mjs']);
+  const rows = JSON.parse(inApp('npx', ['--no', 'aitrail', 'logs', '--format', 'json']));
+  const tool = rows.find((row) => row.toolName === 'lookup_order');
+  check(
+    tool?.actorId === 'user_embedded',
+    `no tool-call row in the embedded store: ${JSON.stringify(rows)}`,
+  );
+  check(!JSON.stringify(rows).includes('hunter2'), 'a secret reached the embedded store');
+  const verified = inApp('npx', ['--no', 'aitrail', 'verify']);
+  const mode = statSync(dataDir).mode & 0o777;
+  check(mode === 0o700, `the data directory is ${mode.toString(8)}, not 700`);
+  console.log(
+    `embedded store: ${rows.length} rows, aitrail verify: ${verified
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('note:'))
+      .pop()}`,
+  );
 }
 
 function buildingBlocksInTheAppsOwnSdk() {
