@@ -115,6 +115,15 @@ const COMBINATIONS = [
   ['0.14', 'pglite'] as const,
 ];
 
+/** The one row of `action` (and `toolName`), failing if there is none or more than one. */
+function only(rows: AuditLogEntry[], action: string, toolName?: string): AuditLogEntry {
+  const matching = rows.filter(
+    (r) => r.action === action && (toolName === undefined || r.toolName === toolName),
+  );
+  expect(matching, `${action} ${toolName ?? ''} rows`).toHaveLength(1);
+  return matching[0] as AuditLogEntry;
+}
+
 describe.each(COMBINATIONS)('OpenAI Agents SDK %s bridge on %s', (version, backend) => {
   const sdk = SDKS[version] as AgentsSdk;
   let db: TestStore;
@@ -157,14 +166,6 @@ describe.each(COMBINATIONS)('OpenAI Agents SDK %s bridge on %s', (version, backe
       decide(paused, paused.interruptions[0] as RunToolApprovalItem),
     );
     return withAuditContext({ tenantId, actor: alice }, () => runner.run(triage, paused.state));
-  }
-
-  function only(rows: AuditLogEntry[], action: string, toolName?: string): AuditLogEntry {
-    const matching = rows.filter(
-      (r) => r.action === action && (toolName === undefined || r.toolName === toolName),
-    );
-    expect(matching, `${action} ${toolName ?? ''} rows`).toHaveLength(1);
-    return matching[0] as AuditLogEntry;
   }
 
   it('records a handoff, tool calls and an approval approved by a named manager', async () => {
@@ -381,10 +382,15 @@ describe('OpenAI Agents SDK bridge under a 0% head sampler', () => {
     );
     await pipeline.flush();
     const rows = await queryAuditLogs(db.store, { tenantId: 't-sampled', order: 'asc' });
-    expect(rows.map((r) => r.action)).toEqual([
-      AI_AUDIT_ACTIONS.AGENT_HANDOFF,
-      AI_AUDIT_ACTIONS.TOOL_CALL,
-    ]);
+    // Two events within one timestamp have no defined row order: compare the set, then the times.
+    expect(rows.map((r) => r.action).sort()).toEqual(
+      [AI_AUDIT_ACTIONS.AGENT_HANDOFF, AI_AUDIT_ACTIONS.TOOL_CALL].sort(),
+    );
+    const handoff = only(rows, AI_AUDIT_ACTIONS.AGENT_HANDOFF);
+    const call = only(rows, AI_AUDIT_ACTIONS.TOOL_CALL);
+    expect(new Date(handoff.occurredAt).getTime()).toBeLessThanOrEqual(
+      new Date(call.occurredAt).getTime(),
+    );
     expect(pipeline.exported('POST /refunds')).toHaveLength(0);
   });
 });
