@@ -55,7 +55,7 @@ import { openAuditStore } from '../src/store/open-store.js';
 import { seededRandom, toolParams } from './fixtures.js';
 import type { BenchPostgres } from './postgres.js';
 import { collectGarbage, cpuMicros, yieldToEventLoop } from './runtime.js';
-import { type Figure, figure, ratioTo } from './stats.js';
+import { type Figure, figure, median, ratioTo } from './stats.js';
 
 export interface HotPathOptions {
   runs: number;
@@ -358,6 +358,8 @@ function toolCallSpan(tracer: Tracer, index: number): void {
 interface RunResult {
   callerNsPerSpan: number;
   callerCpuNsPerSpan: number;
+  /** Median over the run's chunks of a chunk's wall time per span (interleaved pass only). */
+  callerChunkMedianNsPerSpan: number;
   cpuNsPerSpan: number;
   problem: string | null;
 }
@@ -384,6 +386,7 @@ async function measure(variant: Variant, spans: number): Promise<RunResult> {
     return {
       callerNsPerSpan: (callerMs * 1e6) / spans,
       callerCpuNsPerSpan: (callerCpuMicros * 1e3) / spans,
+      callerChunkMedianNsPerSpan: Number.NaN,
       cpuNsPerSpan: cpuNs / spans,
       problem: harness.check(spans),
     };
@@ -405,6 +408,7 @@ async function measureInterleaved(
   try {
     const callerMs = variants.map(() => 0);
     const callerCpuMicros = variants.map(() => 0);
+    const chunkNsPerSpan: number[][] = variants.map(() => []);
     collectGarbage();
     for (let done = 0, round = 0; done < spans; done += CHUNK, round++) {
       const size = Math.min(CHUNK, spans - done);
@@ -414,7 +418,9 @@ async function measureInterleaved(
         const started = performance.now();
         const pending = harnesses[index]?.chunk(size, done);
         if (pending) await pending;
-        callerMs[index] = (callerMs[index] as number) + performance.now() - started;
+        const chunkMs = performance.now() - started;
+        callerMs[index] = (callerMs[index] as number) + chunkMs;
+        chunkNsPerSpan[index]?.push((chunkMs * 1e6) / size);
         callerCpuMicros[index] = (callerCpuMicros[index] as number) + cpuMicros() - cpuBefore;
       }
       await yieldToEventLoop();
@@ -426,6 +432,7 @@ async function measureInterleaved(
         {
           callerNsPerSpan: ((callerMs[i] as number) * 1e6) / spans,
           callerCpuNsPerSpan: ((callerCpuMicros[i] as number) * 1e3) / spans,
+          callerChunkMedianNsPerSpan: median(chunkNsPerSpan[i] ?? []),
           cpuNsPerSpan: Number.NaN,
           problem: harnesses[i]?.check(spans) ?? null,
         },
@@ -602,6 +609,7 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
     ];
     const caller = new Map<string, number[]>(variants.map((v) => [v.id, []]));
     const callerCpu = new Map<string, number[]>(variants.map((v) => [v.id, []]));
+    const callerChunkMedian = new Map<string, number[]>(variants.map((v) => [v.id, []]));
     const cpu = new Map<string, number[]>(variants.map((v) => [v.id, []]));
     const problems = new Set<string>();
     // Run -1 warms the JIT; runs interleave the variants so drift hits them all alike.
@@ -620,6 +628,7 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
         if (run < 0) continue;
         caller.get(variant.id)?.push(callerResult.callerNsPerSpan);
         callerCpu.get(variant.id)?.push(callerResult.callerCpuNsPerSpan);
+        callerChunkMedian.get(variant.id)?.push(callerResult.callerChunkMedianNsPerSpan);
         cpu.get(variant.id)?.push(result.cpuNsPerSpan);
       }
     }
@@ -674,6 +683,30 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
           ? { text: '< 10,000 ns/span', met: f.median < 10_000 }
           : { text: '≤ 1.05× (a)', met: ratioTo(f, 'a.caller-cpu') <= 1.05 };
       figures.push(f);
+    }
+    // The same comparison read from the typical chunk: its median wall time drops the chunks
+    // another process preempted, which on a loaded machine swing the sums above by more than the
+    // cost compared. It also drops the chunks a scavenge landed in, so it leaves out GC: a
+    // second view beside caller CPU, not the figure the target is judged on.
+    const aChunk = figure({
+      group: GROUP,
+      id: 'a.caller-chunk',
+      label: "(a): caller time of the median chunk (chunks other processes preempted don't count)",
+      unit: 'ns/span',
+      samples: callerChunkMedian.get('a') ?? [],
+    });
+    figures.push(aChunk);
+    for (const id of ['b', 'b.deferred', 'b.pipeline'] as const) {
+      figures.push(
+        figure({
+          group: GROUP,
+          id: `${id}.caller-chunk`,
+          label: `(${id}): caller time of the median chunk`,
+          unit: 'ns/span',
+          samples: callerChunkMedian.get(id) ?? [],
+          baseline: aChunk,
+        }),
+      );
     }
     const aCpu = figure({
       group: GROUP,

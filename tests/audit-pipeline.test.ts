@@ -440,6 +440,21 @@ describe("stampIdentity: 'deferred'", () => {
       expect(span.attributes['audit.actor.id']).toBeUndefined();
   });
 
+  it('writes the identity of the context a span started in, wherever it ends', async () => {
+    running = await compose(createAuditPipeline(), { stampIdentity: 'deferred' });
+    const thirdParty = trace.getTracer('some-queue-client');
+    thirdParty.startSpan('warm-up').end();
+    const started = withAuditContext(
+      { tenantId: 'globex', actor: bob, conversationId: 'conv_9' },
+      () => thirdParty.startSpan('publish job'),
+    );
+    withAuditContext({ tenantId: 'initech', actor: { type: 'user', id: 'user_eve' } }, () =>
+      started.end(),
+    );
+    await running.provider.forceFlush();
+    expect(exportedSpan(running.exporter, 'publish job').attributes).toMatchObject(identity);
+  });
+
   it('writes it onto a span that becomes an audit record as it ends, for its row and every exporter', async () => {
     running = await compose(createAuditPipeline(), { stampIdentity: 'deferred' });
     const thirdParty = trace.getTracer('vendor-sdk');

@@ -1,23 +1,26 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Context } from '@opentelemetry/api';
 import { AUDIT_ATTRS, GEN_AI_ATTRS } from '../attributes.js';
-import { type AuditContext, subjectOf } from './audit-context.js';
+import { type AuditContext, getAuditContext, subjectOf } from './audit-context.js';
 
 /**
- * Where `AuditSpanProcessor` keeps a span's audit context when it defers stamping: a property of
- * the span object, not an attribute, so it costs one store per span and no exporter sees it.
+ * Where `AuditSpanProcessor` keeps the context a span started in when it defers stamping: a
+ * property of the span object, not an attribute, so it costs one store per span and no exporter
+ * sees it. The context, not the audit context read from it: most spans are never asked, so the
+ * read waits until one is (an exported copy, a span that becomes a record). Contexts are
+ * immutable, so it is the one the span started in; it lives as long as the span does.
  * A registered symbol, so every copy of aitrail in the process (and every pipeline) reads it.
  */
-const AUDIT_CONTEXT_SLOT = Symbol.for('aitrail.audit_context');
+const START_CONTEXT_SLOT = Symbol.for('aitrail.audit_start_context');
 
-type Slotted = { [AUDIT_CONTEXT_SLOT]?: AuditContext };
+type Slotted = { [START_CONTEXT_SLOT]?: Context };
 
 /**
- * Keeps `audit` beside `span`, written for every span (even as undefined) so spans share a shape.
- * False when the span refuses new properties: the caller then stamps at once.
+ * Keeps the context `span` started in beside it, to read its audit context when asked. False
+ * when the span refuses new properties: the caller then stamps at once.
  */
-export function holdIdentity(span: object, audit: AuditContext | undefined): boolean {
+export function holdIdentity(span: object, startContext: Context): boolean {
   try {
-    (span as Slotted)[AUDIT_CONTEXT_SLOT] = audit;
+    (span as Slotted)[START_CONTEXT_SLOT] = startContext;
     return true;
   } catch {
     return false;
@@ -25,7 +28,8 @@ export function holdIdentity(span: object, audit: AuditContext | undefined): boo
 }
 
 export function heldIdentity(span: object): AuditContext | undefined {
-  return (span as Slotted)[AUDIT_CONTEXT_SLOT];
+  const startContext = (span as Slotted)[START_CONTEXT_SLOT];
+  return startContext === undefined ? undefined : getAuditContext(startContext);
 }
 
 /** Where identity attributes are written: a span, or a collector for an exported copy. */

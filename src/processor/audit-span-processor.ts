@@ -29,7 +29,7 @@ import {
   type SpanRecogniser,
 } from './recognisers/index.js';
 import { RedactedTextMemo } from './redacted-text-memo.js';
-import { hasAuditRecord, spanToRecords } from './span-to-records.js';
+import { hasAuditEvent, spanToRecords } from './span-to-records.js';
 
 export interface AuditSpanProcessorOptions {
   /** Where records go. Give a writer, or a store and (optionally) writer options. */
@@ -179,19 +179,30 @@ export class AuditSpanProcessor implements SpanProcessor {
   onStart(span: Span, parentContext: Context): void {
     try {
       const action = span.attributes[AUDIT_ATTRS.ACTION];
-      // Lets a helper tell a span no processor saw (it would make no row) from one that will.
-      if (action !== undefined) markSeenByAuditProcessor(span);
+      if (action !== undefined) {
+        // Lets a helper tell a span no processor saw (it would make no row) from one that will.
+        markSeenByAuditProcessor(span);
+        // Bridges register their scopes with the active pipeline, as helpers do.
+        if (action === AI_AUDIT_ACTIONS.TOOL_CALL) activePipelinePolicy().toolScopes.note(span);
+      }
       // The one recogniser lookup at start: it also tells whether the span is audit-relevant.
-      const auditAtStart = this.overlap?.onStart(span, parentContext) ?? action !== undefined;
-      // Bridges register their scopes with the active pipeline, as helpers do.
-      if (action === AI_AUDIT_ACTIONS.TOOL_CALL) activePipelinePolicy().toolScopes.note(span);
-      const audit = getAuditContext(parentContext);
+      const auditAtStart =
+        this.overlap === null
+          ? action !== undefined
+          : this.overlap.onStart(span, parentContext, action);
       if (!this.deferIdentity && this.followsPipeline && this.policy.wrapsExports())
         this.deferIdentity = true;
       // Spans known at start to be records are stamped at once, ahead of attributes that could
-      // fill the span's attribute limit before it ends.
-      if (this.deferIdentity && this.sdkCallsOnEnding && !auditAtStart && holdIdentity(span, audit))
+      // fill the span's attribute limit before it ends. The others keep their start context: the
+      // audit context is read from it only for the few that are asked.
+      if (
+        this.deferIdentity &&
+        this.sdkCallsOnEnding &&
+        !auditAtStart &&
+        holdIdentity(span, parentContext)
+      )
         return;
+      const audit = getAuditContext(parentContext);
       if (audit !== undefined) writeIdentity(span.attributes, audit, span);
     } catch {
       // Never throw into the SDK.
@@ -210,7 +221,8 @@ export class AuditSpanProcessor implements SpanProcessor {
       const isAudit = this.isAuditSpan(span);
       this.endingSpan = span;
       this.endingIsAudit = isAudit;
-      const audit = isAudit ? heldIdentity(span) : undefined;
+      if (!isAudit) return;
+      const audit = heldIdentity(span);
       if (audit !== undefined) writeIdentity(span.attributes, audit, span);
     } catch {
       // Never throw into the SDK.
@@ -235,13 +247,17 @@ export class AuditSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Does the span (or an event of it) make an audit record? Cheap: asked of every span. */
+  /**
+   * Does the span (or an event of it) make an audit record? Asked of every span as it ends, with
+   * everything it gained since it started: `audit.action`, a recogniser's name or attribute (set
+   * late by some sources), an audit or GenAI evaluation event. Events are read in one pass.
+   */
   private isAuditSpan(span: ReadableSpan): boolean {
-    return (
-      hasAuditRecord(span) ||
-      this.recognisers.find(span) !== undefined ||
-      (!this.recognisers.isEmpty && hasRecognisedEvent(span))
-    );
+    if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) return true;
+    if (this.recognisers.find(span) !== undefined) return true;
+    const events = span.events;
+    if (events.length === 0) return false;
+    return hasAuditEvent(events) || (!this.recognisers.isEmpty && hasRecognisedEvent(span));
   }
 
   async forceFlush(): Promise<void> {

@@ -1,7 +1,6 @@
 import { type Context, trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace';
 import { AI_AUDIT_ACTIONS } from '../actions.js';
-import { AUDIT_ATTRS } from '../attributes.js';
 import { SpanSlot } from '../instrument/span-slot.js';
 import { activePipelinePolicy } from '../pipeline/pipeline-policy.js';
 import type { AuditRecord } from '../store/audit-record.js';
@@ -51,16 +50,18 @@ export class HelperOverlap {
 
   constructor(private readonly recognisers: RecogniserIndex) {}
 
-  /** Notes where `span` sits; true when it is audit-relevant itself (helper-made or recognised). */
-  onStart(span: Span, parentContext: Context): boolean {
+  /**
+   * Notes where `span` sits; true when it is audit-relevant itself (helper-made or recognised).
+   * `ownAction`: the span's `audit.action` at start, read by the caller.
+   */
+  onStart(span: Span, parentContext: Context, ownAction: unknown): boolean {
     const parent = trace.getSpan(parentContext);
     const nearest = parent === undefined ? undefined : this.nearest.get(parent);
-    const ownAction = span.attributes[AUDIT_ATTRS.ACTION];
     const own = typeof ownAction === 'string';
     const mapping = own
       ? undefined
       : this.recognisers.findAtStart(span.name, span.attributes)?.mapping;
-    const action = own ? ownAction : mapping?.action;
+    const action = own ? (ownAction as string) : mapping?.action;
     if (action === undefined) {
       if (nearest !== undefined) this.nearest.set(span, nearest);
       return false;

@@ -219,10 +219,8 @@ const INHERITED_BY_EVENTS = [
   GEN_AI_ATTRS.AGENT_NAME,
 ] as const;
 
-/** Does this span (or one of its events) carry an audit record? Cheap: called for every span. */
-export function hasAuditRecord(span: ReadableSpan): boolean {
-  if (span.attributes[AUDIT_ATTRS.ACTION] !== undefined) return true;
-  const events = span.events;
+/** Does one of these span events carry `audit.action` (an audit record of its own)? */
+export function hasAuditEvent(events: ReadableSpan['events']): boolean {
   for (let i = 0; i < events.length; i++) {
     if (events[i]?.attributes?.[AUDIT_ATTRS.ACTION] !== undefined) return true;
   }

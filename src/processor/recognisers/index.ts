@@ -46,8 +46,13 @@ export class RecogniserIndex {
   readonly isEmpty: boolean;
 
   constructor(recognisers: readonly SpanRecogniser[]) {
-    this.all = compile(recognisers);
-    this.atStart = compile(recognisers.filter((r) => r.visibleAtStart));
+    // Both lookups read the match attributes in the same order, so each read site sees one key.
+    const attributes = matchAttributes(recognisers);
+    this.all = compile(recognisers, attributes);
+    this.atStart = compile(
+      recognisers.filter((r) => r.visibleAtStart),
+      attributes,
+    );
     this.isEmpty = recognisers.length === 0;
   }
 
@@ -75,31 +80,68 @@ export class RecogniserIndex {
   }
 }
 
-interface CompiledLookups {
-  byName: Lookup;
-  byAttribute: Array<{ attribute: string; values: Lookup }>;
+/** One match attribute and its values; `values` is null when no recogniser here reads it. */
+interface AttributeLookup {
+  readonly attribute: string;
+  readonly values: Lookup | null;
 }
 
-function compile(recognisers: readonly SpanRecogniser[]): CompiledLookups {
+/**
+ * The first match attributes get read sites of their own in `lookup`: a site that always reads
+ * the same key is one cached property load, while one site reading several keys (a loop) falls
+ * back to a generic lookup costing about ten times as much, on every span.
+ */
+const UNROLLED = 4;
+
+interface CompiledLookups {
+  readonly byName: Lookup;
+  readonly a0: AttributeLookup | null;
+  readonly a1: AttributeLookup | null;
+  readonly a2: AttributeLookup | null;
+  readonly a3: AttributeLookup | null;
+  /** Match attributes beyond the unrolled ones. */
+  readonly more: readonly AttributeLookup[];
+}
+
+function matchAttributes(recognisers: readonly SpanRecogniser[]): string[] {
+  const attributes: string[] = [];
+  for (const { matchOn } of recognisers) {
+    if (matchOn !== 'spanName' && !attributes.includes(matchOn.attribute))
+      attributes.push(matchOn.attribute);
+  }
+  return attributes;
+}
+
+function compile(
+  recognisers: readonly SpanRecogniser[],
+  attributes: readonly string[],
+): CompiledLookups {
   const byName: Lookup = new Map();
-  const byAttribute: CompiledLookups['byAttribute'] = [];
+  const byAttribute = new Map<string, Lookup>();
   for (const recogniser of recognisers) {
     let target = byName;
     if (recogniser.matchOn !== 'spanName') {
       const { attribute } = recogniser.matchOn;
-      let entry = byAttribute.find((e) => e.attribute === attribute);
-      if (entry === undefined) {
-        entry = { attribute, values: new Map() };
-        byAttribute.push(entry);
-      }
-      target = entry.values;
+      target = byAttribute.get(attribute) ?? new Map();
+      byAttribute.set(attribute, target);
     }
     // A Map, not the table object: a span named `constructor` must not find Object.prototype's.
     for (const [value, mapping] of Object.entries(recogniser.mappings)) {
       if (!target.has(value)) target.set(value, { recogniser, mapping });
     }
   }
-  return { byName, byAttribute };
+  const lookups = attributes.map((attribute) => ({
+    attribute,
+    values: byAttribute.get(attribute) ?? null,
+  }));
+  return {
+    byName,
+    a0: lookups[0] ?? null,
+    a1: lookups[1] ?? null,
+    a2: lookups[2] ?? null,
+    a3: lookups[3] ?? null,
+    more: lookups.slice(UNROLLED),
+  };
 }
 
 function lookup(
@@ -109,14 +151,25 @@ function lookup(
 ): RecognisedSpan | undefined {
   const named = compiled.byName.get(spanName);
   if (named !== undefined) return named;
-  for (const { attribute, values } of compiled.byAttribute) {
-    const value = attributes[attribute];
-    if (typeof value === 'string') {
-      const found = values.get(value);
-      if (found !== undefined) return found;
-    }
+  const { a0, a1, a2, a3 } = compiled;
+  if (a0 === null) return undefined;
+  let found = a0.values === null ? undefined : matchValue(a0.values, attributes[a0.attribute]);
+  if (found !== undefined || a1 === null) return found;
+  found = a1.values === null ? undefined : matchValue(a1.values, attributes[a1.attribute]);
+  if (found !== undefined || a2 === null) return found;
+  found = a2.values === null ? undefined : matchValue(a2.values, attributes[a2.attribute]);
+  if (found !== undefined || a3 === null) return found;
+  found = a3.values === null ? undefined : matchValue(a3.values, attributes[a3.attribute]);
+  if (found !== undefined) return found;
+  for (const { attribute, values } of compiled.more) {
+    found = values === null ? undefined : matchValue(values, attributes[attribute]);
+    if (found !== undefined) return found;
   }
   return undefined;
+}
+
+function matchValue(values: Lookup, value: unknown): RecognisedSpan | undefined {
+  return typeof value === 'string' ? values.get(value) : undefined;
 }
 
 /** The sampler's view of the recognisers: those whose spans can be told apart at start. */
