@@ -94,6 +94,11 @@ export function canonicalPersonal(values: PersonalValues): string | null {
   );
 }
 
+/** The getter of a split's `personal`: its canonical text, parsed (one function for all). */
+function parsePersonal(this: PersonalValues): Record<string, unknown> {
+  return JSON.parse((this as unknown as { [CANONICAL_PERSONAL]: string })[CANONICAL_PERSONAL]);
+}
+
 /** `bytes` random bytes as hex: a writer passes its pool, one call per record otherwise. */
 export type RandomHex = (bytes: number) => string;
 
@@ -141,10 +146,14 @@ export function splitPersonalData(
       personalJson,
     );
   }
-  const values: PersonalValues = { subjectId, actorId: record.actorId, personal, salts };
-  // Not enumerable, and a symbol: journal lines and spread copies (a degraded record) leave it.
-  if (personalJson !== null)
+  const values: PersonalValues = { subjectId, actorId: record.actorId, personal: null, salts };
+  if (personalJson !== null) {
+    // Not enumerable, and a symbol: journal lines and spread copies (a degraded record) leave it.
     Object.defineProperty(values, CANONICAL_PERSONAL, { value: personalJson });
+    // A writer holds thousands of these until they commit: as one string, not an object graph
+    // the garbage collector walks each time. Read back (rarely) as the same JSON data.
+    Object.defineProperty(values, 'personal', { get: parsePersonal, enumerable: true });
+  }
   return {
     chained: {
       ...record,
