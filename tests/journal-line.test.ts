@@ -3,10 +3,11 @@ import { canonicalJson } from '../src/store/canonical-json.js';
 import { splitPersonalData } from '../src/store/erasure/personal-fields.js';
 import { HashChain } from '../src/store/hash-chain.js';
 import { rowValues, vaultValues } from '../src/store/insert-sql.js';
+import type { AiAuditMetadata } from '../src/store/metadata.js';
 import { journalLine, parseJournalLine } from '../src/store/writer/journal-line.js';
 import { makeRecord } from './support/records.js';
 
-function sealedSplit(index: number, metadata: Record<string, unknown>) {
+function sealedSplit(index: number, metadata: AiAuditMetadata) {
   const split = splitPersonalData(makeRecord(index, { metadata }));
   const sealed = new HashChain('chain-1').seal(
     split.chained,
@@ -40,7 +41,9 @@ describe('journal lines', () => {
 
   it("read a split's personal metadata back as the canonical JSON data it committed to", () => {
     const { personal } = splitPersonalData(
-      makeRecord(5, { metadata: { toolParams: { b: 1, a: [undefined, 2] }, source: 'test' } }),
+      makeRecord(5, {
+        metadata: { toolParams: { b: 1, a: [undefined as unknown as null, 2] }, source: 'test' },
+      }),
     );
     expect(personal.personal).toEqual({ toolParams: { a: [null, 2], b: 1 } });
     expect(JSON.stringify(personal)).toContain('"personal":{"toolParams":{"a":[null,2],"b":1}}');

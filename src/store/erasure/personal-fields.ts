@@ -87,11 +87,10 @@ const CANONICAL_PERSONAL = Symbol('canonical personal metadata');
  * covers and the vault stores, computed once when the record was split.
  */
 export function canonicalPersonal(values: PersonalValues): string | null {
-  if (values.personal === null) return null;
-  return (
-    (values as { [CANONICAL_PERSONAL]?: string })[CANONICAL_PERSONAL] ??
-    canonicalJson(values.personal)
-  );
+  // The kept text first: reading `personal` of a split parses it.
+  const kept = (values as { [CANONICAL_PERSONAL]?: string })[CANONICAL_PERSONAL];
+  if (kept !== undefined) return kept;
+  return values.personal === null ? null : canonicalJson(values.personal);
 }
 
 /** The getter of a split's `personal`: its canonical text, parsed (one function for all). */

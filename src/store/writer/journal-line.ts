@@ -29,15 +29,16 @@ export function journalLine(record: SealedAuditRecord): string {
  */
 function personalJson(values: PersonalValues | undefined): string | null {
   if (typeof values !== 'object' || values === null) return null;
-  const { subjectId, actorId, personal, salts } = values;
+  const { subjectId, actorId, salts } = values;
   if (subjectId === undefined || actorId === undefined || salts === undefined) return null;
-  if (typeof personal !== 'object' || Array.isArray(personal)) return null;
   let text: string | null;
   try {
     text = canonicalPersonal(values);
   } catch {
     return null;
   }
+  // `personal` itself is read (for a split: parsed) only when no canonical text was kept.
+  if (text === null && values.personal !== null) return null;
   return `{"subjectId":${JSON.stringify(subjectId)},"actorId":${JSON.stringify(actorId)},"personal":${text},"salts":${JSON.stringify(salts)}}`;
 }
 
