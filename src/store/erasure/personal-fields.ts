@@ -87,11 +87,15 @@ const CANONICAL_PERSONAL = Symbol('canonical personal metadata');
  * covers and the vault stores, computed once when the record was split.
  */
 export function canonicalPersonal(values: PersonalValues): string | null {
-  if (values.personal === null) return null;
-  return (
-    (values as { [CANONICAL_PERSONAL]?: string })[CANONICAL_PERSONAL] ??
-    canonicalJson(values.personal)
-  );
+  // The kept text first: reading `personal` of a split parses it.
+  const kept = (values as { [CANONICAL_PERSONAL]?: string })[CANONICAL_PERSONAL];
+  if (kept !== undefined) return kept;
+  return values.personal === null ? null : canonicalJson(values.personal);
+}
+
+/** The getter of a split's `personal`: its canonical text, parsed (one function for all). */
+function parsePersonal(this: PersonalValues): Record<string, unknown> {
+  return JSON.parse((this as unknown as { [CANONICAL_PERSONAL]: string })[CANONICAL_PERSONAL]);
 }
 
 /** `bytes` random bytes as hex: a writer passes its pool, one call per record otherwise. */
@@ -141,10 +145,14 @@ export function splitPersonalData(
       personalJson,
     );
   }
-  const values: PersonalValues = { subjectId, actorId: record.actorId, personal, salts };
-  // Not enumerable, and a symbol: journal lines and spread copies (a degraded record) leave it.
-  if (personalJson !== null)
+  const values: PersonalValues = { subjectId, actorId: record.actorId, personal: null, salts };
+  if (personalJson !== null) {
+    // Not enumerable, and a symbol: journal lines and spread copies (a degraded record) leave it.
     Object.defineProperty(values, CANONICAL_PERSONAL, { value: personalJson });
+    // A writer holds thousands of these until they commit: as one string, not an object graph
+    // the garbage collector walks each time. Read back (rarely) as the same JSON data.
+    Object.defineProperty(values, 'personal', { get: parsePersonal, enumerable: true });
+  }
   return {
     chained: {
       ...record,

@@ -1,5 +1,6 @@
 import type { SealedAuditRecord } from '../audit-record.js';
 import { sha256Hex } from '../digest.js';
+import { canonicalPersonal, type PersonalValues } from '../erasure/personal-fields.js';
 
 /**
  * A journal line is `<16 hex checksum> <json>\n`; the checksum is of the JSON text. The metadata
@@ -9,8 +10,36 @@ import { sha256Hex } from '../digest.js';
  * its metadata: its tree leaf is read from there.
  */
 export function journalLine(record: SealedAuditRecord): string {
-  const json = JSON.stringify(slimmable(record) ? { ...record, metadata: EMPTY } : record);
+  if (!slimmable(record)) {
+    const json = JSON.stringify(record);
+    return `${checksum(json)} ${json}\n`;
+  }
+  const personal = personalJson(record.personal);
+  const json =
+    personal === null
+      ? JSON.stringify({ ...record, metadata: EMPTY })
+      : `${JSON.stringify({ ...record, metadata: EMPTY, personal: undefined }).slice(0, -1)},"personal":${personal}}`;
   return `${checksum(json)} ${json}\n`;
+}
+
+/**
+ * The vault values as JSON, their personal metadata as the canonical text the split already made
+ * (the largest part of a line, not serialized a second time); null when they are not the shape
+ * a split makes (then written by `JSON.stringify` with the rest). Replay parses either the same.
+ */
+function personalJson(values: PersonalValues | undefined): string | null {
+  if (typeof values !== 'object' || values === null) return null;
+  const { subjectId, actorId, salts } = values;
+  if (subjectId === undefined || actorId === undefined || salts === undefined) return null;
+  let text: string | null;
+  try {
+    text = canonicalPersonal(values);
+  } catch {
+    return null;
+  }
+  // `personal` itself is read (for a split: parsed) only when no canonical text was kept.
+  if (text === null && values.personal !== null) return null;
+  return `{"subjectId":${JSON.stringify(subjectId)},"actorId":${JSON.stringify(actorId)},"personal":${text},"salts":${JSON.stringify(salts)}}`;
 }
 
 /** A sealed record whose metadata its `metadataJson` carries (anything else is written whole). */

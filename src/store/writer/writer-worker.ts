@@ -83,8 +83,13 @@ function serve(port: MessagePort, data: WriterThreadData): void {
         // its own enqueue, and the calling thread must never see the moment in between.
         enqueuing = true;
         try {
-          for (const entry of JSON.parse(message.text) as unknown[])
+          const entries = JSON.parse(message.text) as unknown[];
+          for (let i = 0; i < entries.length; i++) {
+            const entry = entries[i];
+            // Let go of each raw entry once taken: a collection meanwhile need not keep it.
+            entries[i] = undefined;
             writer.enqueue(redactors.apply(entry));
+          }
         } finally {
           enqueuing = false;
         }
