@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import postgres from 'postgres';
 import { AitrailError, isAitrailError } from '../errors.js';
+import { ARRAY_TYPES } from './postgres-arrays.js';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import { toCopyText, toVaultCopyText } from './copy-text.js';
 import {
@@ -67,7 +68,10 @@ export class PostgresConnection {
       // Reconnect within a second of the database coming back (the default grows to 20 s).
       backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
       connection: { application_name: 'aitrail', TimeZone: 'UTC' },
-    });
+      // No per-connection type fetch: the driver runs it unawaited (see postgres-arrays.ts).
+      fetch_types: false,
+      types: ARRAY_TYPES,
+    }) as unknown as postgres.Sql;
   }
 
   async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {
