@@ -8,6 +8,7 @@ import { createCheckpointSigner } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
 import { SharedWriterStats } from './shared-stats.js';
 import { CompiledRedactors } from './thread-redaction.js';
+import { describeError, isConnectionError } from './write-errors.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread-launch.js';
 
@@ -18,6 +19,15 @@ function serve(port: MessagePort, data: WriterThreadData): void {
     warn: (message) => data.logs.postMessage({ level: 'warn', message }),
     error: (message) => data.logs.postMessage({ level: 'error', message }),
   };
+  // The driver starts some promises of its own unawaited (a state fetch for
+  // `target_session_attrs`): a connection lost during one rejects with nobody listening. That is
+  // a lost connection, which the writer retries, not a reason for this thread to die.
+  process.on('unhandledRejection', (reason) => {
+    if (!isConnectionError(reason)) throw reason;
+    logger.warn(
+      `a database connection failed outside any statement; retrying: ${describeError(reason)}`,
+    );
+  });
   const prepares = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   let nextPrepare = 1;
   const prepare = () =>
