@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import postgres from 'postgres';
 import { AitrailError, isAitrailError } from '../errors.js';
-import { ARRAY_TYPES } from './postgres-arrays.js';
 import type { CheckpointRecord, SealedAuditRecord } from './audit-record.js';
 import { toCopyText, toVaultCopyText } from './copy-text.js';
 import {
@@ -13,6 +12,7 @@ import {
   VAULT_COLUMNS,
 } from './insert-sql.js';
 import { PartitionKeeper } from './partitions.js';
+import { ARRAY_TYPES } from './postgres-arrays.js';
 import { isConnectionError } from './writer/write-errors.js';
 
 export interface PostgresStoreOptions {
