@@ -400,7 +400,13 @@ export class WriterCore {
   private groupCommit(): void {
     if (this.groupTimer) clearTimeout(this.groupTimer);
     this.groupTimer = null;
-    if (this.queue.length === 0 || !this.journalWritable()) return;
+    if (this.queue.length === 0) return;
+    if (!this.journalWritable()) {
+      // Called again within the pause after a failed append: the retry must stay armed, or a
+      // journal that recovers is not noticed until another record arrives.
+      this.retryGroupCommit(this.journalRetryAt - Date.now());
+      return;
+    }
     const chain = this.active.chain;
     const before = { seq: chain.lastSeq, head: chain.headHash };
     const taken = this.queue.slice();
@@ -416,10 +422,7 @@ export class WriterCore {
       for (const item of taken) this.queueBytes += item.bytes;
       this.journalFailed(error);
       // Tried again when the journal may accept, not only when the next record arrives.
-      if (!this.closed) {
-        this.groupTimer = setTimeout(() => this.groupCommit(), JOURNAL_RETRY_MS);
-        this.groupTimer.unref();
-      }
+      this.retryGroupCommit(JOURNAL_RETRY_MS);
       return;
     }
     this.journalRecovered();
@@ -441,6 +444,12 @@ export class WriterCore {
     const now = this.idleWaiters.length > 0 || this.pendingFresh() >= this.batchSize;
     this.schedule(now ? 0 : this.flushIntervalMs);
     this.onProgress();
+  }
+
+  private retryGroupCommit(delayMs: number): void {
+    if (this.closed) return;
+    this.groupTimer = setTimeout(() => this.groupCommit(), Math.max(0, delayMs));
+    this.groupTimer.unref();
   }
 
   /**
