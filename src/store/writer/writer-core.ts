@@ -146,6 +146,7 @@ export interface WriterStats {
    * waiting for delivery. At most twice `maxQueueRecords` while the journal refuses writes.
    */
   queueDepth: number;
+  /** The estimated bytes of those records, bounded by twice `maxQueueBytes`. */
   queueBytes: number;
   /** Duration of the last successful insert statement. */
   lastWriteLatencyMs: number;
@@ -556,12 +557,13 @@ export class WriterCore {
   }
 
   stats(): WriterStats {
+    const held = this.held();
     return {
       chainId: this.chainId,
       ...this.counters,
       checkpoints: this.checkpoints.stats.checkpoints,
-      queueDepth: this.held().records,
-      queueBytes: this.queueBytes,
+      queueDepth: held.records,
+      queueBytes: held.bytes,
       lastSeq: this.active.chain.lastSeq,
       committedThrough: this.active.commits.committedThrough.seq,
       databaseReachable: this.healthy,
