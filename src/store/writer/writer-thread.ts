@@ -450,6 +450,9 @@ export class WriterThread implements WriterBackend {
       case 'prepare':
         void this.prepareFor(message.id);
         break;
+      case 'redactionFailures':
+        this.redactors.creditFailures(message.failures);
+        break;
     }
   }
 

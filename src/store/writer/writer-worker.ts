@@ -82,11 +82,20 @@ function serve(port: MessagePort, data: WriterThreadData): void {
   const writer = core;
 
   const redactors = new CompiledRedactors();
+  const reportRedactionFailures = () => {
+    const failures = redactors.takeFailures();
+    if (failures.length > 0) send({ type: 'redactionFailures', failures });
+  };
   port.on('message', (message: ToWriterThread) => {
     switch (message.type) {
-      case 'redactor':
-        redactors.add(message.id, message.policy);
+      case 'redactor': {
+        const problem = redactors.add(message.id, message.policy);
+        if (problem !== null)
+          logger.error(
+            `a redaction policy cannot be compiled on the writer thread (${problem}); the values it should redact are stored as [REDACTION_FAILED] and counted as failures`,
+          );
         break;
+      }
       case 'records':
         // Held values are redacted here, before the record is sealed or journaled. The counters
         // are published between records only: a record past the memory bound is dropped within
@@ -99,6 +108,7 @@ function serve(port: MessagePort, data: WriterThreadData): void {
           enqueuing = false;
         }
         publish();
+        reportRedactionFailures();
         break;
       case 'flush':
         void writer.flush().then(() => {
