@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { traceChat, traceToolCall } from '../src/index.js';
 import { type AuditPipelineOptions, createAuditPipeline } from '../src/pipeline/audit-pipeline.js';
 import { createRedactor, portablePolicyOf } from '../src/sanitize/redactor.js';
+import { REDACTION_FAILED } from '../src/sanitize/replacement.js';
+import type { RedactionPolicy } from '../src/sanitize/types.js';
 import { queryAuditLogs } from '../src/store/queries.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
 import { openTestStore, scratchDir, type TestStore } from './support/stores.js';
@@ -178,6 +180,30 @@ describe('held values redacted on the writer thread', () => {
       first: '[REDACTED:order_ref]',
       second: 'ORD-123457',
     });
+  });
+
+  it('counts values the writer thread fails to redact in the calling thread’s redactor.stats, stores the failure marker, and stays alive', async () => {
+    const errors: string[] = [];
+    const { pipeline, db, provider, writer } = await start(
+      {},
+      { logger: { warn: () => {}, error: (m) => errors.push(m) } },
+    );
+    expect(writer.thread).toBe('worker');
+    // A policy the thread cannot compile, changed after the redactor was built (its copy is
+    // plain data anyone holding it can reach): every value it should redact fails on the thread.
+    const policy = portablePolicyOf(pipeline.redactor) as RedactionPolicy;
+    policy.modes = { '*': 'no-such-mode' as never };
+    const before = pipeline.redactor.stats.failures;
+    for (let i = 0; i < 3; i++)
+      await traceToolCall({ toolName: 'lookup', params: PARAMS }, async () => i);
+    await provider.forceFlush();
+    expect(errors.filter((m) => m.includes('the writer thread failed'))).toEqual([]);
+    expect(errors.some((m) => m.includes('cannot be compiled on the writer thread'))).toBe(true);
+    expect(pipeline.redactor.stats.failures - before).toBe(3);
+    const { text, rows } = await storedRows(db);
+    expect(rows).toHaveLength(3);
+    for (const planted of [EMAIL, KEY]) expect(text).not.toContain(planted);
+    for (const row of rows) expect(row.metadata.toolParams).toBe(REDACTION_FAILED);
   });
 
   it('redacts on the calling thread once the writer thread has died', async () => {

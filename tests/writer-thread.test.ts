@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAuditStore } from '../src/store/open-store.js';
 import { queryAuditLogs } from '../src/store/queries.js';
 import { verifyAuditChains } from '../src/store/verify/index.js';
 import { AuditWriter } from '../src/store/writer/audit-writer.js';
@@ -100,6 +101,35 @@ describe('the writer thread', () => {
     expect(writer.stats()).toMatchObject({ received: 2, queueDepth: 2 });
     await writer.shutdown();
     expect(writer.stats()).toMatchObject({ received: 2, written: 2, queueDepth: 0 });
+  });
+
+  it('bounds memory in bytes on both sides of the hand-over: a record past twice maxQueueBytes is dropped before it joins memory', async () => {
+    // No database answers and no journal takes anything: memory is all there is.
+    const unreachable = await openAuditStore({
+      databaseUrl: 'postgres://postgres@127.0.0.1:1/nowhere',
+      migrate: false,
+    });
+    const maxQueueBytes = 128 * 1024;
+    const writer = new AuditWriter({
+      store: unreachable,
+      thread: 'worker',
+      journalDir: null,
+      maxQueueBytes,
+      maxQueueRecords: 100_000,
+      logger: { warn() {}, error() {} },
+    });
+    let peak = 0;
+    // A synchronous burst: the calling thread would gather a whole hand-over (256 records)
+    // before the thread takes any.
+    for (let i = 0; i < 300; i++) {
+      writer.enqueue(makeRecord(i, { metadata: { note: 'x'.repeat(8_000) } }));
+      peak = Math.max(peak, writer.stats().queueBytes);
+    }
+    const stats = writer.stats();
+    expect(stats.queueDepth + stats.dropped).toBe(300);
+    expect(peak).toBeLessThanOrEqual(2 * maxQueueBytes);
+    await writer.shutdown({ deadlineMs: 500 });
+    await unreachable.close();
   });
 
   it('stores metadata JSON cannot carry across threads with the reason, as the inline writer does', async () => {

@@ -12,6 +12,7 @@ import {
   VAULT_COLUMNS,
 } from './insert-sql.js';
 import { PartitionKeeper } from './partitions.js';
+import { ARRAY_TYPES } from './postgres-arrays.js';
 import { isConnectionError } from './writer/write-errors.js';
 
 export interface PostgresStoreOptions {
@@ -67,7 +68,10 @@ export class PostgresConnection {
       // Reconnect within a second of the database coming back (the default grows to 20 s).
       backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
       connection: { application_name: 'aitrail', TimeZone: 'UTC' },
-    });
+      // No per-connection type fetch: the driver runs it unawaited (see postgres-arrays.ts).
+      fetch_types: false,
+      types: ARRAY_TYPES,
+    }) as unknown as postgres.Sql;
   }
 
   async query<T extends object>(text: string, params: unknown[] = []): Promise<T[]> {

@@ -35,7 +35,13 @@ export class PostgresStore extends PostgresConnection implements AuditStore {
 
   async migrate(options: MigrateOptions = {}): Promise<MigrationResult> {
     // One dedicated connection, so the session-level advisory lock covers drizzle's transaction.
-    const sql = postgres(this.options.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    const sql = postgres(this.options.url, {
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: 10,
+      // Migrations bind no arrays; the driver's unawaited type fetch could only crash the host.
+      fetch_types: false,
+    });
     try {
       await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
       return await runMigrations(

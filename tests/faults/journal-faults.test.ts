@@ -1,5 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +151,18 @@ describe('the journal keeps its word', () => {
     await exited;
   }
 
+  async function waitFor(
+    condition: () => boolean,
+    describe: () => string = () => '',
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${condition}: ${describe()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Runs `fn` while the cluster is down; starts it again whatever happens. */
   async function duringOutage<T>(fn: () => Promise<T>): Promise<T> {
     await cluster.stopCluster('immediate');
@@ -248,6 +268,64 @@ describe('the journal keeps its word', () => {
     expect(stats.received).toBe(3000);
     expect(stats.written).toBe(3000 - stats.dropped);
     expect(await rowCount(url)).toBe(3000 - stats.dropped);
+  }, 120_000);
+
+  it('batches held in memory while the disk was full are journaled before later groups: SIGKILL after the disk recovers leaves no gap in the chain', async () => {
+    const url = await freshDatabase();
+    // Room for the whole burst once the filler goes, none before.
+    const disk = smallDisk('8m');
+    const filler = fillDisk(disk, 0);
+    const journalRoot = join(disk, 'journal');
+    const journaledBytes = () => {
+      let bytes = 0;
+      for (const folder of chainFolders(disk))
+        for (const file of readdirSync(folder).filter((f) => f.endsWith('.jnl')))
+          bytes += statSync(join(folder, file)).size;
+      return bytes;
+    };
+    const first = await duringOutage(async () => {
+      const fixture = startFixture({
+        DATABASE_URL: url,
+        AITRAIL_DATA_DIR: disk,
+        AITRAIL_DURABILITY: 'journal-first',
+        EMIT_COUNT: '3000',
+        EMIT_BATCH_SIZE: '200',
+        EMIT_MODE: 'hold',
+      });
+      await fixture.stats;
+      // Inserts fail (the database is down) while appends fail (the disk is full): the batches
+      // sealed for those inserts are held in memory, the rest waits unsealed.
+      await waitFor(() => /writing \d+ audit record\(s\) failed/.test(fixture.output()));
+      expect(fixture.output()).toMatch(/journal write failed/);
+      expect(journaledBytes()).toBe(0);
+      unlinkSync(filler);
+      // The journal takes the next group commit; then the process dies.
+      await waitFor(
+        () => /the journal accepts writes again/.test(fixture.output()),
+        fixture.output,
+      );
+      await waitFor(() => journaledBytes() > 0);
+      await new Promise((r) => setTimeout(r, 300));
+      await killed(fixture.child);
+      return fixture.output();
+    });
+    expect(existsSync(journalRoot)).toBe(true);
+    const second = await runFixture({ DATABASE_URL: url, AITRAIL_DATA_DIR: disk, EMIT_COUNT: '0' });
+    expect(second.code).toBe(0);
+    expect(second.stats.replayed).toBeGreaterThan(0);
+    const sql = postgres(url, { onnotice: () => {}, max: 1 });
+    try {
+      const chains = await sql<{ chain_id: string; first: number; last: number; n: number }[]>`
+        select chain_id, min(chain_seq)::int as first, max(chain_seq)::int as last,
+          count(*)::int as n
+        from audit_logs where action = 'fixture.event' group by chain_id`;
+      expect(chains.length, first).toBe(1);
+      // Every record the journal held replays, and so does every record sealed before it.
+      expect(chains[0]).toMatchObject({ first: 1, n: chains[0]?.last });
+      expect(chains[0]?.n).toBe(3000);
+    } finally {
+      await sql.end();
+    }
   }, 120_000);
 
   it('an app restarted as PID 1 in a new PID namespace takes over and replays its previous life’s journal', async () => {

@@ -77,6 +77,14 @@ export class ThreadRedactors {
   decode(entry: unknown): AuditRecord {
     return applyRedactions(entry, (id) => this.byNumber.get(id));
   }
+
+  /** Values the thread failed to redact count where the caller looks: the redactor's stats. */
+  creditFailures(failures: ReadonlyArray<[number, number]>): void {
+    for (const [id, count] of failures) {
+      const redactor = this.byNumber.get(id);
+      if (redactor) redactor.stats.failures += count;
+    }
+  }
 }
 
 /**
@@ -99,16 +107,47 @@ export function applyRedactions(
   return record;
 }
 
-/** The writer thread's redactors, compiled from the policies the calling thread announced. */
+/**
+ * The writer thread's redactors, compiled from the policies the calling thread announced. Their
+ * failures are the calling thread's redactors' failures: `takeFailures` reports them back.
+ */
 export class CompiledRedactors {
   private readonly redactors = new Map<number, Redactor>();
+  /** Failures per redactor number already reported. */
+  private readonly reported = new Map<number, number>();
+  /** Values whose redactor could not be compiled here, per number, not yet reported. */
+  private readonly uncompiled = new Map<number, number>();
 
-  add(id: number, policy: RedactionPolicy): void {
-    this.redactors.set(id, createRedactor(policy));
+  /** Compiles a policy; a policy that fails to compile is returned as the reason, never thrown. */
+  add(id: number, policy: RedactionPolicy): string | null {
+    try {
+      this.redactors.set(id, createRedactor(policy));
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   apply(entry: unknown): AuditRecord {
-    return applyRedactions(entry, (id) => this.redactors.get(id));
+    return applyRedactions(entry, (id) => {
+      const redactor = this.redactors.get(id);
+      // Stored as the failure marker, and counted as a failure of that redactor.
+      if (redactor === undefined) this.uncompiled.set(id, (this.uncompiled.get(id) ?? 0) + 1);
+      return redactor;
+    });
+  }
+
+  /** Failures since the last call, as [redactor number, count]; empty when there were none. */
+  takeFailures(): Array<[number, number]> {
+    const failures: Array<[number, number]> = [];
+    for (const [id, redactor] of this.redactors) {
+      const count = redactor.stats.failures - (this.reported.get(id) ?? 0);
+      if (count > 0) failures.push([id, count]);
+      this.reported.set(id, redactor.stats.failures);
+    }
+    for (const [id, count] of this.uncompiled) failures.push([id, count]);
+    this.uncompiled.clear();
+    return failures;
   }
 }
 

@@ -146,6 +146,7 @@ export interface WriterStats {
    * waiting for delivery. At most twice `maxQueueRecords` while the journal refuses writes.
    */
   queueDepth: number;
+  /** The estimated bytes of those records, bounded by twice `maxQueueBytes`. */
   queueBytes: number;
   /** Duration of the last successful insert statement. */
   lastWriteLatencyMs: number;
@@ -400,14 +401,20 @@ export class WriterCore {
   private groupCommit(): void {
     if (this.groupTimer) clearTimeout(this.groupTimer);
     this.groupTimer = null;
-    if (this.queue.length === 0 || !this.journalWritable()) return;
+    if (this.queue.length === 0) return;
+    if (!this.journalWritable()) {
+      // Called again within the pause after a failed append: the retry must stay armed, or a
+      // journal that recovers is not noticed until another record arrives.
+      this.retryGroupCommit(this.journalRetryAt - Date.now());
+      return;
+    }
     const chain = this.active.chain;
     const before = { seq: chain.lastSeq, head: chain.headHash };
     const taken = this.queue.slice();
     const batches: SealedAuditRecord[][] = [];
     while (this.queue.length > 0) batches.push(this.sealNext());
     try {
-      (this.journal as Journal).append(batches.flat());
+      this.journalInOrder(batches);
     } catch (error) {
       // Nothing of the group reached the disk: unseal it, so that it can still be dropped (at the
       // hard limit) without leaving a gap in the chain.
@@ -416,19 +423,12 @@ export class WriterCore {
       for (const item of taken) this.queueBytes += item.bytes;
       this.journalFailed(error);
       // Tried again when the journal may accept, not only when the next record arrives.
-      if (!this.closed) {
-        this.groupTimer = setTimeout(() => this.groupCommit(), JOURNAL_RETRY_MS);
-        this.groupTimer.unref();
-      }
+      this.retryGroupCommit(JOURNAL_RETRY_MS);
       return;
     }
     this.journalRecovered();
     // The journal now holds records: bind it to its database as soon as that answers.
     if (!this.databaseBound) void this.bindJournal();
-    for (const batch of batches) {
-      this.counters.journaled += batch.length;
-      this.markAccepted(batch);
-    }
     if (this.replayOwnThrough === ALL_SEGMENTS) {
       this.segmentsStale = true;
     } else {
@@ -441,6 +441,12 @@ export class WriterCore {
     const now = this.idleWaiters.length > 0 || this.pendingFresh() >= this.batchSize;
     this.schedule(now ? 0 : this.flushIntervalMs);
     this.onProgress();
+  }
+
+  private retryGroupCommit(delayMs: number): void {
+    if (this.closed) return;
+    this.groupTimer = setTimeout(() => this.groupCommit(), Math.max(0, delayMs));
+    this.groupTimer.unref();
   }
 
   /**
@@ -460,6 +466,7 @@ export class WriterCore {
   private releaseReady(): void {
     this.ready = [];
     this.readyRecords = 0;
+    this.backlog = this.backlog.filter((batch) => !this.durableBatches.has(batch));
     this.replayOwnThrough = ALL_SEGMENTS;
     this.segmentsStale = true;
   }
@@ -508,7 +515,7 @@ export class WriterCore {
     this.wake?.();
     if (timedOut) {
       this.spillAll();
-      const held = this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0);
+      const held = this.unjournaledHeld();
       if (held > 0) {
         this.drop(
           held,
@@ -550,12 +557,13 @@ export class WriterCore {
   }
 
   stats(): WriterStats {
+    const held = this.held();
     return {
       chainId: this.chainId,
       ...this.counters,
       checkpoints: this.checkpoints.stats.checkpoints,
-      queueDepth: this.held().records,
-      queueBytes: this.queueBytes,
+      queueDepth: held.records,
+      queueBytes: held.bytes,
       lastSeq: this.active.chain.lastSeq,
       committedThrough: this.active.commits.committedThrough.seq,
       databaseReachable: this.healthy,
@@ -735,7 +743,8 @@ export class WriterCore {
       case 'backlog': {
         const result = await this.write(work.batch);
         if (result === 'ok') {
-          this.backlog.shift();
+          // By identity: memory may have let go of journaled copies while this one was written.
+          this.backlog = this.backlog.filter((batch) => batch !== work.batch);
           this.markAccepted(work.batch);
         }
         return result;
@@ -747,36 +756,61 @@ export class WriterCore {
 
   /** Keeps a sealed batch that could not be written: on disk when possible, else in memory. */
   private hold(batch: SealedAuditRecord[]): void {
-    if (this.appendToJournal(batch)) return;
-    this.backlog.push(batch);
+    this.keep(batch, this.appendToJournal(batch));
   }
 
   /**
-   * Journals a sealed batch together with the batches still in flight, in chain order: if the
-   * process dies before those commit, the journal holds them too, so a later batch can never
-   * survive a crash that an earlier one did not (no gap in the chain). Copies of batches that
-   * did commit replay as duplicates, which the insert skips.
+   * A sealed batch stays in memory for delivery unless the journal replays it: memory-first
+   * replays everything journaled; journal-first replays its own segments only once memory let go
+   * of its copies (`releaseReady`), so until then memory keeps delivering journaled batches too.
    */
+  private keep(batch: SealedAuditRecord[], journaled: boolean): void {
+    if (!journaled || (this.journalFirst && this.replayOwnThrough !== ALL_SEGMENTS))
+      this.backlog.push(batch);
+  }
+
+  /** Journals a sealed batch, and every earlier one no journal has, in chain order. */
   private appendToJournal(batch: SealedAuditRecord[]): boolean {
     if (!this.journalWritable()) return false;
-    const journal = this.journal as Journal;
     try {
-      const pending = [...this.inFlight].filter(
-        (b) => b !== batch && !this.journaledInFlight.has(b) && !this.durableBatches.has(b),
-      );
-      for (const held of [...pending, batch].sort((a, b) => firstSeq(a) - firstSeq(b))) {
-        journal.append(held);
-        this.counters.journaled += held.length;
-        this.markAccepted(held);
-        if (held !== batch) this.journaledInFlight.add(held);
-      }
-      this.segmentsStale = true;
+      this.journalInOrder([batch]);
       this.journalRecovered();
       return true;
     } catch (error) {
       this.journalFailed(error);
       return false;
     }
+  }
+
+  /**
+   * Appends `batches` together with every sealed batch memory holds that no journal has (held
+   * after a failed write, or in flight), in chain order with one fsync: if the process dies,
+   * the journal never holds a later record without the earlier ones (no gap in the chain after
+   * replay). Copies of batches that did commit replay as duplicates, which the insert skips.
+   * Throws, with nothing of it counted, when the disk refuses.
+   */
+  private journalInOrder(batches: SealedAuditRecord[][]): void {
+    const all = [...batches];
+    for (const held of this.backlog)
+      if (!this.durableBatches.has(held) && !all.includes(held)) all.push(held);
+    for (const flying of this.inFlight) {
+      if (this.durableBatches.has(flying) || this.journaledInFlight.has(flying)) continue;
+      if (!all.includes(flying)) all.push(flying);
+    }
+    all.sort((a, b) => firstSeq(a) - firstSeq(b));
+    (this.journal as Journal).append(
+      all.length === 1 ? (all[0] as SealedAuditRecord[]) : all.flat(),
+    );
+    for (const journaled of all) {
+      this.counters.journaled += journaled.length;
+      this.markAccepted(journaled);
+      if (this.inFlight.has(journaled) && !batches.includes(journaled))
+        this.journaledInFlight.add(journaled);
+    }
+    // Held batches now journaled stay in memory only where the journal does not replay them.
+    if (!(this.journalFirst && this.replayOwnThrough !== ALL_SEGMENTS))
+      this.backlog = this.backlog.filter((held) => !this.durableBatches.has(held));
+    this.segmentsStale = true;
   }
 
   private journalFailed(error: unknown): void {
@@ -1016,9 +1050,9 @@ export class WriterCore {
       (this.queue.length > target || this.queueBytes > targetBytes)
     ) {
       const batch = this.sealNext();
-      if (this.appendToJournal(batch)) continue;
-      this.backlog.push(batch);
-      break;
+      const journaled = this.appendToJournal(batch);
+      this.keep(batch, journaled);
+      if (!journaled) break;
     }
     this.schedule(0);
   }
@@ -1065,11 +1099,22 @@ export class WriterCore {
   private spillAll(): void {
     while (this.queue.length > 0 && this.journalWritable()) {
       const batch = this.sealNext();
-      if (!this.appendToJournal(batch)) this.backlog.push(batch);
+      this.keep(batch, this.appendToJournal(batch));
     }
-    if (!this.journalWritable()) return;
-    const held = this.backlog.splice(0, this.backlog.length);
-    for (const batch of held) if (!this.appendToJournal(batch)) this.backlog.push(batch);
+    if (!this.journalWritable() || this.unjournaledHeld() === 0) return;
+    try {
+      this.journalInOrder([]);
+      this.journalRecovered();
+    } catch (error) {
+      this.journalFailed(error);
+    }
+  }
+
+  /** Records memory holds that no journal has: the queue, and held batches not journaled. */
+  private unjournaledHeld(): number {
+    let count = this.queue.length;
+    for (const batch of this.backlog) if (!this.durableBatches.has(batch)) count += batch.length;
+    return count;
   }
 
   /**
@@ -1090,7 +1135,7 @@ export class WriterCore {
     // At exit there is no later batch: the journal gets one more try whatever its last failure.
     this.journalRetryAt = 0;
     this.spillAll();
-    const held = this.queue.length + this.backlog.reduce((n, b) => n + b.length, 0);
+    const held = this.unjournaledHeld();
     if (held > 0)
       this.drop(held, 'the process exited with records in memory and no journal to hold them');
   }
@@ -1112,7 +1157,8 @@ export class WriterCore {
     if (!this.healthy) {
       this.spillAll();
       // journal-first: what memory holds for delivery is on disk already.
-      if (this.journalFirst && this.ready.length > 0) this.releaseReady();
+      const copies = this.backlog.some((batch) => this.durableBatches.has(batch));
+      if (this.journalFirst && (this.ready.length > 0 || copies)) this.releaseReady();
     }
     if (!this.isIdle()) return;
     const waiters = this.idleWaiters;

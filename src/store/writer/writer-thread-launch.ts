@@ -51,7 +51,9 @@ export type ToWriterThread =
 export type FromWriterThread =
   | { type: 'done'; id: number }
   | { type: 'checkpoint'; checkpoint: CheckpointRecord }
-  | { type: 'prepare'; id: number };
+  | { type: 'prepare'; id: number }
+  /** Values the thread's redactors failed on since the last report: [redactor number, count]. */
+  | { type: 'redactionFailures'; failures: Array<[number, number]> };
 
 /**
  * Why the writer cannot run on a thread of its own, or null when it can: the thread opens its

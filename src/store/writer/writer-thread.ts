@@ -63,9 +63,12 @@ export class WriterThread implements WriterBackend {
   /** The thread's log lines: printed as the event loop turns, and at once in `stats()` and waits. */
   private readonly logs: MessagePort;
   private readonly maxQueueRecords: number;
+  private readonly maxQueueBytes: number;
   private readonly window: number;
   private readonly writeTimeoutMs: number;
   private pending: string[] = [];
+  /** Characters of `pending`: memory held here, bounded with the thread's by `maxQueueBytes`. */
+  private pendingBytes = 0;
   private sendScheduled = false;
   /** Records handed to `enqueue`, and of those sent to the thread. */
   private received = 0;
@@ -76,6 +79,8 @@ export class WriterThread implements WriterBackend {
   private nextRequest = 1;
   /** Records that may still be handed over before the bounds are read again (see `holdBack`). */
   private headroom = 0;
+  /** Bytes that may still be handed over before the bounds are read again. */
+  private byteHeadroom = 0;
   /** Version of a snapshot after which the thread stopped answering a wait: no more waiting. */
   private stalledAt = -1;
   private closed = false;
@@ -104,6 +109,7 @@ export class WriterThread implements WriterBackend {
       journalAccepting: journal && settings.durability === 'journal-first',
     });
     this.maxQueueRecords = settings.maxQueueRecords;
+    this.maxQueueBytes = settings.maxQueueBytes;
     this.window = settings.groupCommitRecords;
     this.writeTimeoutMs = settings.writeTimeoutMs;
     const reopen = options.store.reopenOptions?.();
@@ -149,12 +155,15 @@ export class WriterThread implements WriterBackend {
       this.drop(1, 'a record arrived after shutdown');
       return;
     }
+    const text = this.encode(record);
     // Room within the bounds read before covers this record too (see `holdBack`).
-    if (this.headroom <= 1 && !this.admit()) {
+    if ((this.headroom <= 1 || this.byteHeadroom < text.length) && !this.admit(text.length)) {
       this.drop(1, 'memory bound reached twice over and the writer thread makes no room');
       return;
     }
-    this.pending.push(this.encode(record));
+    this.byteHeadroom -= text.length;
+    this.pendingBytes += text.length;
+    this.pending.push(text);
     if (this.pending.length >= TRANSFER_RECORDS) this.send();
     else if (!this.sendScheduled) {
       this.sendScheduled = true;
@@ -179,6 +188,7 @@ export class WriterThread implements WriterBackend {
     this.threadBehind = this.isBehind(snapshot);
     if (!this.mustWait(snapshot)) {
       this.headroom = this.roomIn(snapshot);
+      this.byteHeadroom = this.byteRoomIn(snapshot);
       return;
     }
     this.threadBehind = true;
@@ -210,14 +220,16 @@ export class WriterThread implements WriterBackend {
    * is dropped here, as the thread would drop it. A thread that stops answering makes no room:
    * the record is dropped, never held beyond the limit on this side.
    */
-  private admit(): boolean {
+  private admit(bytes: number): boolean {
     const hard = this.maxQueueRecords * 2;
     const limitMs = this.shared.version() === 0 ? STARTUP_WAIT_MS : MAX_WAIT_MS;
     const deadline = Date.now() + limitMs;
     for (;;) {
       const version = this.shared.version();
       const s = this.shared.read();
-      if (this.received - this.droppedHere - s.received + s.queueDepth <= hard) return true;
+      this.byteHeadroom = this.byteRoomIn(s);
+      const recordsFit = this.received - this.droppedHere - s.received + s.queueDepth <= hard;
+      if (recordsFit && bytes <= this.byteHeadroom) return true;
       if (this.pending.length === 0 && this.sent === s.received) return s.journalWritable;
       if (version === this.stalledAt) return false;
       this.send();
@@ -243,6 +255,21 @@ export class WriterThread implements WriterBackend {
     return Math.max(1, room);
   }
 
+  /**
+   * Bytes that fit within the hard limit (twice `maxQueueBytes`) beside what the thread holds and
+   * what is on its way there; the thread spills to stay within the bound itself.
+   */
+  private byteRoomIn(s: ThreadSnapshot): number {
+    return this.maxQueueBytes * 2 - s.queueBytes - this.bytesInTransit(s);
+  }
+
+  /** Characters of the records handed over that the thread has not taken yet. */
+  private bytesInTransit(s: ThreadSnapshot): number {
+    let bytes = this.pendingBytes;
+    for (const batch of this.unconsumed) if (batch.end > s.received) bytes += batch.text.length;
+    return bytes;
+  }
+
   /** Half the way to a wait: half a window not durable, or two messages not yet taken. */
   private isBehind(s: ThreadSnapshot): boolean {
     const held = this.received - this.droppedHere;
@@ -254,8 +281,10 @@ export class WriterThread implements WriterBackend {
     const notDurable = this.received - this.droppedHere - s.accepted - s.dropped;
     if (s.journalAccepting && notDurable > this.window) return true;
     const inTransit = this.received - this.droppedHere - s.received;
+    if (inTransit === 0) return false;
     const limit = s.journalWritable ? this.maxQueueRecords : this.maxQueueRecords * 2;
-    return inTransit > 0 && inTransit + s.queueDepth > limit;
+    const byteLimit = s.journalWritable ? this.maxQueueBytes : this.maxQueueBytes * 2;
+    return inTransit + s.queueDepth > limit || this.bytesInTransit(s) + s.queueBytes > byteLimit;
   }
 
   private send(): void {
@@ -265,6 +294,7 @@ export class WriterThread implements WriterBackend {
     const count = this.pending.length;
     this.sent += count;
     this.pending = [];
+    this.pendingBytes = 0;
     this.unconsumed.push({ end: this.sent, count, text });
     const taken = this.shared.read().received;
     while ((this.unconsumed[0]?.end ?? Number.POSITIVE_INFINITY) <= taken) this.unconsumed.shift();
@@ -348,6 +378,7 @@ export class WriterThread implements WriterBackend {
       received: this.received,
       dropped: s.dropped + this.droppedHere,
       queueDepth: s.queueDepth + inTransit,
+      queueBytes: s.queueBytes + this.bytesInTransit(s),
     };
   }
 
@@ -419,6 +450,9 @@ export class WriterThread implements WriterBackend {
       case 'prepare':
         void this.prepareFor(message.id);
         break;
+      case 'redactionFailures':
+        this.redactors.creditFailures(message.failures);
+        break;
     }
   }
 
@@ -458,6 +492,7 @@ export class WriterThread implements WriterBackend {
     for (const text of this.pending) core.enqueue(this.redactors.decode(JSON.parse(text)));
     this.unconsumed = [];
     this.pending = [];
+    this.pendingBytes = 0;
     for (const [id, resolve] of this.requests) {
       this.requests.delete(id);
       resolve();

@@ -8,6 +8,7 @@ import { createCheckpointSigner } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
 import { SharedWriterStats } from './shared-stats.js';
 import { CompiledRedactors } from './thread-redaction.js';
+import { describeError, isConnectionError } from './write-errors.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriterThread, ToWriterThread, WriterThreadData } from './writer-thread-launch.js';
 
@@ -18,6 +19,15 @@ function serve(port: MessagePort, data: WriterThreadData): void {
     warn: (message) => data.logs.postMessage({ level: 'warn', message }),
     error: (message) => data.logs.postMessage({ level: 'error', message }),
   };
+  // The driver starts some promises of its own unawaited (a state fetch for
+  // `target_session_attrs`): a connection lost during one rejects with nobody listening. That is
+  // a lost connection, which the writer retries, not a reason for this thread to die.
+  process.on('unhandledRejection', (reason) => {
+    if (!isConnectionError(reason)) throw reason;
+    logger.warn(
+      `a database connection failed outside any statement; retrying: ${describeError(reason)}`,
+    );
+  });
   const prepares = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   let nextPrepare = 1;
   const prepare = () =>
@@ -72,11 +82,20 @@ function serve(port: MessagePort, data: WriterThreadData): void {
   const writer = core;
 
   const redactors = new CompiledRedactors();
+  const reportRedactionFailures = () => {
+    const failures = redactors.takeFailures();
+    if (failures.length > 0) send({ type: 'redactionFailures', failures });
+  };
   port.on('message', (message: ToWriterThread) => {
     switch (message.type) {
-      case 'redactor':
-        redactors.add(message.id, message.policy);
+      case 'redactor': {
+        const problem = redactors.add(message.id, message.policy);
+        if (problem !== null)
+          logger.error(
+            `a redaction policy cannot be compiled on the writer thread (${problem}); the values it should redact are stored as [REDACTION_FAILED] and counted as failures`,
+          );
         break;
+      }
       case 'records':
         // Held values are redacted here, before the record is sealed or journaled. The counters
         // are published between records only: a record past the memory bound is dropped within
@@ -94,6 +113,7 @@ function serve(port: MessagePort, data: WriterThreadData): void {
           enqueuing = false;
         }
         publish();
+        reportRedactionFailures();
         break;
       case 'flush':
         void writer.flush().then(() => {
