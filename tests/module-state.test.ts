@@ -18,11 +18,6 @@ import { describe, expect, it } from 'vitest';
  */
 const ROOT = join(import.meta.dirname, '..', 'src');
 
-/** Files whose module state another area owns and is removing on its own branch. */
-const HANDLED_ELSEWHERE: ReadonlyMap<string, string> = new Map([
-  ['store/uuidv7.ts', 'random-byte pool of the id generator: owned by the store area'],
-]);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -139,7 +134,7 @@ function violations(file: string): string[] {
 
 describe('module-level state', () => {
   it('no module in src/ holds mutable state at its top level', () => {
-    const files = sourceFiles(ROOT).filter((file) => !HANDLED_ELSEWHERE.has(relative(ROOT, file)));
+    const files = sourceFiles(ROOT);
     expect(files.length).toBeGreaterThan(50);
     expect(files.flatMap(violations)).toEqual([]);
   });
@@ -153,11 +148,5 @@ describe('module-level state', () => {
       'made:',
       'static',
     ]);
-  });
-
-  it('every allow-listed file still has module state (otherwise drop it from the list)', () => {
-    for (const file of HANDLED_ELSEWHERE.keys()) {
-      expect(violations(join(ROOT, file)).length, file).toBeGreaterThan(0);
-    }
   });
 });

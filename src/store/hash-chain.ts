@@ -6,7 +6,7 @@ import {
   type HashedFields,
   type HashVersion,
 } from './hashed-columns.js';
-import { uuidv7 } from './uuidv7.js';
+import { UuidV7Source } from './uuidv7.js';
 
 export type { HashedFields, HashVersion } from './hashed-columns.js';
 
@@ -91,6 +91,7 @@ export function hashedFieldsOf(record: Omit<SealedAuditRecord, 'prevHash' | 'has
 export class HashChain {
   private seq: number;
   private head: string;
+  private readonly ids = new UuidV7Source();
 
   constructor(
     readonly chainId: string,
@@ -131,7 +132,7 @@ export class HashChain {
       spanId: record.spanId,
       serviceName: record.serviceName,
       subjectId: record.subjectId ?? null,
-      id: uuidv7(),
+      id: this.ids.next(),
       chainId: this.chainId,
       chainSeq: this.seq + 1,
       prevHash: this.head,
