@@ -106,7 +106,7 @@ async function fullVerify(
     unit: 'rows/s',
     samples: rowsPerSecond,
     note: [
-      `rows checked on ${[...threads].join(' or ')} walk thread(s) (0: on the verifying thread: fewer than 4 CPUs, or fewer than 2 idle)`,
+      `rows checked on ${[...threads].join(' or ')} walk thread(s) (0: on the verifying thread)`,
       ...problems,
     ].join('; '),
   });
