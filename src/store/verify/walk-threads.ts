@@ -21,7 +21,8 @@ export type FromWalkThread =
   | { type: 'fail'; id: number; failure: Omit<ChainFailure, 'chainId'> }
   | { type: 'rows'; id: number; rows: number }
   | { type: 'done'; id: number; summary: WalkSummary }
-  | { type: 'error'; id: number; message: string; code: string | null };
+  /** `code`: an `AitrailError`'s when `aitrail`, else the driver's (an SQLSTATE, `ECONNREFUSED`). */
+  | { type: 'error'; id: number; message: string; code: string | null; aitrail: boolean };
 
 /** How long a thread may take to close its connection before it is terminated. */
 const CLOSE_TIMEOUT_MS = 2000;
@@ -138,9 +139,9 @@ export class WalkThreads {
         break;
       case 'error':
         walk.error(
-          message.code
+          message.aitrail && message.code
             ? new AitrailError(message.code as AitrailErrorCode, message.message)
-            : new Error(message.message),
+            : Object.assign(new Error(message.message), message.code ? { code: message.code } : {}),
         );
     }
   }

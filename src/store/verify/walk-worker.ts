@@ -25,19 +25,24 @@ function serve(port: MessagePort): void {
     }
     const { id, plan, read } = message;
     connection ??= new PostgresConnection({ url: read.databaseUrl, maxConnections: 1 });
-    const walk = new ChainWalk(
-      plan,
-      (failure) => send({ type: 'fail', id, failure }),
-      (rows) => send({ type: 'rows', id, rows }),
-    );
-    readChainRows(connection, {
-      chainId: plan.chainId,
-      afterSeq: read.afterSeq,
-      throughSeq: null,
-      pageRows: read.pageRows,
-      onRow: (row) => walk.row(row),
-    })
-      .then(() => walk.finish())
+    const conn = connection;
+    // A walk that cannot start (a bad frontier) fails as one that cannot read: as this walk's error.
+    Promise.resolve()
+      .then(async () => {
+        const walk = new ChainWalk(
+          plan,
+          (failure) => send({ type: 'fail', id, failure }),
+          (rows) => send({ type: 'rows', id, rows }),
+        );
+        await readChainRows(conn, {
+          chainId: plan.chainId,
+          afterSeq: read.afterSeq,
+          throughSeq: null,
+          pageRows: read.pageRows,
+          onRow: (row) => walk.row(row),
+        });
+        return walk.finish();
+      })
       .then(
         (summary) => send({ type: 'done', id, summary }),
         (error: unknown) =>
@@ -45,7 +50,11 @@ function serve(port: MessagePort): void {
             type: 'error',
             id,
             message: error instanceof Error ? error.message : String(error),
-            code: error instanceof AitrailError ? error.code : null,
+            code:
+              typeof (error as { code?: unknown })?.code === 'string'
+                ? (error as { code: string }).code
+                : null,
+            aitrail: error instanceof AitrailError,
           }),
       );
   });
