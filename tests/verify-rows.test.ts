@@ -330,4 +330,24 @@ describe('the COPY connection verify reads through', () => {
       await t.close();
     }
   }, 60_000);
+
+  it('is planned to stream from an index, never to scan and sort the table, and leaves the writer its own plans', async () => {
+    const t = await openTestStore('postgres');
+    try {
+      const copyOut = t.store.copyOut?.bind(t.store);
+      if (!copyOut) throw new Error('the Postgres store streams COPY');
+      const names = ['enable_seqscan', 'enable_sort', 'max_parallel_workers_per_gather', 'jit'];
+      const select = names.map((n) => `current_setting('${n}')`).join(', ');
+      const stream = await copyOut(`COPY (SELECT ${select}) TO STDOUT`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('off\toff\t0\toff\n');
+      const [writer] = await t.store.query<{ seqscan: string }>(
+        "SELECT current_setting('enable_seqscan') AS seqscan",
+      );
+      expect(writer?.seqscan).toBe('on');
+    } finally {
+      await t.close();
+    }
+  });
 });
