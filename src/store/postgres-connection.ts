@@ -62,6 +62,7 @@ export class PostgresConnection {
   private readonly idleCopyClients: postgres.Sql[] = [];
   /** `copyOut`'s connections, apart: they run with `STREAMING_READ_SETTINGS`. */
   private readonly idleReadClients: postgres.Sql[] = [];
+  private streamingSettingsRefused = false;
   /**
    * COPY is the fast path; it is refused for roles subject to row-level security and fails
    * on a duplicate, so it falls back to the idempotent `unnest` insert.
@@ -139,11 +140,18 @@ export class PostgresConnection {
    * (`STREAMING_READ_SETTINGS`): verify reads chains this way.
    */
   async copyOut(statement: string): Promise<Readable> {
-    const client = this.idleReadClients.pop() ?? this.client(1, STREAMING_READ_SETTINGS);
+    const settings = this.streamingSettingsRefused ? {} : STREAMING_READ_SETTINGS;
+    const client = this.idleReadClients.pop() ?? this.client(1, settings);
     let stream: Readable;
     try {
       stream = (await client.unsafe(statement).readable()) as unknown as Readable;
     } catch (error) {
+      // A pooler (PgBouncer) refuses startup parameters it does not know: read as planned.
+      if (!this.streamingSettingsRefused && /startup parameter/i.test(String(error))) {
+        this.streamingSettingsRefused = true;
+        void client.end({ timeout: 0 }).catch(() => {});
+        return this.copyOut(statement);
+      }
       if (isConnectionError(error)) void client.end({ timeout: 0 }).catch(() => {});
       else this.idleReadClients.push(client);
       throw error;
