@@ -24,6 +24,8 @@ export interface VerifyChildResult {
   /** Walk threads the rows were checked on (0: the verifying thread). */
   threads: number;
   peakRssBytes: number;
+  /** CPU time of the whole process (every thread), from before the store opened to the end. */
+  cpuSeconds: number;
 }
 
 const { positionals, values } = parseArgs({
@@ -44,6 +46,11 @@ if (
 }
 if (mode === 'incremental' && !values.state) throw new TypeError('incremental needs --state FILE');
 const threads = values.threads === undefined ? undefined : values.threads === 'on';
+const cpuBefore = process.cpuUsage();
+const cpuSeconds = () => {
+  const used = process.cpuUsage(cpuBefore);
+  return (used.user + used.system) / 1e6;
+};
 const store = await openAuditStore({ databaseUrl: url, migrate: false });
 try {
   const verified =
@@ -60,6 +67,7 @@ try {
       chains: 0,
       threads: 0,
       peakRssBytes: peakRssBytes(),
+      cpuSeconds: cpuSeconds(),
     };
   } else {
     const report = await verifyAuditChains(store, { verified, threads });
@@ -71,6 +79,7 @@ try {
       chains: report.chains.length,
       threads: report.threads,
       peakRssBytes: peakRssBytes(),
+      cpuSeconds: cpuSeconds(),
     };
     const stateOut = values['state-out'];
     if (mode === 'verify' && stateOut) writeFileSync(stateOut, JSON.stringify(report.verified));

@@ -33,6 +33,7 @@ export interface VerifyOptions {
 const GROUP = 'verify';
 const MIB = 1024 * 1024;
 const TARGET_RATE = 200_000;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
 /** Peak RSS at the large table over the small one: "flat". */
 const FLAT_RSS = 1.1;
 
@@ -66,6 +67,7 @@ async function fullVerify(
   const rowsPerSecond: number[] = [];
   const verifyRss: number[] = [];
   const baselineRss: number[] = [];
+  const cpuPerRow: number[] = [];
   const problems: string[] = [];
   const threads = new Set<number>();
   for (let run = 0; run < options.runs; run++) {
@@ -84,10 +86,11 @@ async function fullVerify(
       problems.push(`run ${run + 1}: checked ${result.rows} of ${table.rows} rows`);
     threads.add(result.threads);
     rowsPerSecond.push(result.rows / result.seconds);
+    cpuPerRow.push((result.cpuSeconds * 1e6) / result.rows);
     verifyRss.push(result.peakRssBytes / MIB);
     baselineRss.push(base.peakRssBytes / MIB);
     options.log(
-      `  ${table.rows.toLocaleString('en-US')} rows, run ${run + 1}: ${Math.round(result.rows / result.seconds)} rows/s on ${result.threads} walk thread(s), peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB (baseline ${(base.peakRssBytes / MIB).toFixed(0)} MiB)`,
+      `  ${table.rows.toLocaleString('en-US')} rows, run ${run + 1}: ${Math.round(result.rows / result.seconds)} rows/s on ${result.threads} walk thread(s), CPU ${((result.cpuSeconds * 1e6) / result.rows).toFixed(2)} µs a row, peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB (baseline ${(base.peakRssBytes / MIB).toFixed(0)} MiB)`,
     );
   }
   const rows = table.rows.toLocaleString('en-US');
@@ -106,7 +109,8 @@ async function fullVerify(
     unit: 'rows/s',
     samples: rowsPerSecond,
     note: [
-      `rows checked on ${[...threads].join(' or ')} walk thread(s) (0: on the verifying thread: fewer than 4 CPUs, or fewer than 2 idle)`,
+      `rows read and checked on ${[...threads].join(' or ')} walk thread(s) (0: on the verifying thread)`,
+      `verifying process CPU (every thread) ${median(cpuPerRow).toFixed(2)} µs a row`,
       ...problems,
     ].join('; '),
   });

@@ -28,6 +28,21 @@ interface CopyQuery {
   writable(): Promise<import('node:stream').Writable>;
 }
 
+/**
+ * Planner settings of the sessions `copyOut` runs on (startup parameters: they hold for those
+ * connections alone). Verify's keyset read of one chain must stream from the chain index; left
+ * to estimates, a chain spread over the table was planned as a parallel scan of the whole table
+ * and a sort spilled to disk, page by page (2.5× the server's CPU per row), with JIT compiling
+ * each page's expressions again.
+ */
+const STREAMING_READ_SETTINGS = {
+  enable_seqscan: 'off',
+  enable_bitmapscan: 'off',
+  enable_sort: 'off',
+  max_parallel_workers_per_gather: '0',
+  jit: 'off',
+} as const;
+
 const COPY_SQL = `COPY audit_logs (${AUDIT_LOG_COLUMNS.join(', ')}) FROM STDIN`;
 const VAULT_COPY_SQL = `COPY audit_personal_data (${VAULT_COLUMNS.join(', ')}) FROM STDIN`;
 
@@ -46,6 +61,9 @@ export class PostgresConnection {
    * pinned (reserved) connection whose backend dies crashes the process (porsager/postgres#1208).
    */
   private readonly idleCopyClients: postgres.Sql[] = [];
+  /** `copyOut`'s connections, apart: they run with `STREAMING_READ_SETTINGS`. */
+  private readonly idleReadClients: postgres.Sql[] = [];
+  private streamingSettingsRefused = false;
   /**
    * COPY is the fast path; it is refused for roles subject to row-level security and fails
    * on a duplicate, so it falls back to the idempotent `unnest` insert.
@@ -58,7 +76,7 @@ export class PostgresConnection {
     this.sql = this.client(options.maxConnections ?? 4);
   }
 
-  protected client(max: number): postgres.Sql {
+  protected client(max: number, settings: Readonly<Record<string, string>> = {}): postgres.Sql {
     return postgres(this.options.url, {
       max,
       onnotice: () => {},
@@ -67,7 +85,7 @@ export class PostgresConnection {
       idle_timeout: 10,
       // Reconnect within a second of the database coming back (the default grows to 20 s).
       backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
-      connection: { application_name: 'aitrail', TimeZone: 'UTC' },
+      connection: { application_name: 'aitrail', TimeZone: 'UTC', ...settings },
       // No per-connection type fetch: the driver runs it unawaited (see postgres-arrays.ts).
       fetch_types: false,
       types: ARRAY_TYPES,
@@ -121,15 +139,25 @@ export class PostgresConnection {
     this.idleCopyClients.push(client);
   }
 
-  /** `COPY … TO STDOUT` as a stream, on a dedicated connection (verify reads chains this way). */
+  /**
+   * `COPY … TO STDOUT` as a stream, on a dedicated connection planned for streaming reads
+   * (`STREAMING_READ_SETTINGS`): verify reads chains this way.
+   */
   async copyOut(statement: string): Promise<Readable> {
-    const client = this.idleCopyClients.pop() ?? this.client(1);
+    const settings = this.streamingSettingsRefused ? {} : STREAMING_READ_SETTINGS;
+    const client = this.idleReadClients.pop() ?? this.client(1, settings);
     let stream: Readable;
     try {
       stream = (await client.unsafe(statement).readable()) as unknown as Readable;
     } catch (error) {
+      // A pooler (PgBouncer) refuses startup parameters it does not know: read as planned.
+      if (!this.streamingSettingsRefused && /startup parameter/i.test(String(error))) {
+        this.streamingSettingsRefused = true;
+        void client.end({ timeout: 0 }).catch(() => {});
+        return this.copyOut(statement);
+      }
       if (isConnectionError(error)) void client.end({ timeout: 0 }).catch(() => {});
-      else this.idleCopyClients.push(client);
+      else this.idleReadClients.push(client);
       throw error;
     }
     // Back to the idle list once the copy ran to its end; a stream closed early (or failed)
@@ -143,7 +171,7 @@ export class PostgresConnection {
       (stream as Readable & { _read(size: number): void })._read(0);
     });
     stream.once('close', () => {
-      if (ended) this.idleCopyClients.push(client);
+      if (ended) this.idleReadClients.push(client);
       else void client.end({ timeout: 0 }).catch(() => {});
     });
     return stream;
@@ -154,7 +182,7 @@ export class PostgresConnection {
    * succeeds nor fails in time, which is how a connection poisoned by a dropped socket shows.
    */
   async recycle(): Promise<void> {
-    const old = [this.sql, ...this.idleCopyClients.splice(0)];
+    const old = [this.sql, ...this.idleCopyClients.splice(0), ...this.idleReadClients.splice(0)];
     this.sql = this.client(this.options.maxConnections ?? 4);
     await Promise.all(old.map((client) => client.end({ timeout: 1 }).catch(() => {})));
   }
@@ -168,7 +196,11 @@ export class PostgresConnection {
   }
 
   async close(): Promise<void> {
-    const clients = [this.sql, ...this.idleCopyClients.splice(0)];
+    const clients = [
+      this.sql,
+      ...this.idleCopyClients.splice(0),
+      ...this.idleReadClients.splice(0),
+    ];
     await Promise.all(clients.map((client) => client.end({ timeout: 5 })));
   }
 }

@@ -15,8 +15,6 @@ export interface ChainRowsOptions {
    * into the stream's own buffers, which are not reused.
    */
   onRow: (row: Buffer) => void;
-  /** Asked after each chunk: a promise to pause reading on until it settles (a rejection ends it). */
-  pause?: () => Promise<void> | null;
 }
 
 /**
@@ -24,7 +22,7 @@ export interface ChainRowsOptions {
  * (`copyOut`: the database and the verifier work at the same time, memory stays at a socket
  * buffer), in pages through `query` where it cannot.
  */
-export async function readChainRows(store: AuditStore, options: ChainRowsOptions): Promise<void> {
+export async function readChainRows(store: RowSource, options: ChainRowsOptions): Promise<void> {
   const { pageRows, throughSeq } = options;
   let after = options.afterSeq;
   for (;;) {
@@ -37,6 +35,9 @@ export async function readChainRows(store: AuditStore, options: ChainRowsOptions
     after = page.lastSeq;
   }
 }
+
+/** What reading rows needs of a store (a walk thread has a connection, not a whole store). */
+export type RowSource = Pick<AuditStore, 'copyOut' | 'query'>;
 
 interface Page {
   rows: number;
@@ -56,11 +57,7 @@ export function chainIdLiteral(chainId: string): string {
   return `${quote}${chainId}${quote}`;
 }
 
-async function copyPage(
-  store: AuditStore,
-  options: ChainRowsOptions,
-  after: number,
-): Promise<Page> {
+async function copyPage(store: RowSource, options: ChainRowsOptions, after: number): Promise<Page> {
   const through = options.throughSeq === null ? '' : ` AND chain_seq <= ${options.throughSeq}`;
   const statement = `COPY (SELECT ${ROW_SELECT} FROM audit_logs WHERE chain_id = ${chainIdLiteral(options.chainId)} AND chain_seq > ${after}${through} ORDER BY audit_logs.chain_seq LIMIT ${options.pageRows}) TO STDOUT (FORMAT binary)`;
   const stream = (await store.copyOut?.(statement)) as Readable;
@@ -81,12 +78,7 @@ async function copyPage(
         splitter.push(chunk);
       } catch (error) {
         stop(error);
-        return;
       }
-      const wait = options.pause?.();
-      if (!wait) return;
-      stream.pause();
-      wait.then(() => stream.resume(), stop);
     });
     stream.once('error', reject);
     stream.once('end', resolve);
@@ -102,7 +94,7 @@ type Value = string | number | bigint | null | undefined;
  * COPY would give, from their text forms.
  */
 async function queryPage(
-  store: AuditStore,
+  store: RowSource,
   options: ChainRowsOptions,
   after: number,
 ): Promise<Page> {
@@ -118,7 +110,6 @@ async function queryPage(
     options.onRow(tupleOf(row));
     lastSeq = Number(row.chain_seq);
   }
-  await options.pause?.();
   return { rows: rows.length, lastSeq };
 }
 

@@ -248,8 +248,8 @@ export async function verifyChain(
 }
 
 /**
- * Reads the rows after `afterSeq` (none when null) through a walk over them: here, or on a walk
- * thread while this thread reads (for chains with rows enough to pay for the hand-over).
+ * Reads the rows after `afterSeq` (none when null) through a walk over them: here, or (for
+ * chains with rows enough to pay for starting one) on a walk thread that reads them itself.
  */
 async function walkRows(
   store: AuditStore,
@@ -264,32 +264,23 @@ async function walkRows(
   },
 ): Promise<WalkSummary> {
   const { afterSeq, threads } = options;
-  if (afterSeq === null || threads === null || options.rowsToRead < threads.minRows) {
-    const walk = new ChainWalk(plan, options.fail, options.onRows);
-    if (afterSeq !== null) {
-      await readChainRows(store, {
-        chainId: plan.chainId,
-        afterSeq,
-        throughSeq: null,
-        pageRows: options.pageRows,
-        onRow: (row) => walk.row(row),
-      });
-    }
-    return walk.finish();
+  if (afterSeq !== null && threads !== null && options.rowsToRead >= threads.minRows) {
+    return threads.walk(
+      plan,
+      { afterSeq, pageRows: options.pageRows },
+      options.fail,
+      options.onRows,
+    );
   }
-  const walk = threads.start(plan, options.fail, options.onRows);
-  try {
+  const walk = new ChainWalk(plan, options.fail, options.onRows);
+  if (afterSeq !== null) {
     await readChainRows(store, {
       chainId: plan.chainId,
       afterSeq,
       throughSeq: null,
       pageRows: options.pageRows,
-      onRow: walk.row,
-      pause: walk.backpressure,
+      onRow: (row) => walk.row(row),
     });
-  } finally {
-    // The walk ends (and its thread is free again) whether or not reading went through.
-    await walk.finish().catch(() => {});
   }
   return walk.finish();
 }

@@ -1,4 +1,4 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { AitrailError } from '../../errors.js';
 import type { AuditStore } from '../audit-store.js';
 import { readWitnessDirectory } from '../merkle/witness.js';
@@ -140,7 +140,7 @@ export async function verifyAuditChains(
       .filter((s) => resumeSeq(s.chainId) > 0)
       .map((s) => ({ chainId: s.chainId, seq: resumeSeq(s.chainId) })),
   );
-  const threads = walkThreads(options.threads, concurrency);
+  const threads = walkThreads(store, options.threads, concurrency);
   const jobs = summaries.map((summary) => {
     const chain = emptyChainReport(summary.chainId);
     report.chains.push(chain);
@@ -294,19 +294,22 @@ export async function verifyAuditChains(
 const THREAD_MIN_ROWS = 20_000;
 
 /**
- * Walk threads by default only with cores to spare beyond the database's and the reading
- * thread's: four CPUs or more, the load average leaving two free. On two cores (measured on the
- * bench machine) they cost a third more CPU per row than they parallelise, and 60 MiB.
+ * Walk threads read and check chains over connections of their own, so the rows of the chains
+ * checked at once are hashed on as many cores (the database's backends beside them; measured on
+ * two cores, see docs/performance.md). By default with two CPUs or more, for a store another
+ * thread can reach (`reopenOptions`, streaming `copyOut`): not the embedded store.
  */
-function walkThreads(threads: boolean | undefined, concurrency: number): WalkThreads | null {
+function walkThreads(
+  store: AuditStore,
+  threads: boolean | undefined,
+  concurrency: number,
+): WalkThreads | null {
   if (threads !== undefined && typeof threads !== 'boolean')
     throw new TypeError(`verifyAuditChains: threads must be a boolean, got ${String(threads)}`);
-  if (threads === false) return null;
-  if (threads === undefined) {
-    const cpus = availableParallelism();
-    if (cpus < 4 || (loadavg()[0] ?? 0) > cpus - 2) return null;
-  }
-  return new WalkThreads(concurrency, threads ? 0 : THREAD_MIN_ROWS);
+  const reopen = store.copyOut ? store.reopenOptions?.() : undefined;
+  if (threads === false || reopen === undefined) return null;
+  if (threads === undefined && (concurrency < 2 || availableParallelism() < 2)) return null;
+  return new WalkThreads(concurrency, threads ? 0 : THREAD_MIN_ROWS, reopen.databaseUrl);
 }
 
 function wholeNumber(

@@ -96,7 +96,7 @@ export interface VerifyReport {
   /** Whether a witness was compared, and how many of its heads. */
   witness: { checked: boolean; heads: number; unreadableLines: number };
   notes: string[];
-  /** Worker threads the rows were checked on (0: on the calling thread; see option `threads`). */
+  /** Worker threads the rows were read and checked on (0: on the calling thread; see option `threads`). */
   threads: number;
   /**
    * Per chain, the newest tree head this run verified and the Merkle frontier at it: pass it as
@@ -131,9 +131,10 @@ export interface VerifyOptions {
   /** Chains checked at the same time, each on its own connection. Default 2. */
   concurrency?: number;
   /**
-   * Check rows on worker threads (one per chain being checked) while this thread reads them:
-   * true always, false never. By default only where they buy a core: 4 CPUs or more, the load
-   * average leaving two free, and 20,000 rows or more to read in the chain.
+   * Read and check chains on worker threads (one per chain being checked, each with a connection
+   * of its own): true always (where the store can be reached from another thread), false never.
+   * By default with 2 CPUs or more, `concurrency` 2 or more, and 20,000 rows or more to read in
+   * the chain. Not the embedded store, whose database lives in one thread.
    */
   threads?: boolean;
   /** Rows per statement (each streamed where the store can); memory stays constant whatever the table size. Default 50,000. */

@@ -3,51 +3,44 @@ import { AitrailError, type AitrailErrorCode } from '../../errors.js';
 import type { Fail, WalkPlan, WalkSummary } from './chain-walk.js';
 import type { ChainFailure } from './report.js';
 
-/** Verifying thread → walk thread. Rows travel as whole binary COPY tuples, many per batch. */
+/** What a walk thread reads: a chain's rows after `afterSeq`, over a connection of its own. */
+export interface ReadRange {
+  databaseUrl: string;
+  afterSeq: number;
+  pageRows: number;
+}
+
+/** Verifying thread → walk thread. */
 export type ToWalkThread =
-  | { type: 'start'; id: number; plan: WalkPlan }
-  | { type: 'batch'; id: number; data: ArrayBuffer; length: number }
-  | { type: 'end'; id: number };
+  | { type: 'walk'; id: number; plan: WalkPlan; read: ReadRange }
+  /** Close the thread's connection and exit. */
+  | { type: 'close' };
 
 /** Walk thread → verifying thread. */
 export type FromWalkThread =
   | { type: 'fail'; id: number; failure: Omit<ChainFailure, 'chainId'> }
   | { type: 'rows'; id: number; rows: number }
-  /** A batch was walked: its buffer comes back to be filled again. */
-  | { type: 'ack'; id: number; data: ArrayBuffer }
   | { type: 'done'; id: number; summary: WalkSummary }
-  | { type: 'error'; id: number; message: string; code: string | null };
+  /** `code`: an `AitrailError`'s when `aitrail`, else the driver's (an SQLSTATE, `ECONNREFUSED`). */
+  | { type: 'error'; id: number; message: string; code: string | null; aitrail: boolean };
 
-/** Bytes per batch sent to a walk thread. */
-const BATCH_BYTES = 1024 * 1024;
-/** Batches a walk may have in flight before the database stream is paused. */
-const MAX_IN_FLIGHT = 4;
-
-/** A walk running on another thread: fed rows, it answers with its summary. */
-export interface WalkHandle {
-  row(tuple: Buffer): void;
-  /** While too many batches wait for the thread: a promise to pause the database stream on. */
-  backpressure(): Promise<void> | null;
-  finish(): Promise<WalkSummary>;
-}
+/** How long a thread may take to close its connection before it is terminated. */
+const CLOSE_TIMEOUT_MS = 2000;
 
 interface Walk {
   worker: Worker;
-  /** Batch buffers back from the thread, to fill again (no allocation per batch). */
-  free: ArrayBuffer[];
   fail: Fail;
   onRows: (n: number) => void;
-  inFlight: number;
-  drained: (() => void) | null;
   done: (summary: WalkSummary) => void;
   error: (error: Error) => void;
-  failed: Error | null;
 }
 
 /**
- * Worker threads that run chain walks, so that hashing and canonical JSON (most of verify's work)
- * run beside the thread reading from the database. One walk per thread at a time; the caller
- * runs no more chains at once than there are threads.
+ * Worker threads that each read a chain over a connection of their own and walk its rows there:
+ * streaming, canonical JSON and hashing (all of verify's per-row work) run on as many threads as
+ * chains are checked at once, and the database's backends beside them. Nothing per row crosses
+ * between threads. One walk per thread at a time; the caller runs no more chains at once than
+ * there are threads.
  */
 export class WalkThreads {
   private readonly idle: Worker[] = [];
@@ -57,86 +50,57 @@ export class WalkThreads {
   /** Threads started so far. */
   started = 0;
   private closed = false;
-  /** Threads that failed or exited: never handed a walk again. */
-  private readonly lostWorkers = new Set<Worker>();
 
   /**
    * @param size threads at most (one walk each at a time)
    * @param minRows chains with fewer rows to read are walked on the calling thread: starting a
    *   thread costs more than it saves
+   * @param databaseUrl where a thread connects (the store's `reopenOptions()`)
    */
   constructor(
     private readonly size: number,
     readonly minRows: number,
+    private readonly databaseUrl: string,
   ) {}
 
-  start(plan: WalkPlan, fail: Fail, onRows: (n: number) => void): WalkHandle {
+  /** Reads the chain's rows after `afterSeq` on a thread and walks them there. */
+  walk(
+    plan: WalkPlan,
+    read: Omit<ReadRange, 'databaseUrl'>,
+    fail: Fail,
+    onRows: (n: number) => void,
+  ): Promise<WalkSummary> {
     const worker = this.worker();
     const id = this.nextId++;
-    let batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
-    let used = 0;
-    let summary: Promise<WalkSummary> | null = null;
-    const walk: Walk = {
-      worker,
-      free: [],
-      fail,
-      onRows,
-      inFlight: 0,
-      drained: null,
-      done: () => {},
-      error: () => {},
-      failed: null,
-    };
-    this.walks.set(id, walk);
     const finished = new Promise<WalkSummary>((resolve, reject) => {
-      walk.done = resolve;
-      walk.error = reject;
+      this.walks.set(id, { worker, fail, onRows, done: resolve, error: reject });
     });
-    finished.catch(() => {});
-    worker.postMessage({ type: 'start', id, plan } satisfies ToWalkThread);
-    const flush = () => {
-      if (used === 0) return;
-      const data = batch.buffer as ArrayBuffer;
-      worker.postMessage({ type: 'batch', id, data, length: used } satisfies ToWalkThread, [data]);
-      walk.inFlight += 1;
-      const reused = walk.free.pop();
-      batch = reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(BATCH_BYTES);
-      used = 0;
-    };
-    return {
-      row: (tuple: Buffer) => {
-        if (used + tuple.length > batch.length) {
-          flush();
-          if (tuple.length > batch.length) batch = Buffer.allocUnsafeSlow(tuple.length);
-        }
-        used += tuple.copy(batch, used);
-      },
-      backpressure: () => {
-        if (walk.failed) return Promise.reject(walk.failed);
-        if (walk.inFlight < MAX_IN_FLIGHT) return null;
-        return new Promise<void>((resolve) => {
-          walk.drained = resolve;
-        });
-      },
-      finish: () => {
-        if (summary) return summary;
-        flush();
-        worker.postMessage({ type: 'end', id } satisfies ToWalkThread);
-        summary = finished.finally(() => {
-          this.walks.delete(id);
-          if (!this.closed && !this.lostWorkers.has(worker)) this.idle.push(worker);
-        });
-        return summary;
-      },
-    };
+    worker.postMessage({
+      type: 'walk',
+      id,
+      plan,
+      read: { ...read, databaseUrl: this.databaseUrl },
+    } satisfies ToWalkThread);
+    return finished.finally(() => {
+      this.walks.delete(id);
+      if (!this.closed && this.all.includes(worker)) this.idle.push(worker);
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const workers = this.all.splice(0);
     this.idle.length = 0;
-    for (const worker of workers) worker.removeAllListeners('exit');
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(
+      workers.map(async (worker) => {
+        worker.removeAllListeners('exit');
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        worker.postMessage({ type: 'close' } satisfies ToWalkThread);
+        const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 
   private worker(): Worker {
@@ -148,10 +112,11 @@ export class WalkThreads {
     this.started += 1;
     worker.on('message', (message: FromWalkThread) => this.receive(message));
     const lost = (error: Error) => {
-      this.lostWorkers.add(worker);
-      const at = this.all.indexOf(worker);
-      if (at >= 0) this.all.splice(at, 1);
-      for (const walk of this.walks.values()) if (walk.worker === worker) this.abort(walk, error);
+      for (const list of [this.all, this.idle]) {
+        const at = list.indexOf(worker);
+        if (at >= 0) list.splice(at, 1);
+      }
+      for (const walk of this.walks.values()) if (walk.worker === worker) walk.error(error);
     };
     worker.on('error', lost);
     worker.on('exit', (code) => lost(new Error(`a verify thread exited (code ${code})`)));
@@ -169,35 +134,16 @@ export class WalkThreads {
       case 'rows':
         walk.onRows(message.rows);
         break;
-      case 'ack':
-        walk.inFlight -= 1;
-        if (message.data.byteLength === BATCH_BYTES) walk.free.push(message.data);
-        if (walk.drained && walk.inFlight <= MAX_IN_FLIGHT / 2) {
-          const drained = walk.drained;
-          walk.drained = null;
-          drained();
-        }
-        break;
       case 'done':
         walk.done(message.summary);
         break;
       case 'error':
-        this.abort(
-          walk,
-          message.code
+        walk.error(
+          message.aitrail && message.code
             ? new AitrailError(message.code as AitrailErrorCode, message.message)
-            : new Error(message.message),
+            : Object.assign(new Error(message.message), message.code ? { code: message.code } : {}),
         );
     }
-  }
-
-  private abort(walk: Walk, error: Error): void {
-    if (walk.failed) return;
-    walk.failed = error;
-    walk.error(error);
-    const drained = walk.drained;
-    walk.drained = null;
-    drained?.();
   }
 }
 

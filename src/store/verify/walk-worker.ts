@@ -1,8 +1,11 @@
 /**
- * Worker thread entry: runs chain walks (`chain-walk.ts`) on rows the verifying thread reads from
- * the database and sends over in batches. See `walk-threads.ts`.
+ * Worker thread entry: reads chains over a connection of its own and walks their rows
+ * (`chain-walk.ts`) as they stream in. See `walk-threads.ts`.
  */
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { AitrailError } from '../../errors.js';
+import { PostgresConnection } from '../postgres-connection.js';
+import { readChainRows } from './chain-rows.js';
 import { ChainWalk } from './chain-walk.js';
 import type { FromWalkThread, ToWalkThread } from './walk-threads.js';
 
@@ -10,55 +13,49 @@ if (!parentPort) throw new Error('walk-worker.ts runs as a worker thread only');
 serve(parentPort);
 
 function serve(port: MessagePort): void {
-  const walks = new Map<number, ChainWalk>();
+  // One connection per thread, opened on its first walk and kept for the next.
+  let connection: PostgresConnection | null = null;
   const send = (message: FromWalkThread) => port.postMessage(message);
-  port.on('message', (message: ToWalkThread) => handle(message));
-
-  function handle(message: ToWalkThread): void {
-    const { id } = message;
-    try {
-      if (message.type === 'start') {
-        walks.set(
-          id,
-          new ChainWalk(
-            message.plan,
-            (failure) => send({ type: 'fail', id, failure }),
-            (rows) => send({ type: 'rows', id, rows }),
-          ),
-        );
-        return;
-      }
-      const walk = walks.get(id);
-      if (!walk) return;
-      if (message.type === 'batch') {
-        const data = Buffer.from(message.data, 0, message.length);
-        for (let p = 0; p < data.length; ) {
-          const end = tupleEnd(data, p);
-          walk.row(data.subarray(p, end));
-          p = end;
-        }
-        port.postMessage({ type: 'ack', id, data: message.data } satisfies FromWalkThread, [
-          message.data,
-        ]);
-      } else {
-        walks.delete(id);
-        send({ type: 'done', id, summary: walk.finish() });
-      }
-    } catch (error) {
-      walks.delete(id);
-      const e = error as { message?: string; code?: string };
-      send({ type: 'error', id, message: String(e?.message ?? error), code: e?.code ?? null });
+  port.on('message', (message: ToWalkThread) => {
+    if (message.type === 'close') {
+      void (connection?.close() ?? Promise.resolve())
+        .catch(() => {})
+        .finally(() => process.exit(0));
+      return;
     }
-  }
-}
-
-/** Where the binary COPY tuple starting at `p` ends: its field count, then each length and value. */
-function tupleEnd(data: Buffer, p: number): number {
-  const fields = data.readUInt16BE(p);
-  let q = p + 2;
-  for (let f = 0; f < fields; f++) {
-    const size = data.readInt32BE(q);
-    q += 4 + Math.max(size, 0);
-  }
-  return q;
+    const { id, plan, read } = message;
+    connection ??= new PostgresConnection({ url: read.databaseUrl, maxConnections: 1 });
+    const conn = connection;
+    // A walk that cannot start (a bad frontier) fails as one that cannot read: as this walk's error.
+    Promise.resolve()
+      .then(async () => {
+        const walk = new ChainWalk(
+          plan,
+          (failure) => send({ type: 'fail', id, failure }),
+          (rows) => send({ type: 'rows', id, rows }),
+        );
+        await readChainRows(conn, {
+          chainId: plan.chainId,
+          afterSeq: read.afterSeq,
+          throughSeq: null,
+          pageRows: read.pageRows,
+          onRow: (row) => walk.row(row),
+        });
+        return walk.finish();
+      })
+      .then(
+        (summary) => send({ type: 'done', id, summary }),
+        (error: unknown) =>
+          send({
+            type: 'error',
+            id,
+            message: error instanceof Error ? error.message : String(error),
+            code:
+              typeof (error as { code?: unknown })?.code === 'string'
+                ? (error as { code: string }).code
+                : null,
+            aitrail: error instanceof AitrailError,
+          }),
+      );
+  });
 }
