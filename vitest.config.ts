@@ -9,6 +9,8 @@ const FAULT_TESTS = ['tests/faults/**/*.test.ts'];
 export default defineConfig({
   test: {
     globalSetup: ['tests/support/global-setup.ts'],
+    // AITRAIL_FILE_CPU=<file>: each test file's CPU, one JSON line apiece (tests/support/file-cpu.ts).
+    setupFiles: process.env.AITRAIL_FILE_CPU ? ['tests/support/file-cpu.ts'] : [],
     pool: 'forks',
     // Most test time waits on Postgres, child processes and disks, not on this process's CPU:
     // more workers than cores keep both cores busy (vitest's default is cores - 1).

@@ -16,7 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installApp, otel2xPins, sharedPackedTarball } from './support/packed-app.js';
+import {
+  installApp,
+  otel2xPins,
+  sharedOtel2xApp,
+  sharedPackedTarball,
+} from './support/packed-app.js';
 import { testDatabaseUrl } from './support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -150,10 +155,15 @@ describe('code blocks in README.md and docs/', () => {
     work = mkdtempSync(join(tmpdir(), 'aitrail-docs-'));
     // Built and packed from a copy of the source, once per run (shared with other files).
     const tarball = await sharedPackedTarball();
-    for (const otel of ['main', 'otel-2.x'] as const) {
-      if (!blocks.some((block) => block.otel === otel)) continue;
-      apps[otel] = join(work, otel === 'main' ? 'app' : 'app-otel-2x');
-      installApp(apps[otel], [tarball, ...thirdPartyInstalls(otel)]);
+    if (blocks.some((block) => block.otel === 'main')) {
+      apps.main = join(work, 'app');
+      installApp(apps.main, [tarball, ...thirdPartyInstalls('main')]);
+    }
+    if (blocks.some((block) => block.otel === 'otel-2.x')) {
+      // The 2.x line's blocks import nothing beyond its pins, so the run's shared 2.x app has
+      // exactly what they need (thirdPartyInstalls checks that, naming a block that does not).
+      thirdPartyInstalls('otel-2.x');
+      apps['otel-2.x'] = await sharedOtel2xApp();
     }
   }, 600_000);
 

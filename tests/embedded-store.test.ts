@@ -24,7 +24,7 @@ import { PgliteStore } from '../src/store/pglite-store.js';
 import { currentProcessIdentity } from '../src/store/process-alive.js';
 import { findMissingProtections } from '../src/store/protections.js';
 import { packArchive, readArchive } from '../src/store/seed-archive.js';
-import { REPO_ROOT, runTs } from './support/cli.js';
+import { compiledEntry, REPO_ROOT, runTs } from './support/cli.js';
 import { makeRecord } from './support/records.js';
 import { scratchDir } from './support/stores.js';
 
@@ -409,15 +409,11 @@ describe('a commit to the embedded store is durable', () => {
     const dataDir = scratchDir();
     try {
       const acked: string[] = [];
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', `${REPO_ROOT}tests/fixtures/embedded-writer.ts`],
-        {
-          cwd: REPO_ROOT,
-          env: { ...process.env, AITRAIL_DATA_DIR: dataDir, DATABASE_URL: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      const child = spawn(process.execPath, [compiledEntry('tests/fixtures/embedded-writer.ts')], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, AITRAIL_DATA_DIR: dataDir, DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => {
         stderr += d;

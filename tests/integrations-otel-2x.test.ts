@@ -7,10 +7,9 @@
  * runs, so nothing leaves the machine.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AI_AUDIT_ACTIONS } from '../src/actions.js';
 import { type AuditLogEntry, queryAuditLogs } from '../src/entries/store.js';
 import { openAuditStore } from '../src/store/open-store.js';
@@ -19,7 +18,7 @@ import {
   sentryEnvelopeItems,
   startLoopbackSink,
 } from './support/loopback-sink.js';
-import { apiCopies, installApp, otel2xPins, sharedPackedTarball } from './support/packed-app.js';
+import { apiCopies, sharedOtel2xApp } from './support/packed-app.js';
 import { testDatabaseUrl } from './support/postgres.js';
 import { scratchDir } from './support/stores.js';
 
@@ -164,21 +163,14 @@ interface Run {
 }
 
 describe('OpenTelemetry 2.x set-ups (Sentry 10, @vercel/otel 2.1) with the packed package', () => {
-  let work: string;
   let app: string;
   let sink: LoopbackSink;
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'aitrail-otel2x-'));
-    app = join(work, 'app');
-    const pins = Object.entries(otel2xPins()).map(([name, version]) => `${name}@${version}`);
-    installApp(app, [await sharedPackedTarball(), ...pins]);
+    // The packed package and the 2.x line, installed once per run (the docs' 2.x blocks use it).
+    app = await sharedOtel2xApp();
     writeFileSync(join(app, 'audited-work.mjs'), AUDITED_WORK);
   }, 600_000);
-
-  afterAll(() => {
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
 
   beforeEach(async () => {
     sink = await startLoopbackSink();

@@ -7,7 +7,7 @@ import { initAuditTelemetry, recordAuditEvent } from '../../src/index.js';
 import { openAuditStore } from '../../src/store/open-store.js';
 import { verifyAuditChains } from '../../src/store/verify/index.js';
 import { AuditWriter } from '../../src/store/writer/audit-writer.js';
-import { REPO_ROOT, runTs } from '../support/cli.js';
+import { compiledEntry, REPO_ROOT, runTs } from '../support/cli.js';
 import type { ThrowawayCluster } from '../support/pg-cluster.js';
 import { startPrivateCluster } from '../support/postgres.js';
 import { makeRecord } from '../support/records.js';
@@ -72,15 +72,11 @@ describe('no audit event lost', () => {
     child: ChildProcess;
     stats: Promise<Record<string, number>>;
   } {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', `${REPO_ROOT}tests/fixtures/emit-events.ts`],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [compiledEntry('tests/fixtures/emit-events.ts')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     child.on('exit', () => children.delete(child));
     const stats = new Promise<Record<string, number>>((resolve, reject) => {

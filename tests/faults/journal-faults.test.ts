@@ -19,7 +19,7 @@ import { processStartTime } from '../../src/store/process-alive.js';
 import { AuditWriter } from '../../src/store/writer/audit-writer.js';
 import { storeJournalRoot } from '../../src/store/writer/journal-binding.js';
 import { journalLine } from '../../src/store/writer/journal-line.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { compiledEntry, REPO_ROOT } from '../support/cli.js';
 import type { ThrowawayCluster } from '../support/pg-cluster.js';
 import { startPrivateCluster } from '../support/postgres.js';
 import { makeRecord } from '../support/records.js';
@@ -107,13 +107,7 @@ describe('the journal keeps its word', () => {
     env: NodeJS.ProcessEnv,
     prefix: string[] = [],
   ): { child: ChildProcess; stats: Promise<Stats>; output: () => string } {
-    const command = [
-      ...prefix,
-      process.execPath,
-      '--import',
-      'tsx',
-      `${REPO_ROOT}tests/fixtures/emit-events.ts`,
-    ];
+    const command = [...prefix, process.execPath, compiledEntry('tests/fixtures/emit-events.ts')];
     const child = spawn(command[0] as string, command.slice(1), {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },

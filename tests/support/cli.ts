@@ -12,6 +12,11 @@ export interface ProcessResult {
   stderr: string;
 }
 
+/** The compiled tree's JavaScript for a TypeScript entry point of this repo (`src/cli/main.ts`). */
+export function compiledEntry(entry: string): string {
+  return join(inject('aitrailCompiledTree'), entry.replace(/\.ts$/, '.js'));
+}
+
 /**
  * Runs a TypeScript entry point of this repo in a fresh Node process, the way a user runs the
  * CLI: real argv, real env, real exit code. The entry runs from this test run's compiled tree
@@ -23,8 +28,7 @@ export function runTs(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const compiled = join(inject('aitrailCompiledTree'), entry.replace(/\.ts$/, '.js'));
-    const child = spawn(process.execPath, [compiled, ...args], {
+    const child = spawn(process.execPath, [compiledEntry(entry), ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
