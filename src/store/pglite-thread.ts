@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AitrailError } from '../errors.js';
+import { threadEnv, threadExecArgv } from './thread-options.js';
 
 /** What a statement returns, in PGlite's shape (drizzle's PGlite driver reads it). */
 export interface PgliteResults<T = Record<string, unknown>> {
@@ -86,7 +87,8 @@ export class PgliteThread implements PgliteConnection {
     const worker = new Worker(new URL('./pglite-host.mjs', import.meta.url), {
       workerData: { directory: options.directory, settings: options.settings },
       // The host is plain JavaScript: no loader (tsx) needs to run in the thread.
-      execArgv: [],
+      execArgv: threadExecArgv(false),
+      env: threadEnv(),
     });
     let onMessage: (reply: Reply) => void = () => {};
     let onError: (error: Error) => void = () => {};

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AitrailError, type AitrailErrorCode } from '../../errors.js';
+import { threadEnv, threadExecArgv } from '../thread-options.js';
 import type { Fail, WalkPlan, WalkSummary } from './chain-walk.js';
 import type { ChainFailure } from './report.js';
 
@@ -151,13 +152,10 @@ export class WalkThreads {
 function startWorker(): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './walk-worker.ts' : './walk-worker.js', import.meta.url);
-  const execArgv =
-    fromSource && !process.execArgv.some((a) => a.includes('tsx'))
-      ? [...process.execArgv, '--import', 'tsx']
-      : process.execArgv;
   // A small young generation: the walk allocates per row, and a default-sized one grows RSS with rows.
   return new Worker(entry, {
-    execArgv,
+    execArgv: threadExecArgv(fromSource),
+    env: threadEnv(),
     name: 'aitrail verify',
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });

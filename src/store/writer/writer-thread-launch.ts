@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import type { RedactionPolicy } from '../../sanitize/types.js';
 import type { CheckpointRecord } from '../audit-record.js';
+import { threadEnv, threadExecArgv } from '../thread-options.js';
 import { signingKeyOf } from './checkpoint-signer.js';
 import type { AuditLogger } from './logger.js';
 import type { AuditWriterOptions } from './writer-core.js';
@@ -70,21 +71,6 @@ export function whyNotThreaded(options: AuditWriterOptions): string | null {
   return null;
 }
 
-/** Node options that load code into every thread before its entry point. */
-const PRELOAD_FLAGS = ['--require', '-r', '--import', '--loader', '--experimental-loader'];
-
-/** `args` without preload options (`--import x`, `--require=x`, …) and their values. */
-function withoutPreloads(args: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const flag = PRELOAD_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
-    if (flag === undefined) kept.push(arg);
-    else if (arg === flag) i += 1;
-  }
-  return kept;
-}
-
 /**
  * The writer thread's young generation (V8's default is 48 MiB: 16 MiB semi-spaces): records live
  * from their arrival until their COPY commits, long enough to outlive several scavenges and be
@@ -92,11 +78,6 @@ function withoutPreloads(args: readonly string[]): string[] {
  * thread about a tenth less CPU per record, for at most 48 MiB more memory.
  */
 const WRITER_YOUNG_GENERATION_MB = 96;
-
-/** NODE_OPTIONS split as Node splits it: on spaces, double quotes keeping a value together. */
-function nodeOptionsTokens(value: string): string[] {
-  return [...value.matchAll(/(?:"(?:\\.|[^"\\])*"|[^\s"])+/g)].map((match) => match[0]);
-}
 
 /**
  * The worker's entry (the built .js beside this file, or the .ts source through tsx) without
@@ -107,14 +88,11 @@ function nodeOptionsTokens(value: string): string[] {
 export function startWorker(data: WriterThreadData): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
-  const execArgv = withoutPreloads(process.execArgv);
-  if (fromSource) execArgv.push('--import', 'tsx');
-  const nodeOptions = withoutPreloads(nodeOptionsTokens(process.env.NODE_OPTIONS ?? '')).join(' ');
   return new Worker(entry, {
     workerData: data,
     transferList: [data.logs],
-    execArgv,
-    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    execArgv: threadExecArgv(fromSource),
+    env: threadEnv(),
     name: `aitrail writer ${data.chainId}`,
     resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
   });
