@@ -517,7 +517,8 @@ describe('the journal keeps its word', () => {
       EMIT_MAX_QUEUE: '100',
       EMIT_BATCH_SIZE: '100000',
       EMIT_FLUSH_INTERVAL_MS: '600000',
-      EMIT_START_DELAY_MS: '1500',
+      EMIT_START_DELAY_MS: '200',
+      EMIT_WAIT_JOURNAL_BOUND: '1',
       EMIT_MODE: 'hold',
     });
     const first = await fixture.stats;
