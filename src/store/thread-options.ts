@@ -7,8 +7,19 @@
  * `new Worker` refuses them (ERR_WORKER_INVALID_EXEC_ARGV), and they already apply process-wide.
  */
 
-/** Per-thread options a worker accepts and that change how our code loads or warns. */
+/**
+ * Per-thread options a worker accepts and that change how our code loads or warns, or profile it
+ * (a CPU or heap profile of the app then includes our threads, as Node's own inheritance would).
+ */
 const PASSED_FLAGS: ReadonlyArray<readonly [flag: string, takesValue: boolean]> = [
+  ['--cpu-prof', false],
+  ['--cpu-prof-dir', true],
+  ['--cpu-prof-name', true],
+  ['--cpu-prof-interval', true],
+  ['--heap-prof', false],
+  ['--heap-prof-dir', true],
+  ['--heap-prof-name', true],
+  ['--heap-prof-interval', true],
   ['--conditions', true],
   ['-C', true],
   ['--enable-source-maps', false],
