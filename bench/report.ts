@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INGEST_ABOUT } from './ingest.js';
-import { LIMITS } from './limits.js';
+import { LIMITS, TEST_SUITE_ABOUT } from './limits.js';
 import { describeMachineText, type MachineInfo } from './machine.js';
 import { type Figure, formatDuration, renderMarkdownTable } from './stats.js';
 
@@ -53,6 +53,10 @@ const page = [
     ...(ABOUT[group] ? [...ABOUT[group], ''] : []),
   ]),
   ...(report.dataset ? [`Dataset (verify, queries): ${report.dataset}.`, ''] : []),
+  '## test suite',
+  '',
+  ...TEST_SUITE_ABOUT,
+  '',
   ...(notes.length > 0 ? ['## Notes', '', ...notes, ''] : []),
   '## Running it',
   '',
