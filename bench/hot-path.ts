@@ -661,62 +661,58 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
     // The same stretches in CPU time: what the caller's turn costs when the core is shared. The
     // targets are judged here: on a quiet machine wall and CPU agree, on a loaded one only CPU
     // holds still (wall-clock ratios of the same code swung from 0.85x to 1.5x between runs).
-    const aCallerCpu = figure({
-      group: GROUP,
-      id: 'a.caller-cpu',
-      label: '(a): caller CPU (process CPU during the caller time)',
-      unit: 'ns/span',
-      samples: callerCpu.get('a') ?? [],
-    });
-    figures.push(aCallerCpu);
-    for (const id of ['b', 'b.deferred', 'b.pipeline', 'c'] as const) {
-      const f = figure({
+    /** `(a)`'s figure of `suffix` from `samples`, then each of `rows` against it. */
+    const againstA = (
+      suffix: string,
+      samples: Map<string, number[]>,
+      aLabel: string,
+      rows: ReadonlyArray<readonly [id: string, label: string]>,
+      target?: (f: Figure, id: string) => Figure['target'],
+    ): void => {
+      const base = figure({
         group: GROUP,
-        id: `${id}.caller-cpu`,
-        label: `(${id}): caller CPU`,
+        id: `a.${suffix}`,
+        label: aLabel,
         unit: 'ns/span',
-        samples: callerCpu.get(id) ?? [],
-        baseline: aCallerCpu,
+        samples: samples.get('a') ?? [],
       });
-      f.target =
+      figures.push(base);
+      for (const [id, label] of rows) {
+        const f = figure({
+          group: GROUP,
+          id: `${id}.${suffix}`,
+          label,
+          unit: 'ns/span',
+          samples: samples.get(id) ?? [],
+          baseline: base,
+        });
+        if (target) f.target = target(f, id);
+        figures.push(f);
+      }
+    };
+    const labelled = (ids: readonly string[], what: string) =>
+      ids.map((id) => [id, `(${id}): ${what}`] as const);
+    againstA(
+      'caller-cpu',
+      callerCpu,
+      '(a): caller CPU (process CPU during the caller time)',
+      labelled(['b', 'b.deferred', 'b.pipeline', 'c'], 'caller CPU'),
+      (f, id) =>
         id === 'c'
           ? { text: '< 10,000 ns/span', met: f.median < 10_000 }
-          : { text: '≤ 1.05× (a)', met: ratioTo(f, 'a.caller-cpu') <= 1.05 };
-      figures.push(f);
-    }
+          : { text: '≤ 1.05× (a)', met: ratioTo(f, 'a.caller-cpu') <= 1.05 },
+    );
     // The same comparison read from the typical chunk: its median wall time drops the chunks
     // another process preempted, which on a loaded machine swing the sums above by more than the
     // cost compared. It also drops the chunks a scavenge landed in, so it leaves out GC: a
     // second view beside caller CPU, not the figure the target is judged on.
-    const aChunk = figure({
-      group: GROUP,
-      id: 'a.caller-chunk',
-      label: "(a): caller time of the median chunk (chunks other processes preempted don't count)",
-      unit: 'ns/span',
-      samples: callerChunkMedian.get('a') ?? [],
-    });
-    figures.push(aChunk);
-    for (const id of ['b', 'b.deferred', 'b.pipeline'] as const) {
-      figures.push(
-        figure({
-          group: GROUP,
-          id: `${id}.caller-chunk`,
-          label: `(${id}): caller time of the median chunk`,
-          unit: 'ns/span',
-          samples: callerChunkMedian.get(id) ?? [],
-          baseline: aChunk,
-        }),
-      );
-    }
-    const aCpu = figure({
-      group: GROUP,
-      id: 'a.cpu',
-      label: '(a): process CPU until exported',
-      unit: 'ns/span',
-      samples: cpu.get('a') ?? [],
-    });
-    figures.push(aCpu);
-    for (const [id, label] of [
+    againstA(
+      'caller-chunk',
+      callerChunkMedian,
+      "(a): caller time of the median chunk (chunks other processes preempted don't count)",
+      labelled(['b', 'b.deferred', 'b.pipeline'], 'caller time of the median chunk'),
+    );
+    againstA('cpu', cpu, '(a): process CPU until exported', [
       ['b', '(b): process CPU until exported'],
       ['b.deferred', '(b.deferred): process CPU until exported (every exported span redacted)'],
       ['b.pipeline', '(b.pipeline): process CPU until exported (every exported span redacted)'],
@@ -726,18 +722,7 @@ export async function benchHotPath(options: HotPathOptions): Promise<Figure[]> {
       ],
       ['c.spans', '(c.spans): process CPU until records handed to the store (discarding stub)'],
       ['c.pg', '(c.pg): process CPU until rows committed (Postgres server CPU not included)'],
-    ] as const) {
-      figures.push(
-        figure({
-          group: GROUP,
-          id: `${id}.cpu`,
-          label,
-          unit: 'ns/span',
-          samples: cpu.get(id) ?? [],
-          baseline: aCpu,
-        }),
-      );
-    }
+    ]);
     figures.push(...(await deferredBreakdown(options.runs)));
     return figures;
   } finally {
