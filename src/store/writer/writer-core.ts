@@ -765,8 +765,12 @@ export class WriterCore {
    * of its copies (`releaseReady`), so until then memory keeps delivering journaled batches too.
    */
   private keep(batch: SealedAuditRecord[], journaled: boolean): void {
-    if (!journaled || (this.journalFirst && this.replayOwnThrough !== ALL_SEGMENTS))
-      this.backlog.push(batch);
+    if (!journaled || this.memoryDeliversJournaled()) this.backlog.push(batch);
+  }
+
+  /** journal-first, before memory let go of its copies: the journal does not replay its own. */
+  private memoryDeliversJournaled(): boolean {
+    return this.journalFirst && this.replayOwnThrough !== ALL_SEGMENTS;
   }
 
   /** Journals a sealed batch, and every earlier one no journal has, in chain order. */
@@ -808,7 +812,7 @@ export class WriterCore {
         this.journaledInFlight.add(journaled);
     }
     // Held batches now journaled stay in memory only where the journal does not replay them.
-    if (!(this.journalFirst && this.replayOwnThrough !== ALL_SEGMENTS))
+    if (!this.memoryDeliversJournaled())
       this.backlog = this.backlog.filter((held) => !this.durableBatches.has(held));
     this.segmentsStale = true;
   }
